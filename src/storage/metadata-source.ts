@@ -1,0 +1,205 @@
+/**
+ * The SQLite connection (MLMD's `SqliteMetadataSource`), and the only module that imports
+ * better-sqlite3. It opens a file or `:memory:`, sets the pragmas, caches prepared statements,
+ * runs transactions for the store, and translates every SQLite error into an `MlmdError`.
+ */
+import Database from 'better-sqlite3'
+import { Code, MlmdError } from '../errors.js'
+import type { Query, Row, RunResult, TransactionExecutor, TransactionMode, Tx } from './transaction-executor.js'
+
+/** How to open a store file. */
+export interface OpenOptions {
+  /** A file path, or `:memory:` (also used for an empty string, as MLMD does). */
+  readonly filename: string
+  /** Open without write access; the file must exist and already hold a schema. */
+  readonly readonly?: boolean
+  /** Fail instead of creating the file when it does not exist. */
+  readonly mustExist?: boolean
+  /**
+   * How long a writer waits for another connection's lock before giving up with `ABORTED`.
+   * MLMD's own busy handler waits up to about two seconds; the default here is five.
+   */
+  readonly busyTimeoutMs?: number
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+/**
+ * Translates an error thrown by better-sqlite3 into an `MlmdError`. `sql` is kept for the
+ * message of unexpected errors so a failure can be traced to its statement.
+ *
+ * MLMD detects unique violations by searching INTERNAL messages for "UNIQUE"; better-sqlite3
+ * gives the extended result code, so we switch on that instead.
+ */
+export function fromSqliteError(error: unknown, sql?: string): MlmdError {
+  if (error instanceof MlmdError) return error
+  if (error instanceof Database.SqliteError) {
+    switch (error.code) {
+      // Constraint violations on UNIQUE columns and primary keys: MLMD reports ALREADY_EXISTS
+      // for duplicate names, external ids, events and parent links.
+      case 'SQLITE_CONSTRAINT_UNIQUE':
+      case 'SQLITE_CONSTRAINT_PRIMARYKEY':
+        return new MlmdError(Code.AlreadyExists, `Given node already exists: ${error.message}`, { cause: error })
+      // Lock contention: MLMD answers ABORTED ("Concurrent writes aborted"), which both the
+      // Python and the Go clients retry.
+      case 'SQLITE_BUSY':
+      case 'SQLITE_BUSY_SNAPSHOT':
+      case 'SQLITE_BUSY_RECOVERY':
+      case 'SQLITE_LOCKED':
+      case 'SQLITE_LOCKED_SHAREDCACHE':
+        return new MlmdError(Code.Aborted, `Concurrent writes aborted: ${error.message}`, { cause: error })
+      case 'SQLITE_READONLY':
+        return new MlmdError(Code.FailedPrecondition, `The store is read-only: ${error.message}`, {
+          cause: error,
+        })
+      case 'SQLITE_CANTOPEN':
+      case 'SQLITE_NOTADB':
+        return new MlmdError(Code.FailedPrecondition, `Cannot open the database: ${error.message}`, {
+          cause: error,
+        })
+      case 'SQLITE_CORRUPT':
+        return new MlmdError(Code.DataLoss, `The database file is corrupt: ${error.message}`, { cause: error })
+      case 'SQLITE_FULL':
+        return new MlmdError(Code.ResourceExhausted, `The disk is full: ${error.message}`, { cause: error })
+    }
+    const where = sql === undefined ? '' : ` (in: ${sql.trim()})`
+    return new MlmdError(Code.Internal, `Error when executing query: ${error.message}${where}`, { cause: error })
+  }
+  return MlmdError.from(error, Code.Internal)
+}
+
+// Bounded so that statements with a variable shape cannot grow the cache without limit.
+const STATEMENT_CACHE_LIMIT = 512
+
+/** An open SQLite connection holding an MLMD store. */
+export class MetadataSource implements TransactionExecutor {
+  readonly filename: string
+  readonly readonly: boolean
+  #db: Database.Database
+  #statements = new Map<string, Database.Statement>()
+  #inTransaction = false
+  #begin: { read: Database.Statement; write: Database.Statement }
+  #commit: Database.Statement
+  #rollback: Database.Statement
+
+  private constructor(db: Database.Database, filename: string, readonly: boolean) {
+    this.#db = db
+    this.filename = filename
+    this.readonly = readonly
+    this.#begin = { read: db.prepare('BEGIN DEFERRED'), write: db.prepare('BEGIN IMMEDIATE') }
+    this.#commit = db.prepare('COMMIT')
+    this.#rollback = db.prepare('ROLLBACK')
+  }
+
+  /**
+   * Opens (and by default creates) the database file. The schema is not touched here; see
+   * `initMetadataStore` in `schema/mlmd-env.ts`.
+   * @throws FailedPrecondition when the file cannot be opened or is not a database.
+   */
+  static open(options: OpenOptions): MetadataSource {
+    const filename = options.filename === '' ? ':memory:' : options.filename
+    const inMemory = filename === ':memory:'
+    const readonly = options.readonly === true
+    let db: Database.Database
+    try {
+      db = new Database(filename, {
+        readonly,
+        fileMustExist: options.mustExist === true || readonly,
+        timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      })
+    } catch (error) {
+      throw fromSqliteError(error)
+    }
+    try {
+      // Every integer comes back as a bigint, so int64 ids, times and values are exact.
+      db.defaultSafeIntegers(true)
+      if (!inMemory && !readonly) {
+        // WAL lets readers proceed while one writer commits. The real MLMD opens WAL files too.
+        db.pragma('journal_mode = WAL')
+        // FULL: a commit that was acknowledged survives a power cut, not just a process crash.
+        db.pragma('synchronous = FULL')
+      }
+      // Touch the file so that a non-database file fails here rather than on first use.
+      db.prepare('SELECT count(*) FROM sqlite_master').get()
+    } catch (error) {
+      db.close()
+      throw fromSqliteError(error)
+    }
+    return new MetadataSource(db, filename, readonly)
+  }
+
+  /** See {@link TransactionExecutor.execute}. Transactions do not nest. */
+  execute<T>(mode: TransactionMode, body: (tx: Tx) => T): T {
+    if (this.#inTransaction) throw new Error('MetadataSource.execute: transactions do not nest')
+    try {
+      this.#begin[mode === 'write' && !this.readonly ? 'write' : 'read'].run()
+    } catch (error) {
+      throw fromSqliteError(error, 'BEGIN')
+    }
+    this.#inTransaction = true
+    try {
+      const result = body(this.#tx)
+      this.#commit.run()
+      return result
+    } catch (error) {
+      if (this.#db.inTransaction) this.#rollback.run()
+      throw fromSqliteError(error)
+    } finally {
+      this.#inTransaction = false
+    }
+  }
+
+  /** Runs statements outside any transaction (schema setup, pragmas). @internal */
+  exec(sql: string): void {
+    try {
+      this.#db.exec(sql)
+    } catch (error) {
+      throw fromSqliteError(error, sql)
+    }
+  }
+
+  /** Closes the connection. Further calls fail. */
+  close(): void {
+    this.#statements.clear()
+    if (this.#db.open) this.#db.close()
+  }
+
+  get isOpen(): boolean {
+    return this.#db.open
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      if (this.#statements.size >= STATEMENT_CACHE_LIMIT) this.#statements.clear()
+      statement = this.#db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  readonly #tx: Tx = {
+    all: <R = Row>(query: Query): R[] => {
+      try {
+        return this.#prepare(query.sql).all(...query.params) as R[]
+      } catch (error) {
+        throw fromSqliteError(error, query.sql)
+      }
+    },
+    get: <R = Row>(query: Query): R | undefined => {
+      try {
+        return this.#prepare(query.sql).get(...query.params) as R | undefined
+      } catch (error) {
+        throw fromSqliteError(error, query.sql)
+      }
+    },
+    run: (query: Query): RunResult => {
+      try {
+        const result = this.#prepare(query.sql).run(...query.params)
+        return { changes: result.changes, lastInsertRowid: BigInt(result.lastInsertRowid) }
+      } catch (error) {
+        throw fromSqliteError(error, query.sql)
+      }
+    },
+  }
+}
