@@ -1,28 +1,10 @@
 // Guards the MLMD 1.16.0 wire contract carried by protos/ml_metadata/proto/*.proto.
-import { createRequire } from 'node:module'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import protobuf from 'protobufjs'
+import type protobuf from 'protobufjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-
-const PROTOS_DIR = fileURLToPath(new URL('../../protos/', import.meta.url))
-
-// protobufjs bundles any/struct/field_mask but not descriptor.proto (needed for the
-// `extend google.protobuf.EnumValueOptions`); register its bundled JSON copy.
-const require = createRequire(import.meta.url)
-protobuf.common(
-  'descriptor',
-  require('protobufjs/google/protobuf/descriptor.json').nested.google.nested.protobuf.nested,
-)
+import { loadMlmdRoot } from './load-root.js'
 
 async function loadRoot(): Promise<protobuf.Root> {
-  const root = new protobuf.Root()
-  // Imports are written relative to protos/ (like protoc -I protos); well-known types stay bundled.
-  root.resolvePath = (_origin, target) =>
-    target.startsWith('google/protobuf/') ? target : path.join(PROTOS_DIR, target)
-  await root.load('ml_metadata/proto/metadata_store_service.proto', { keepCase: true })
-  root.resolveAll()
-  return root
+  return loadMlmdRoot()
 }
 
 const RPC_NAMES = [

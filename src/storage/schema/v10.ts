@@ -223,16 +223,17 @@ export const INDICES: readonly string[] = [
 
 /**
  * The "simple types" MLMD seeds into every store, in seeding order. On a fresh file they get
- * ids 1–9. `base_type` on a user type is stored as a `ParentType` link to one of them.
+ * ids 1–9. `base_type` on a user type is stored as a `ParentType` link to one of them;
+ * `baseType` is the `SystemDefinedBaseType` enum number that stands for each.
  */
-export const SIMPLE_TYPES: readonly { readonly name: string; readonly kind: TypeKind }[] = [
-  { name: 'mlmd.Dataset', kind: TypeKind.ARTIFACT },
-  { name: 'mlmd.Model', kind: TypeKind.ARTIFACT },
-  { name: 'mlmd.Metrics', kind: TypeKind.ARTIFACT },
-  { name: 'mlmd.Statistics', kind: TypeKind.ARTIFACT },
-  { name: 'mlmd.Train', kind: TypeKind.EXECUTION },
-  { name: 'mlmd.Transform', kind: TypeKind.EXECUTION },
-  { name: 'mlmd.Process', kind: TypeKind.EXECUTION },
-  { name: 'mlmd.Evaluate', kind: TypeKind.EXECUTION },
-  { name: 'mlmd.Deploy', kind: TypeKind.EXECUTION },
+export const SIMPLE_TYPES: readonly { readonly name: string; readonly kind: TypeKind; readonly baseType: number }[] = [
+  { name: 'mlmd.Dataset', kind: TypeKind.ARTIFACT, baseType: 1 },
+  { name: 'mlmd.Model', kind: TypeKind.ARTIFACT, baseType: 2 },
+  { name: 'mlmd.Metrics', kind: TypeKind.ARTIFACT, baseType: 3 },
+  { name: 'mlmd.Statistics', kind: TypeKind.ARTIFACT, baseType: 4 },
+  { name: 'mlmd.Train', kind: TypeKind.EXECUTION, baseType: 1 },
+  { name: 'mlmd.Transform', kind: TypeKind.EXECUTION, baseType: 2 },
+  { name: 'mlmd.Process', kind: TypeKind.EXECUTION, baseType: 3 },
+  { name: 'mlmd.Evaluate', kind: TypeKind.EXECUTION, baseType: 4 },
+  { name: 'mlmd.Deploy', kind: TypeKind.EXECUTION, baseType: 5 },
 ]

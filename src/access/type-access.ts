@@ -1,0 +1,170 @@
+/**
+ * Reads and writes of types (MLMD's `MetadataAccessObject` type methods). Every function runs
+ * inside the caller's transaction and issues a constant number of statements.
+ */
+import type { ArtifactStructType } from '../proto/messages.js'
+import { fromProto3Json, toProto3Json } from '../storage/proto-json.js'
+import { SIMPLE_TYPES, type TypeKind } from '../storage/schema/v10.js'
+import type { Tx } from '../storage/transaction-executor.js'
+import { IN_LIST, idList, q, textList } from './sql.js'
+
+/** A type as stored, independent of its kind. `base_type` is the enum number, when linked. */
+export interface TypeRecord {
+  id: bigint
+  name: string
+  kind: TypeKind
+  version?: string
+  description?: string
+  external_id?: string
+  input_type?: ArtifactStructType
+  output_type?: ArtifactStructType
+  properties: Record<string, number>
+  base_type?: number
+}
+
+interface TypeRow {
+  id: bigint
+  name: string
+  version: string | null
+  type_kind: bigint
+  description: string | null
+  input_type: string | null
+  output_type: string | null
+  external_id: string | null
+}
+
+const SELECT_TYPE =
+  'SELECT id, name, version, type_kind, description, input_type, output_type, external_id FROM `Type`'
+const STRUCT_TYPE = 'ml_metadata.ArtifactStructType'
+
+// Hydrates rows with their properties and base types: two statements for any number of rows.
+function hydrate(tx: Tx, rows: TypeRow[]): TypeRecord[] {
+  if (rows.length === 0) return []
+  const ids = idList(rows.map((r) => r.id))
+  const records = new Map<bigint, TypeRecord>()
+  for (const row of rows) {
+    const record: TypeRecord = { id: row.id, name: row.name, kind: Number(row.type_kind) as TypeKind, properties: {} }
+    if (row.version !== null) record.version = row.version
+    if (row.description !== null) record.description = row.description
+    if (row.external_id !== null) record.external_id = row.external_id
+    if (row.input_type !== null) record.input_type = fromProto3Json(STRUCT_TYPE, row.input_type)
+    if (row.output_type !== null) record.output_type = fromProto3Json(STRUCT_TYPE, row.output_type)
+    records.set(row.id, record)
+  }
+  const properties = tx.all<{ type_id: bigint; name: string; data_type: bigint | null }>(
+    q(`SELECT type_id, name, data_type FROM \`TypeProperty\` WHERE type_id IN ${IN_LIST}`, ids),
+  )
+  for (const p of properties) {
+    const record = records.get(p.type_id)
+    if (record !== undefined) record.properties[p.name] = Number(p.data_type ?? 0n)
+  }
+  const parents = tx.all<{ type_id: bigint; name: string; type_kind: bigint }>(
+    q(
+      `SELECT p.type_id, t.name, t.type_kind FROM \`ParentType\` AS p JOIN \`Type\` AS t ON t.id = p.parent_type_id
+       WHERE p.type_id IN ${IN_LIST}`,
+      ids,
+    ),
+  )
+  for (const p of parents) {
+    const record = records.get(p.type_id)
+    const simple = SIMPLE_TYPES.find((s) => s.name === p.name && BigInt(s.kind) === p.type_kind)
+    if (record !== undefined && simple !== undefined) record.base_type = simple.baseType
+  }
+  return rows.map((r) => records.get(r.id) as TypeRecord)
+}
+
+/** Types of `kind` with these ids, in the order of `ids` (duplicates repeated, unknown skipped). */
+export function findTypesByIds(tx: Tx, kind: TypeKind, ids: readonly bigint[]): TypeRecord[] {
+  if (ids.length === 0) return []
+  const rows = tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? AND id IN ${IN_LIST}`, BigInt(kind), idList(ids)))
+  const byId = new Map(hydrate(tx, rows).map((t) => [t.id, t]))
+  return ids.flatMap((id) => {
+    const found = byId.get(id)
+    return found === undefined ? [] : [found]
+  })
+}
+
+/** The type of `kind` with this name and version (`undefined` version: none stored). */
+export function findTypeByNameAndVersion(
+  tx: Tx,
+  kind: TypeKind,
+  name: string,
+  version: string | undefined,
+): TypeRecord | undefined {
+  const rows =
+    version === undefined
+      ? tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version IS NULL`, BigInt(kind), name))
+      : tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version = ?`, BigInt(kind), name, version))
+  return hydrate(tx, rows.slice(0, 1))[0]
+}
+
+/** Every type of `kind`, by ascending id; `withSimpleTypes: false` leaves out MLMD's `mlmd.*` types. */
+export function findTypesByKind(tx: Tx, kind: TypeKind, withSimpleTypes: boolean): TypeRecord[] {
+  const rows = tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? ORDER BY id`, BigInt(kind)))
+  const simpleNames = new Set(SIMPLE_TYPES.filter((s) => s.kind === kind).map((s) => s.name))
+  const visible = withSimpleTypes ? rows : rows.filter((r) => !(simpleNames.has(r.name) && r.version === null))
+  return hydrate(tx, visible)
+}
+
+/** Types of `kind` with these external ids, by ascending id. */
+export function findTypesByExternalIds(tx: Tx, kind: TypeKind, externalIds: readonly string[]): TypeRecord[] {
+  const rows = tx.all<TypeRow>(
+    q(`${SELECT_TYPE} WHERE type_kind = ? AND external_id IN ${IN_LIST} ORDER BY id`, BigInt(kind), textList(externalIds)),
+  )
+  return hydrate(tx, rows)
+}
+
+/** The id of the `mlmd.*` simple type standing for `baseType` in `kind`, if it exists. */
+export function findSimpleTypeId(tx: Tx, kind: TypeKind, baseType: number): bigint | undefined {
+  const simple = SIMPLE_TYPES.find((s) => s.kind === kind && s.baseType === baseType)
+  if (simple === undefined) return undefined
+  const row = tx.get<{ id: bigint }>(
+    q('SELECT id FROM `Type` WHERE type_kind = ? AND name = ? AND version IS NULL', BigInt(kind), simple.name),
+  )
+  return row?.id
+}
+
+/** What {@link insertType} stores. */
+export interface NewType {
+  name: string
+  kind: TypeKind
+  version?: string | undefined
+  description?: string | undefined
+  external_id?: string | undefined
+  input_type?: ArtifactStructType | undefined
+  output_type?: ArtifactStructType | undefined
+  properties: Record<string, number>
+}
+
+/** Inserts a type with its properties; returns its id. */
+export function insertType(tx: Tx, type: NewType): bigint {
+  const { lastInsertRowid: id } = tx.run(
+    q(
+      'INSERT INTO `Type`(`name`, `type_kind`, `version`, `description`, `input_type`, `output_type`, `external_id`) VALUES(?, ?, ?, ?, ?, ?, ?)',
+      type.name,
+      BigInt(type.kind),
+      type.version ?? null,
+      type.description ?? null,
+      type.input_type === undefined ? null : toProto3Json(STRUCT_TYPE, type.input_type),
+      type.output_type === undefined ? null : toProto3Json(STRUCT_TYPE, type.output_type),
+      type.external_id ?? null,
+    ),
+  )
+  for (const [name, dataType] of Object.entries(type.properties)) insertTypeProperty(tx, id, name, dataType)
+  return id
+}
+
+/** Adds one property declaration to a type. */
+export function insertTypeProperty(tx: Tx, typeId: bigint, name: string, dataType: number): void {
+  tx.run(q('INSERT INTO `TypeProperty`(`type_id`, `name`, `data_type`) VALUES(?, ?, ?)', typeId, name, BigInt(dataType)))
+}
+
+/** Sets a type's external id. */
+export function updateTypeExternalId(tx: Tx, typeId: bigint, externalId: string): void {
+  tx.run(q('UPDATE `Type` SET `external_id` = ? WHERE id = ?', externalId, typeId))
+}
+
+/** Links a type to its base (parent) type. */
+export function insertParentType(tx: Tx, typeId: bigint, parentTypeId: bigint): void {
+  tx.run(q('INSERT INTO `ParentType`(`type_id`, `parent_type_id`) VALUES(?, ?)', typeId, parentTypeId))
+}

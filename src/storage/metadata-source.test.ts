@@ -1,0 +1,235 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Code, MlmdError } from '../errors.js'
+import { fromSqliteError, MetadataSource, type OpenOptions } from './metadata-source.js'
+import { initMetadataStore } from './schema/mlmd-env.js'
+import type { Tx } from './transaction-executor.js'
+
+function errorOf(body: () => unknown): unknown {
+  try {
+    body()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected the call to throw')
+}
+
+let dir: string
+const opened: MetadataSource[] = []
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'metadata-source-'))
+})
+afterEach(() => {
+  for (const source of opened.splice(0)) source.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+function open(options: Partial<OpenOptions> = {}): MetadataSource {
+  const source = MetadataSource.open({ filename: path.join(dir, 'store.db'), ...options })
+  opened.push(source)
+  return source
+}
+
+const createTable = (tx: Tx) => tx.run({ sql: 'CREATE TABLE t (v INT)', params: [] })
+const insert = (tx: Tx, v: bigint) => tx.run({ sql: 'INSERT INTO t (v) VALUES (?)', params: [v] })
+const values = (source: MetadataSource) =>
+  source.execute('read', (tx) => tx.all<{ v: bigint }>({ sql: 'SELECT v FROM t ORDER BY rowid', params: [] }))
+
+describe('metadata-source', () => {
+  describe('MetadataSource.open', () => {
+    it.each([
+      { case: 'a file', filename: 'store.db', mode: 'wal' },
+      { case: ':memory:', filename: ':memory:', mode: 'memory' },
+      { case: 'an empty name', filename: '', mode: 'memory' },
+    ])('opens $case in $mode journal mode', ({ filename, mode }) => {
+      const source = open({ filename: filename === 'store.db' ? path.join(dir, filename) : filename })
+      expect(source.execute('read', (tx) => tx.get({ sql: 'PRAGMA journal_mode', params: [] }))).toEqual({
+        journal_mode: mode,
+      })
+    })
+
+    it('opens an empty name as :memory:', () => {
+      expect(open({ filename: '' }).filename).toBe(':memory:')
+    })
+
+    it.each([
+      { case: 'mustExist', options: { mustExist: true } },
+      { case: 'readonly', options: { readonly: true } },
+    ])('refuses a missing file with $case', ({ options }) => {
+      expect(errorOf(() => open(options))).toMatchObject({ code: Code.FailedPrecondition })
+      expect(existsSync(path.join(dir, 'store.db'))).toBe(false)
+    })
+  })
+
+  describe('MetadataSource.close', () => {
+    it('closes the connection, and tolerates a second close', () => {
+      const source = open()
+      source.close()
+      source.close()
+      expect(source.isOpen).toBe(false)
+    })
+  })
+
+  describe('MetadataSource.execute', () => {
+    it('commits when the body returns, and returns its value', () => {
+      const source = open()
+      expect(
+        source.execute('write', (tx) => {
+          createTable(tx)
+          return insert(tx, 7n)
+        }),
+      ).toEqual({ changes: 1, lastInsertRowid: 1n })
+      expect(values(source)).toEqual([{ v: 7n }])
+    })
+
+    it.each([
+      { case: 'an MlmdError as is', thrown: new MlmdError(Code.NotFound, 'gone'), code: Code.NotFound },
+      { case: 'a plain Error as INTERNAL', thrown: new Error('bug'), code: Code.Internal },
+      { case: 'an SQLite error translated', thrown: undefined, code: Code.Internal },
+    ])('rolls back when the body throws, and rethrows $case', ({ thrown, code }) => {
+      const source = open()
+      source.execute('write', createTable)
+      const error = errorOf(() =>
+        source.execute('write', (tx) => {
+          insert(tx, 1n)
+          tx.run({ sql: 'CREATE TABLE u (x INT)', params: [] })
+          if (thrown !== undefined) throw thrown
+          tx.run({ sql: 'INSERT INTO nowhere VALUES (1)', params: [] })
+        }),
+      )
+      expect(error).toMatchObject({ code })
+      if (thrown instanceof MlmdError) expect(error).toBe(thrown)
+      else if (thrown !== undefined) expect((error as Error).cause).toBe(thrown)
+      expect(values(source)).toEqual([])
+      expect(
+        source.execute('read', (tx) =>
+          tx.all({ sql: "SELECT name FROM sqlite_master WHERE name = 'u'", params: [] }),
+        ),
+      ).toEqual([])
+    })
+
+    it('refuses to nest, and stays usable afterwards', () => {
+      const source = open()
+      source.execute('write', createTable)
+      const error = errorOf(() =>
+        source.execute('write', (tx) => {
+          insert(tx, 1n)
+          source.execute('read', () => 0)
+        }),
+      )
+      expect(error).toMatchObject({ code: Code.Internal, message: expect.stringMatching(/do not nest/) })
+      source.execute('write', (tx) => insert(tx, 2n))
+      expect(values(source)).toEqual([{ v: 2n }])
+    })
+
+    it('answers ABORTED when another connection holds the write lock, and lets readers read', () => {
+      const holder = open()
+      holder.execute('write', createTable)
+      const waiter = open({ busyTimeoutMs: 20 })
+      holder.execute('write', (tx) => {
+        insert(tx, 1n)
+        expect(errorOf(() => waiter.execute('write', (w) => insert(w, 2n)))).toMatchObject({
+          code: Code.Aborted,
+          message: expect.stringMatching(/database is locked/),
+        })
+        expect(values(waiter)).toEqual([])
+      })
+      waiter.execute('write', (tx) => insert(tx, 2n))
+      expect(values(waiter)).toEqual([{ v: 1n }, { v: 2n }])
+    })
+
+    it('fails writes on a read-only source with FAILED_PRECONDITION', () => {
+      open().execute('write', createTable)
+      const source = open({ readonly: true })
+      expect(errorOf(() => source.execute('write', (tx) => insert(tx, 1n)))).toMatchObject({
+        code: Code.FailedPrecondition,
+        message: expect.stringMatching(/read-only/),
+      })
+      expect(values(source)).toEqual([])
+    })
+
+    it('round-trips int64 values exactly', () => {
+      const source = open()
+      const ints = [-(2n ** 63n), -(2n ** 53n) - 1n, -1n, 0n, 2n ** 53n + 1n, 2n ** 63n - 1n]
+      source.execute('write', (tx) => {
+        createTable(tx)
+        for (const v of ints) insert(tx, v)
+      })
+      expect(values(source)).toEqual(ints.map((v) => ({ v })))
+      expect(
+        source.execute('read', (tx) =>
+          tx.all({
+            sql: 'SELECT v FROM t WHERE v IN (?, ?) ORDER BY v',
+            params: [ints[0] ?? 0n, ints[5] ?? 0n],
+          }),
+        ),
+      ).toEqual([{ v: ints[0] }, { v: ints[5] }])
+    })
+  })
+
+  describe('fromSqliteError', () => {
+    const store = () => {
+      const source = open({ filename: ':memory:' })
+      initMetadataStore(source)
+      source.execute('write', (tx) => {
+        tx.run({ sql: "INSERT INTO Type (name, type_kind, external_id) VALUES ('a', 1, 'x')", params: [] })
+        tx.run({ sql: "INSERT INTO TypeProperty VALUES (10, 'p', 1)", params: [] })
+      })
+      return source
+    }
+
+    it.each([
+      {
+        case: 'a UNIQUE column',
+        sql: "INSERT INTO Type (name, type_kind, external_id) VALUES ('b', 1, 'x')",
+        code: Code.AlreadyExists,
+        message: /UNIQUE constraint failed: Type.external_id/,
+      },
+      {
+        case: 'a composite PRIMARY KEY',
+        sql: "INSERT INTO TypeProperty VALUES (10, 'p', 2)",
+        code: Code.AlreadyExists,
+        message: /UNIQUE constraint failed: TypeProperty.type_id, TypeProperty.name/,
+      },
+      {
+        case: 'an INTEGER PRIMARY KEY',
+        sql: "INSERT INTO Type (id, name, type_kind) VALUES (1, 'c', 1)",
+        code: Code.AlreadyExists,
+        message: /UNIQUE constraint failed: Type.id/,
+      },
+      {
+        case: 'a NOT NULL column',
+        sql: 'INSERT INTO Type (name, type_kind) VALUES (NULL, 1)',
+        code: Code.Internal,
+        message: /NOT NULL constraint failed: Type.name \(in: INSERT INTO Type/,
+      },
+      {
+        case: 'a syntax error',
+        sql: 'SELEC 1',
+        code: Code.Internal,
+        message: /syntax error \(in: SELEC 1\)/,
+      },
+    ])('translates a violation of $case', ({ sql, code, message }) => {
+      const source = store()
+      expect(errorOf(() => source.execute('write', (tx) => tx.run({ sql, params: [] })))).toMatchObject({
+        code,
+        message: expect.stringMatching(message),
+      })
+    })
+
+    it('passes an MlmdError through', () => {
+      const error = new MlmdError(Code.OutOfRange, 'x')
+      expect(fromSqliteError(error)).toBe(error)
+    })
+
+    it.each([
+      { case: 'an Error', reason: new Error('boom'), message: '[internal] boom' },
+      { case: 'a string', reason: 'boom', message: '[internal] boom' },
+    ])('wraps $case as INTERNAL, keeping the cause', ({ reason, message }) => {
+      expect(fromSqliteError(reason)).toMatchObject({ code: Code.Internal, message, cause: reason })
+    })
+  })
+})

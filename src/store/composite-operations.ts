@@ -1,0 +1,235 @@
+/**
+ * The two composite writes, `PutExecution` and `PutLineageSubgraph`: several node upserts,
+ * links and events, all in the caller's one transaction.
+ */
+import { insertAssociationIfNotExists, insertAttributionIfNotExists } from '../access/edge-access.js'
+import {
+  ARTIFACT,
+  CONTEXT,
+  EXECUTION,
+  type Node,
+  type NodeKind,
+  findNodeIdByTypeIdAndName,
+  findNodeIdsByExternalIds,
+  findNodesByIds,
+} from '../access/node-access.js'
+import { type TypeRecord, findTypesByIds } from '../access/type-access.js'
+import { Code, MlmdError, invalidArgument, notFound, outOfRange } from '../errors.js'
+import type {
+  Artifact,
+  Context,
+  Event,
+  PutExecutionRequest,
+  PutExecutionResponse,
+  PutLineageSubgraphRequest,
+  PutLineageSubgraphResponse,
+} from '../proto/messages.js'
+import type { Tx } from '../storage/transaction-executor.js'
+import { insertEvents, requireNodesExist, validateEvent } from './edge-operations.js'
+import { upsertNode, validateProperties } from './node-operations.js'
+
+const present = <T>(value: T | undefined | null): value is T => value !== undefined && value !== null
+
+/**
+ * Upserts a context of a composite write. With `reuse`, a new context whose (type, name)
+ * exists resolves to the stored one, unchanged.
+ * @throws InvalidArgument if type_id or name is missing. @throws Aborted if the context
+ *   appeared concurrently while reusing.
+ */
+function upsertContextWithOptions(tx: Tx, context: Context, reuse: boolean, validatedType?: TypeRecord): bigint {
+  if (!present(context.type_id)) throw invalidArgument('Context is missing a type_id.')
+  if (!present(context.name)) throw invalidArgument('Context is missing a name.')
+  if (reuse && !present(context.id)) {
+    const existing = findNodeIdByTypeIdAndName(tx, CONTEXT, context.type_id, context.name)
+    if (existing !== undefined) return existing
+  }
+  try {
+    return upsertNode(tx, CONTEXT, context, validatedType === undefined ? {} : { validatedType })
+  } catch (error) {
+    // Another writer created the same context between our lookup and insert: the client retries.
+    if (reuse && error instanceof MlmdError && error.code === Code.AlreadyExists) {
+      throw new MlmdError(Code.Aborted, `Concurrent creation of the same context; retry to reuse it: ${context.name}`)
+    }
+    throw error
+  }
+}
+
+// With reuse_artifact_if_already_exist_by_external_id, an artifact without id whose external id
+// is stored becomes an update of that artifact.
+function externalIdMatches(tx: Tx, artifacts: readonly Artifact[]): Map<string, bigint> {
+  const wanted = artifacts.filter((a) => !present(a.id) && present(a.external_id) && a.external_id !== '')
+  if (wanted.length === 0) return new Map()
+  const ids = findNodeIdsByExternalIds(tx, ARTIFACT, wanted.map((a) => a.external_id as string))
+  return new Map(findNodesByIds<Artifact>(tx, ARTIFACT, ids).map((a) => [a.external_id as string, a.id as bigint]))
+}
+
+function withReusedId(artifact: Artifact, matches: Map<string, bigint>): Artifact {
+  if (present(artifact.id) || !present(artifact.external_id)) return artifact
+  const id = matches.get(artifact.external_id)
+  return id === undefined ? artifact : { ...artifact, id }
+}
+
+/** See `MetadataStore.putExecution`. */
+export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecutionResponse {
+  const execution = request.execution
+  if (!present(execution)) throw invalidArgument('No execution is found in the request.')
+  const options = request.options ?? {}
+  const pairs = request.artifact_event_pairs ?? []
+
+  // Check the pairs before writing anything, so a bad request fails fast.
+  for (const pair of pairs) {
+    const event = pair.event
+    if (!present(event)) continue
+    if (present(event.execution_id) && present(execution.id) && event.execution_id !== execution.id) {
+      throw invalidArgument("Request's event.execution_id does not match with the given execution.")
+    }
+    if (present(pair.artifact)) {
+      if (present(event.artifact_id) && present(pair.artifact.id) && event.artifact_id !== pair.artifact.id) {
+        throw invalidArgument('Given event.artifact_id is not aligned with the artifact.')
+      }
+    } else if (!present(event.artifact_id)) {
+      throw invalidArgument('If no artifact is present, given event must have an artifact_id.')
+    }
+  }
+
+  // 1. Artifacts.
+  const matches = options.reuse_artifact_if_already_exist_by_external_id
+    ? externalIdMatches(tx, pairs.flatMap((p) => (present(p.artifact) ? [p.artifact] : [])))
+    : new Map<string, bigint>()
+  const artifactIds: bigint[] = []
+  for (const pair of pairs) {
+    if (present(pair.artifact)) artifactIds.push(upsertNode(tx, ARTIFACT, withReusedId(pair.artifact, matches)))
+    else if (present(pair.event)) artifactIds.push(pair.event.artifact_id as bigint)
+    else artifactIds.push(-1n) // an empty pair is allowed and answered with -1, as MLMD does
+  }
+
+  // 2. The execution.
+  const executionId = upsertNode(tx, EXECUTION, execution, { forceUpdateTime: options.force_update_time === true })
+
+  // 3. Events. Unlike MLMD, an event-only pair must name an artifact that exists.
+  const events: Event[] = []
+  pairs.forEach((pair, i) => {
+    if (!present(pair.event)) return
+    const event: Event = { ...pair.event, execution_id: executionId, artifact_id: artifactIds[i] as bigint }
+    validateEvent(event)
+    events.push(event)
+  })
+  requireNodesExist(
+    tx,
+    ARTIFACT,
+    pairs.flatMap((p) => (!present(p.artifact) && present(p.event) ? [p.event.artifact_id as bigint] : [])),
+  )
+  insertEvents(tx, events)
+
+  // 4. Contexts, and their links to the execution and to every artifact of the request.
+  const contextIds: bigint[] = []
+  const linkedArtifacts = [...new Set(artifactIds.filter((id) => id !== -1n))]
+  for (const context of request.contexts ?? []) {
+    let contextId: bigint
+    if (present(context.id) && options.force_reuse_context === true) {
+      if (findNodesByIds(tx, CONTEXT, [context.id]).length === 0) {
+        throw notFound(`Context with ID ${context.id} was not found in MLMD`)
+      }
+      contextId = context.id
+    } else {
+      contextId = upsertContextWithOptions(tx, context, options.reuse_context_if_already_exist === true)
+    }
+    contextIds.push(contextId)
+    insertAssociationIfNotExists(tx, contextId, executionId)
+    for (const artifactId of linkedArtifacts) insertAttributionIfNotExists(tx, contextId, artifactId)
+  }
+  return { execution_id: executionId, artifact_ids: artifactIds, context_ids: contextIds }
+}
+
+// MLMD's CheckEventEdges: every edge has an event and resolves both ends, by index into the
+// request's lists or by an id in the event; when both are given they must agree.
+function checkEventEdges(request: PutLineageSubgraphRequest): void {
+  const ends = [
+    { label: 'execution', nodes: request.executions ?? [], index: 'execution_index', id: 'execution_id' },
+    { label: 'artifact', nodes: request.artifacts ?? [], index: 'artifact_index', id: 'artifact_id' },
+  ] as const
+  for (const edge of request.event_edges ?? []) {
+    if (!present(edge.event)) throw invalidArgument('No event found for event_edge.')
+    for (const end of ends) {
+      const index = edge[end.index]
+      const id = edge.event[end.id]
+      if (!present(index) && !present(id)) {
+        throw invalidArgument(`Event_edge is missing an ${end.label}: neither an ${end.index} nor an event.${end.id}.`)
+      }
+      if (!present(index)) continue
+      if (index < 0 || index >= end.nodes.length) {
+        throw outOfRange(
+          `The event_edge has an ${end.index} ${index} outside the bounds of the request's ${end.label}s, [0, ${end.nodes.length}).`,
+        )
+      }
+      if (!present(id)) continue
+      const node = end.nodes[index] as Node
+      if (!present(node.id)) {
+        throw invalidArgument(`Missing ${end.label} ID: the ${end.label} at ${end.index} ${index} has no id but the event gives ${id}.`)
+      }
+      if (node.id !== id) {
+        throw invalidArgument(`${end.label} ID mismatch: the ${end.label} at ${end.index} ${index} has id ${node.id}, the event ${id}.`)
+      }
+    }
+  }
+}
+
+// MLMD's BatchTypeAndPropertyValidation: every node needs a type_id naming a type of its kind,
+// and its properties must fit that type. Returns the types by id.
+function validateNodes(tx: Tx, kind: NodeKind, nodes: readonly Node[]): Map<bigint, TypeRecord> {
+  if (nodes.length === 0) return new Map()
+  for (const node of nodes) if (!present(node.type_id)) throw invalidArgument('Type id is missing.')
+  const types = new Map(
+    findTypesByIds(tx, kind.tables.typeKind, [...new Set(nodes.map((n) => n.type_id as bigint))]).map((t) => [t.id, t]),
+  )
+  for (const node of nodes) {
+    const type = types.get(node.type_id as bigint)
+    if (type === undefined) throw notFound(`Cannot find type for type_id: ${node.type_id} (no ${kind.name} type with that id)`)
+    validateProperties(node, type)
+  }
+  return types
+}
+
+/** See `MetadataStore.putLineageSubgraph`. */
+export function putLineageSubgraph(tx: Tx, request: PutLineageSubgraphRequest): PutLineageSubgraphResponse {
+  checkEventEdges(request)
+  const artifacts = request.artifacts ?? []
+  const executions = request.executions ?? []
+  const contexts = request.contexts ?? []
+  const artifactTypes = validateNodes(tx, ARTIFACT, artifacts)
+  const executionTypes = validateNodes(tx, EXECUTION, executions)
+  const contextTypes = validateNodes(tx, CONTEXT, contexts)
+  const options = request.options ?? {}
+
+  const contextIds = contexts.map((c) =>
+    upsertContextWithOptions(tx, c, options.reuse_context_if_already_exist === true, contextTypes.get(c.type_id as bigint)),
+  )
+  const matches = options.reuse_artifact_if_already_exist_by_external_id
+    ? externalIdMatches(tx, artifacts)
+    : new Map<string, bigint>()
+  // Updates still check the stored node (its type must match); inserts were validated above.
+  const artifactIds = artifacts.map((a) => {
+    const artifact = withReusedId(a, matches)
+    return upsertNode(tx, ARTIFACT, artifact, present(artifact.id) ? {} : { validatedType: artifactTypes.get(a.type_id as bigint) as TypeRecord })
+  })
+  const executionIds = executions.map((e) =>
+    upsertNode(tx, EXECUTION, e, present(e.id) ? {} : { validatedType: executionTypes.get(e.type_id as bigint) as TypeRecord }),
+  )
+
+  for (const contextId of new Set(contextIds)) {
+    for (const executionId of new Set(executionIds)) insertAssociationIfNotExists(tx, contextId, executionId)
+    for (const artifactId of new Set(artifactIds)) insertAttributionIfNotExists(tx, contextId, artifactId)
+  }
+
+  const events = (request.event_edges ?? []).map((edge) => {
+    const event = { ...(edge.event as Event) }
+    if (!present(event.execution_id)) event.execution_id = executionIds[edge.execution_index as number] as bigint
+    if (!present(event.artifact_id)) event.artifact_id = artifactIds[edge.artifact_index as number] as bigint
+    validateEvent(event)
+    return event
+  })
+  requireNodesExist(tx, ARTIFACT, events.map((e) => e.artifact_id as bigint))
+  requireNodesExist(tx, EXECUTION, events.map((e) => e.execution_id as bigint))
+  insertEvents(tx, events)
+  return { execution_ids: executionIds, artifact_ids: artifactIds, context_ids: contextIds }
+}

@@ -1,0 +1,37 @@
+/**
+ * Listing nodes with `ListOperationOptions` (MLMD's `list_operation_*`): which ids a listing
+ * returns, in which order, and the token for the next page.
+ *
+ * Without options a listing returns every candidate by ascending id. With options, a page:
+ * see {@link listNodeIds}.
+ */
+import type { NodeKind } from '../access/node-access.js'
+import type { ListOperationOptions } from '../proto/messages.js'
+import type { Tx } from '../storage/transaction-executor.js'
+import { listNodeIdsPage } from './paging.js'
+
+/** The nodes a listing draws from: all of the kind, or a candidate set (a type's, a context's). */
+export type Candidates = { readonly kind: 'all' } | { readonly kind: 'ids'; readonly ids: readonly bigint[] }
+
+/** A page of ids and the token for the next one (absent on the last page). */
+export interface IdPage {
+  readonly ids: bigint[]
+  readonly nextPageToken?: string
+}
+
+/**
+ * The ids a listing returns.
+ * @throws InvalidArgument for invalid options, tokens or filter queries.
+ */
+export function listNodeIds(
+  tx: Tx,
+  kind: NodeKind,
+  candidates: Candidates,
+  allIds: () => bigint[],
+  options: ListOperationOptions | undefined,
+): IdPage {
+  if (options === undefined || options === null) {
+    return { ids: candidates.kind === 'all' ? allIds() : [...candidates.ids] }
+  }
+  return listNodeIdsPage(tx, kind, candidates, options)
+}

@@ -1,0 +1,293 @@
+/**
+ * Node operations shared by artifacts, executions and contexts: insert and update with MLMD's
+ * validation, update masks and no-op detection, and the node reads.
+ */
+import {
+  ARTIFACT,
+  CONTEXT,
+  type Node,
+  type NodeColumns,
+  type NodeKind,
+  deleteProperty,
+  findNodeIdsByExternalIds,
+  findNodesByIds,
+  insertNode,
+  updateNode,
+  upsertProperty,
+} from '../access/node-access.js'
+import { type TypeRecord, findTypesByIds } from '../access/type-access.js'
+import { Code, MlmdError, invalidArgument, notFound } from '../errors.js'
+import type { Artifact, Execution, FieldMask, Value } from '../proto/messages.js'
+import type { TypeKind } from '../storage/schema/v10.js'
+import type { Tx } from '../storage/transaction-executor.js'
+import { VALUE_KINDS, encodeValue, valueKind } from '../storage/value-codec.js'
+
+/** The current time as MLMD stores it: milliseconds since the Unix epoch. */
+export function nowMillis(): bigint {
+  return BigInt(Date.now())
+}
+
+/** Options of one node upsert. */
+export interface UpsertNodeOptions {
+  /** Restricts an update to these paths; ignored for inserts. */
+  readonly mask?: FieldMask | undefined
+  /** Rewrites the row and bumps its update time even when nothing changed (PutExecution). */
+  readonly forceUpdateTime?: boolean
+  /** The node's type, when the caller has already validated type and properties. */
+  readonly validatedType?: TypeRecord
+}
+
+const STATE_RANGES: Record<string, number> = { state: 6, last_known_state: 6 }
+
+function typeKindOf(kind: NodeKind): TypeKind {
+  return kind.tables.typeKind
+}
+
+/**
+ * Validates properties against the node's type, as MLMD's `ValidatePropertiesWithType`:
+ * declared properties must exist in the type and hold its value kind; custom properties may
+ * hold any kind but must hold one. `maskedNames` limits the check to masked properties.
+ * @throws InvalidArgument on the first violation.
+ */
+export function validateProperties(
+  node: Node,
+  type: TypeRecord,
+  scope: { properties: PropertyScope; customProperties: PropertyScope } = ALL_PROPERTIES,
+): void {
+  for (const [name, value] of Object.entries(node.properties ?? {})) {
+    if (!inScope(scope.properties, name)) continue
+    const declared = type.properties[name]
+    if (declared === undefined) throw invalidArgument(`Found unknown property: ${name}`)
+    const kind = valueKind(value)
+    if (kind === undefined || VALUE_KINDS.indexOf(kind) + 1 !== declared) {
+      throw invalidArgument(`Found unmatched property type: ${name}`)
+    }
+  }
+  for (const [name, value] of Object.entries(node.custom_properties ?? {})) {
+    if (!inScope(scope.customProperties, name)) continue
+    if (valueKind(value) === undefined) throw invalidArgument(`Found custom property with no value: ${name}`)
+  }
+}
+
+/** Which keys of a property map an update touches: all, some, or none. */
+type PropertyScope = 'all' | 'none' | ReadonlySet<string>
+const ALL_PROPERTIES = { properties: 'all', customProperties: 'all' } as const
+
+function inScope(scope: PropertyScope, name: string): boolean {
+  return scope === 'all' || (scope !== 'none' && scope.has(name))
+}
+
+function checkEnums(node: Node): void {
+  for (const field of ['state', 'last_known_state'] as const) {
+    const value = (node as Record<string, unknown>)[field]
+    if (value === undefined || value === null) continue
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > (STATE_RANGES[field] as number)) {
+      throw invalidArgument(`Unknown ${field} value ${String(value)}`)
+    }
+  }
+}
+
+/** Looks up the type of a node to insert or validate. @throws NotFound, InvalidArgument. */
+export function requireNodeType(tx: Tx, kind: NodeKind, typeId: bigint | undefined | null): TypeRecord {
+  if (typeId === undefined || typeId === null) throw invalidArgument('Type id is missing.')
+  const [type] = findTypesByIds(tx, typeKindOf(kind), [typeId])
+  if (type === undefined) throw notFound(`Cannot find type for type_id: ${typeId} (no ${kind.name} type with that id)`)
+  return type
+}
+
+function requireContextName(name: string | undefined | null): string {
+  if (name === undefined || name === null || name === '') throw invalidArgument('Context name should not be empty')
+  return name
+}
+
+function columnsForInsert(kind: NodeKind, node: Node): NodeColumns {
+  const columns: NodeColumns = {
+    type_id: node.type_id as bigint,
+    name: node.name ?? null,
+    external_id: node.external_id ?? null,
+  }
+  if (kind === CONTEXT) columns.name = requireContextName(node.name)
+  if (kind === ARTIFACT) {
+    // MLMD always writes a uri, so every artifact reads back with one ('' when none was given).
+    columns.uri = (node as Artifact).uri ?? ''
+    columns.state = toBig((node as Artifact).state)
+  } else if (kind.kindColumns.includes('last_known_state')) {
+    columns.last_known_state = toBig((node as Execution).last_known_state)
+  }
+  return columns
+}
+
+function toBig(value: number | undefined | null): bigint | null {
+  return value === undefined || value === null ? null : BigInt(value)
+}
+
+/**
+ * Inserts `node` (no id) or updates the stored node with its id. Returns the id.
+ * @throws see `putArtifacts`.
+ */
+export function upsertNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNodeOptions = {}): bigint {
+  checkEnums(node)
+  if (node.id === undefined || node.id === null) return createNode(tx, kind, node, options.validatedType)
+  updateStoredNode(tx, kind, node, options)
+  return node.id
+}
+
+function createNode(tx: Tx, kind: NodeKind, node: Node, validatedType: TypeRecord | undefined): bigint {
+  if (validatedType === undefined) {
+    const type = requireNodeType(tx, kind, node.type_id)
+    validateProperties(node, type)
+  }
+  const id = insertNode(tx, kind, columnsForInsert(kind, node), nowMillis())
+  for (const [name, value] of Object.entries(node.properties ?? {})) upsertProperty(tx, kind, id, name, false, value)
+  for (const [name, value] of Object.entries(node.custom_properties ?? {})) upsertProperty(tx, kind, id, name, true, value)
+  return id
+}
+
+/** The top-level fields an update may change, per kind, named as proto fields and columns. */
+const UPDATABLE_FIELDS: Record<NodeKind['name'], readonly ('uri' | 'state' | 'last_known_state' | 'external_id' | 'name')[]> = {
+  artifact: ['uri', 'state', 'external_id'],
+  execution: ['last_known_state', 'external_id'],
+  // Only contexts persist a name change; MLMD never updates artifact and execution names.
+  context: ['name', 'external_id'],
+}
+
+interface ParsedMask {
+  fields: Set<string>
+  properties: PropertyScope
+  customProperties: PropertyScope
+}
+
+// Paths: `properties` / `custom_properties` (whole maps), `properties.<key>` (one key; the key
+// may itself contain dots), or a top-level field name. Unknown and empty paths are ignored.
+function parseMask(mask: FieldMask | undefined): ParsedMask | undefined {
+  const paths = (mask?.paths ?? []).filter((p) => p !== '')
+  if (paths.length === 0) return undefined
+  const parsed: ParsedMask = { fields: new Set(), properties: 'none', customProperties: 'none' }
+  const addKey = (scope: PropertyScope, key: string): PropertyScope =>
+    scope === 'all' ? 'all' : new Set([...(scope === 'none' ? [] : scope), key])
+  for (const path of paths) {
+    if (path === 'properties') parsed.properties = 'all'
+    else if (path === 'custom_properties') parsed.customProperties = 'all'
+    else if (path.startsWith('properties.')) parsed.properties = addKey(parsed.properties, path.slice(11))
+    else if (path.startsWith('custom_properties.')) parsed.customProperties = addKey(parsed.customProperties, path.slice(18))
+    else parsed.fields.add(path)
+  }
+  return parsed
+}
+
+function updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNodeOptions): void {
+  const id = node.id as bigint
+  const [stored] = findNodesByIds<Node>(tx, kind, [id])
+  if (stored === undefined) throw invalidArgument(`Cannot find the given id ${id}`)
+  if (node.type_id !== undefined && node.type_id !== null && node.type_id !== stored.type_id) {
+    throw invalidArgument(`Given type_id ${node.type_id} is different from the one known before: ${stored.type_id}`)
+  }
+  const mask = parseMask(options.mask)
+  const scope = mask ?? ALL_PROPERTIES
+  if (options.validatedType === undefined) {
+    const type = requireNodeType(tx, kind, stored.type_id)
+    validateProperties(node, type, scope)
+  }
+
+  const before = storedColumns(kind, stored)
+  const after: NodeColumns = { ...before }
+  const request = node as Record<string, unknown>
+  for (const field of UPDATABLE_FIELDS[kind.name]) {
+    if (mask !== undefined && !mask.fields.has(field)) continue
+    const value = request[field]
+    if (field === 'name') after.name = requireContextName(value as string | undefined)
+    else if (field === 'uri') after.uri = (value as string | undefined) ?? ''
+    else if (field === 'external_id') after.external_id = (value as string | undefined) ?? null
+    else after[field] = toBig(value as number | undefined)
+  }
+
+  let changed = columnsDiffer(before, after)
+  changed = applyPropertyChanges(tx, kind, id, false, node.properties, stored.properties, scope.properties) || changed
+  changed =
+    applyPropertyChanges(tx, kind, id, true, node.custom_properties, stored.custom_properties, scope.customProperties) ||
+    changed
+  if (changed || options.forceUpdateTime === true) {
+    // The update time moves forward on every change, even within one millisecond, so that
+    // optimistic concurrency checks and LAST_UPDATE_TIME ordering see every update.
+    const last = stored.last_update_time_since_epoch ?? 0n
+    const now = nowMillis()
+    updateNode(tx, kind, id, after, now > last ? now : last + 1n)
+  }
+}
+
+function storedColumns(kind: NodeKind, stored: Node): NodeColumns {
+  const columns: NodeColumns = {
+    type_id: stored.type_id as bigint,
+    name: stored.name ?? null,
+    external_id: stored.external_id ?? null,
+  }
+  if (kind === ARTIFACT) {
+    columns.uri = (stored as Artifact).uri ?? null
+    columns.state = toBig((stored as Artifact).state)
+  } else if (kind.kindColumns.includes('last_known_state')) {
+    columns.last_known_state = toBig((stored as Execution).last_known_state)
+  }
+  return columns
+}
+
+function columnsDiffer(a: NodeColumns, b: NodeColumns): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof NodeColumns>
+  for (const key of keys) if ((a[key] ?? null) !== (b[key] ?? null)) return true
+  return false
+}
+
+function sameValue(a: Value, b: Value): boolean {
+  const x = encodeValue(a)
+  const y = encodeValue(b)
+  return (
+    x.int_value === y.int_value &&
+    x.double_value === y.double_value &&
+    x.string_value === y.string_value &&
+    x.proto_value === y.proto_value &&
+    x.bool_value === y.bool_value &&
+    x.byte_value === y.byte_value
+  )
+}
+
+// Writes the property rows an update changes; returns whether anything changed.
+function applyPropertyChanges(
+  tx: Tx,
+  kind: NodeKind,
+  id: bigint,
+  isCustom: boolean,
+  requested: Record<string, Value> | undefined,
+  stored: Record<string, Value> | undefined,
+  scope: PropertyScope,
+): boolean {
+  if (scope === 'none') return false
+  const want = requested ?? {}
+  const have = stored ?? {}
+  const names = scope === 'all' ? new Set([...Object.keys(want), ...Object.keys(have)]) : scope
+  let changed = false
+  for (const name of names) {
+    const next = want[name]
+    const previous = have[name]
+    if (next === undefined) {
+      if (previous === undefined) continue
+      deleteProperty(tx, kind, id, name, isCustom)
+    } else {
+      if (previous !== undefined && sameValue(previous, next)) continue
+      upsertProperty(tx, kind, id, name, isCustom, next)
+    }
+    changed = true
+  }
+  return changed
+}
+
+/**
+ * Nodes with these external ids.
+ * @throws InvalidArgument if one is empty. @throws NotFound if none exists.
+ */
+export function getNodesByExternalIds<N extends Node>(tx: Tx, kind: NodeKind, externalIds: readonly string[] | undefined): N[] {
+  const ids = externalIds ?? []
+  if (ids.length === 0) return []
+  if (ids.some((id) => id === '')) throw invalidArgument('external_id cannot be empty.')
+  const found = findNodesByIds<N>(tx, kind, findNodeIdsByExternalIds(tx, kind, ids))
+  if (found.length === 0) throw new MlmdError(Code.NotFound, `No ${kind.name}s found for external_ids.`)
+  return found
+}

@@ -1,0 +1,130 @@
+/**
+ * One page of a listing with `ListOperationOptions`, and MLMD's page token.
+ *
+ * Order: `ORDER BY <field> <dir>, id <dir>`. Tokens are MLMD's own format (unpadded URL-safe
+ * base64 of a `ListOperationNextPageToken`), so a token from either server continues on the
+ * other. We page by the pair (field, id), which never skips or repeats a row; MLMD's own
+ * predicates can do both (see the contract's paging quirks).
+ */
+import type { NodeKind } from '../access/node-access.js'
+import { IN_LIST, idList, q } from '../access/sql.js'
+import { invalidArgument, unimplemented } from '../errors.js'
+import { messageType } from '../proto/load-root.js'
+import type { ListOperationNextPageToken, ListOperationOptions } from '../proto/messages.js'
+import type { SqlValue, Tx } from '../storage/transaction-executor.js'
+import type { Candidates, IdPage } from './list-operation.js'
+
+/** MLMD's page size when options are present but `max_result_size` is not. */
+export const DEFAULT_PAGE_SIZE = 20
+/**
+ * The largest page served. MLMD answers larger requests with 101 rows and no token, leaving the
+ * rest unreachable; we serve 100 and a token.
+ */
+export const MAX_PAGE_SIZE = 100
+
+const ORDER_COLUMNS: Record<number, string> = {
+  1: 'create_time_since_epoch',
+  2: 'last_update_time_since_epoch',
+  3: 'id',
+}
+const FIELD_ID = 3
+
+function tokenCodec() {
+  return messageType('ml_metadata.ListOperationNextPageToken')
+}
+
+/** Encodes a token as MLMD does: URL-safe base64 without padding. */
+export function encodePageToken(token: ListOperationNextPageToken): string {
+  const codec = tokenCodec()
+  return Buffer.from(codec.encode(codec.fromObject(token)).finish()).toString('base64url')
+}
+
+/**
+ * Decodes a token.
+ * @throws InvalidArgument when it is not base64 of a `ListOperationNextPageToken`.
+ */
+export function decodePageToken(text: string): ListOperationNextPageToken {
+  if (!/^[A-Za-z0-9_\-+/]*={0,2}$/.test(text)) throw invalidArgument('Invalid next_page_token: not base64.')
+  try {
+    const codec = tokenCodec()
+    const decoded = codec.toObject(codec.decode(Buffer.from(text, 'base64url')), {
+      longs: String,
+      arrays: true,
+      defaults: false,
+    }) as Record<string, unknown>
+    const token: ListOperationNextPageToken = {}
+    if (decoded.id_offset !== undefined) token.id_offset = BigInt(decoded.id_offset as string)
+    if (decoded.field_offset !== undefined) token.field_offset = BigInt(decoded.field_offset as string)
+    if (decoded.set_options !== undefined) token.set_options = decoded.set_options as ListOperationOptions
+    token.listed_ids = ((decoded.listed_ids as string[] | undefined) ?? []).map((id) => BigInt(id))
+    return token
+  } catch (error) {
+    throw invalidArgument(`Invalid next_page_token: ${(error as Error).message}`)
+  }
+}
+
+/** See `listNodeIds`: one page of ids of `kind` among the candidates. */
+export function listNodeIdsPage(tx: Tx, kind: NodeKind, candidates: Candidates, options: ListOperationOptions): IdPage {
+  const size = options.max_result_size ?? DEFAULT_PAGE_SIZE
+  if (!Number.isInteger(size) || size <= 0) {
+    throw invalidArgument(`max_result_size must be positive; got ${String(options.max_result_size)}.`)
+  }
+  const pageSize = Math.min(size, MAX_PAGE_SIZE)
+  const field = options.order_by_field?.field ?? FIELD_ID
+  const column = ORDER_COLUMNS[field]
+  if (column === undefined) throw invalidArgument(`Unsupported field ${String(field)} in order_by_field.`)
+  const ascending = options.order_by_field?.is_asc ?? true
+  if (options.filter_query !== undefined && options.filter_query !== null && options.filter_query.trim() !== '') {
+    throw unimplemented('filter_query is not supported by this mlmd-ts release yet.')
+  }
+
+  const where: string[] = []
+  const params: SqlValue[] = []
+  if (candidates.kind === 'ids') {
+    where.push(`id IN ${IN_LIST}`)
+    params.push(idList(candidates.ids))
+  }
+  const tokenText = options.next_page_token
+  if (tokenText !== undefined && tokenText !== null && tokenText !== '') {
+    const token = decodePageToken(tokenText)
+    const set = token.set_options?.order_by_field
+    if ((set?.field ?? FIELD_ID) !== field || (set?.is_asc ?? true) !== ascending) {
+      throw invalidArgument('ListOperationOptions mismatch: the order of the request differs from the page token.')
+    }
+    const cmp = ascending ? '>' : '<'
+    if (field === FIELD_ID) {
+      where.push(`id ${cmp} ?`)
+      params.push(token.id_offset ?? token.field_offset ?? 0n)
+    } else if (token.id_offset !== undefined) {
+      where.push(`(\`${column}\` ${cmp} ? OR (\`${column}\` = ? AND id ${cmp} ?))`)
+      params.push(token.field_offset ?? 0n, token.field_offset ?? 0n, token.id_offset)
+    } else {
+      // A LAST_UPDATE_TIME token written by MLMD: the ids already listed at the boundary time.
+      where.push(`\`${column}\` ${cmp}= ? AND id NOT IN ${IN_LIST}`)
+      params.push(token.field_offset ?? 0n, idList(token.listed_ids ?? []))
+    }
+  }
+  const dir = ascending ? 'ASC' : 'DESC'
+  const order = field === FIELD_ID ? `id ${dir}` : `\`${column}\` ${dir}, id ${dir}`
+  const rows = tx.all<{ id: bigint; field: bigint }>(
+    q(
+      `SELECT id, \`${column}\` AS field FROM \`${kind.tables.node}\`${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY ${order} LIMIT ?`,
+      ...params,
+      BigInt(pageSize + 1),
+    ),
+  )
+  const page = rows.slice(0, pageSize)
+  const last = page[page.length - 1]
+  if (rows.length <= pageSize || last === undefined) return { ids: page.map((r) => r.id) }
+
+  const setOptions: ListOperationOptions = { ...options }
+  delete setOptions.next_page_token
+  const token: ListOperationNextPageToken = { id_offset: last.id, field_offset: last.field, set_options: setOptions }
+  if (field === 2) {
+    // MLMD continues LAST_UPDATE_TIME pages from the ids listed at the boundary time; write them
+    // too, so that MLMD can continue our token.
+    token.listed_ids = page.filter((r) => r.field === last.field).map((r) => r.id).reverse()
+  }
+  return { ids: page.map((r) => r.id), nextPageToken: encodePageToken(token) }
+}
