@@ -92,7 +92,7 @@ function decodeAny(bytes: Uint8Array): Any {
   const codec = anyCodec()
   const decoded = codec.toObject(codec.decode(bytes), TO_OBJECT_OPTIONS) as Any
   // An Any always carries both fields on read, as MLMD's readers expect.
-  return { type_url: decoded.type_url ?? '', value: decoded.value ?? new Uint8Array() }
+  return { type_url: decoded.type_url ?? '', value: Uint8Array.from(decoded.value ?? []) }
 }
 
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
