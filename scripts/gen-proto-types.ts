@@ -107,7 +107,9 @@ for (const method of service.methodsArray) {
 }
 out.push('}\n\n')
 out.push('/** The names of the RPCs of MetadataStoreService, in declaration order. */\n')
-out.push(`export const RPC_NAMES = [\n${service.methodsArray.map((m) => `  '${m.name}',\n`).join('')}] as const\n`)
+out.push(
+  `export const RPC_NAMES = [\n${service.methodsArray.map((m) => `  '${m.name}',\n`).join('')}] as const\n`,
+)
 
 const target = new URL('../src/proto/messages.ts', import.meta.url)
 writeFileSync(target, out.join(''))

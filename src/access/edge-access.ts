@@ -32,12 +32,19 @@ function hydrateEvents(tx: Tx, rows: EventRow[]): Event[] {
   )
   for (const p of pathRows) {
     let steps = paths.get(p.event_id)
-    if (steps === undefined) paths.set(p.event_id, (steps = []))
+    if (steps === undefined) {
+      steps = []
+      paths.set(p.event_id, steps)
+    }
     if (p.is_index_step) steps.push({ index: p.step_index ?? 0n })
     else steps.push({ key: p.step_key ?? '' })
   }
   return rows.map((r) => {
-    const event: Event = { artifact_id: r.artifact_id, execution_id: r.execution_id, type: Number(r.type) as Event['type'] }
+    const event: Event = {
+      artifact_id: r.artifact_id,
+      execution_id: r.execution_id,
+      type: Number(r.type) as Event['type'],
+    }
     const steps = paths.get(r.id)
     if (steps !== undefined) event.path = { steps }
     if (r.milliseconds_since_epoch !== null) event.milliseconds_since_epoch = r.milliseconds_since_epoch
@@ -50,7 +57,9 @@ const SELECT_EVENT = 'SELECT id, artifact_id, execution_id, type, milliseconds_s
 /** Events of these executions, by execution id then insertion order. */
 export function findEventsByExecutionIds(tx: Tx, ids: readonly bigint[]): Event[] {
   if (ids.length === 0) return []
-  const rows = tx.all<EventRow>(q(`${SELECT_EVENT} WHERE execution_id IN ${IN_LIST} ORDER BY execution_id, id`, idList(ids)))
+  const rows = tx.all<EventRow>(
+    q(`${SELECT_EVENT} WHERE execution_id IN ${IN_LIST} ORDER BY execution_id, id`, idList(ids)),
+  )
   return hydrateEvents(tx, rows)
 }
 
@@ -58,7 +67,10 @@ export function findEventsByExecutionIds(tx: Tx, ids: readonly bigint[]): Event[
 export function findEventsByArtifactIds(tx: Tx, ids: readonly bigint[]): Event[] {
   if (ids.length === 0) return []
   const rows = tx.all<EventRow>(
-    q(`${SELECT_EVENT} WHERE artifact_id IN ${IN_LIST} ORDER BY artifact_id, execution_id, type`, idList(ids)),
+    q(
+      `${SELECT_EVENT} WHERE artifact_id IN ${IN_LIST} ORDER BY artifact_id, execution_id, type`,
+      idList(ids),
+    ),
   )
   return hydrateEvents(tx, rows)
 }
@@ -79,27 +91,45 @@ export function insertEvent(tx: Tx, event: Event, milliseconds: bigint): void {
   )
   for (const step of event.path?.steps ?? []) {
     if (step.index !== undefined && step.index !== null) {
-      tx.run(q('INSERT INTO `EventPath`(`event_id`, `is_index_step`, `step_index`) VALUES(?, 1, ?)', id, step.index))
+      tx.run(
+        q(
+          'INSERT INTO `EventPath`(`event_id`, `is_index_step`, `step_index`) VALUES(?, 1, ?)',
+          id,
+          step.index,
+        ),
+      )
     } else if (step.key !== undefined && step.key !== null) {
-      tx.run(q('INSERT INTO `EventPath`(`event_id`, `is_index_step`, `step_key`) VALUES(?, 0, ?)', id, step.key))
+      tx.run(
+        q('INSERT INTO `EventPath`(`event_id`, `is_index_step`, `step_key`) VALUES(?, 0, ?)', id, step.key),
+      )
     }
   }
 }
 
 /** Links an artifact to a context; an existing link is left alone. */
 export function insertAttributionIfNotExists(tx: Tx, contextId: bigint, artifactId: bigint): void {
-  tx.run(q('INSERT OR IGNORE INTO `Attribution`(`context_id`, `artifact_id`) VALUES(?, ?)', contextId, artifactId))
+  tx.run(
+    q('INSERT OR IGNORE INTO `Attribution`(`context_id`, `artifact_id`) VALUES(?, ?)', contextId, artifactId),
+  )
 }
 
 /** Links an execution to a context; an existing link is left alone. */
 export function insertAssociationIfNotExists(tx: Tx, contextId: bigint, executionId: bigint): void {
-  tx.run(q('INSERT OR IGNORE INTO `Association`(`context_id`, `execution_id`) VALUES(?, ?)', contextId, executionId))
+  tx.run(
+    q(
+      'INSERT OR IGNORE INTO `Association`(`context_id`, `execution_id`) VALUES(?, ?)',
+      contextId,
+      executionId,
+    ),
+  )
 }
 
 /** Ids of the contexts an artifact is attributed to, ascending. */
 export function findContextIdsByArtifact(tx: Tx, artifactId: bigint): bigint[] {
   return tx
-    .all<{ id: bigint }>(q('SELECT context_id AS id FROM `Attribution` WHERE artifact_id = ? ORDER BY context_id', artifactId))
+    .all<{ id: bigint }>(
+      q('SELECT context_id AS id FROM `Attribution` WHERE artifact_id = ? ORDER BY context_id', artifactId),
+    )
     .map((r) => r.id)
 }
 
@@ -115,7 +145,9 @@ export function findContextIdsByExecution(tx: Tx, executionId: bigint): bigint[]
 /** Ids of the artifacts attributed to a context, ascending. */
 export function findArtifactIdsByContext(tx: Tx, contextId: bigint): bigint[] {
   return tx
-    .all<{ id: bigint }>(q('SELECT artifact_id AS id FROM `Attribution` WHERE context_id = ? ORDER BY artifact_id', contextId))
+    .all<{ id: bigint }>(
+      q('SELECT artifact_id AS id FROM `Attribution` WHERE context_id = ? ORDER BY artifact_id', contextId),
+    )
     .map((r) => r.id)
 }
 
@@ -135,14 +167,13 @@ export function insertParentContext(tx: Tx, childId: bigint, parentId: bigint): 
 
 /** Parent links of these children: pairs (child, parent), by child then parent id. */
 export function findParentLinks(tx: Tx, childIds: readonly bigint[]): { child: bigint; parent: bigint }[] {
-  return tx
-    .all<{ child: bigint; parent: bigint }>(
-      q(
-        `SELECT context_id AS child, parent_context_id AS parent FROM \`ParentContext\`
+  return tx.all<{ child: bigint; parent: bigint }>(
+    q(
+      `SELECT context_id AS child, parent_context_id AS parent FROM \`ParentContext\`
          WHERE context_id IN ${IN_LIST} ORDER BY context_id, parent_context_id`,
-        idList(childIds),
-      ),
-    )
+      idList(childIds),
+    ),
+  )
 }
 
 /** Child links of these parents: pairs (parent, child), by parent then child id. */

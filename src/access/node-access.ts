@@ -23,7 +23,11 @@ export interface NodeKind {
 }
 
 export const ARTIFACT: NodeKind = { name: 'artifact', tables: ARTIFACT_TABLES, kindColumns: ['uri', 'state'] }
-export const EXECUTION: NodeKind = { name: 'execution', tables: EXECUTION_TABLES, kindColumns: ['last_known_state'] }
+export const EXECUTION: NodeKind = {
+  name: 'execution',
+  tables: EXECUTION_TABLES,
+  kindColumns: ['last_known_state'],
+}
 export const CONTEXT: NodeKind = { name: 'context', tables: CONTEXT_TABLES, kindColumns: [] }
 
 /** A node row's stored columns (everything but id, type and times). */
@@ -54,7 +58,9 @@ interface PropertyRow extends Record<string, SqlValue> {
  */
 export function findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: readonly bigint[]): N[] {
   if (ids.length === 0) return []
-  const rows = tx.all<Record<string, SqlValue>>(q(`${selectNodes(kind)} WHERE n.id IN ${IN_LIST} ORDER BY n.id`, idList(ids)))
+  const rows = tx.all<Record<string, SqlValue>>(
+    q(`${selectNodes(kind)} WHERE n.id IN ${IN_LIST} ORDER BY n.id`, idList(ids)),
+  )
   if (rows.length === 0) return []
   const nodes = new Map<bigint, Node>()
   for (const row of rows) {
@@ -103,16 +109,25 @@ export function findNodeIdsByTypeId(tx: Tx, kind: NodeKind, typeId: bigint): big
 }
 
 /** The id of the node with this type and name. */
-export function findNodeIdByTypeIdAndName(tx: Tx, kind: NodeKind, typeId: bigint, name: string): bigint | undefined {
-  return tx.get<{ id: bigint }>(q(`SELECT id FROM \`${kind.tables.node}\` WHERE type_id = ? AND name = ?`, typeId, name))
-    ?.id
+export function findNodeIdByTypeIdAndName(
+  tx: Tx,
+  kind: NodeKind,
+  typeId: bigint,
+  name: string,
+): bigint | undefined {
+  return tx.get<{ id: bigint }>(
+    q(`SELECT id FROM \`${kind.tables.node}\` WHERE type_id = ? AND name = ?`, typeId, name),
+  )?.id
 }
 
 /** Ids of the nodes with these external ids, ascending. */
 export function findNodeIdsByExternalIds(tx: Tx, kind: NodeKind, externalIds: readonly string[]): bigint[] {
   return tx
     .all<{ id: bigint }>(
-      q(`SELECT id FROM \`${kind.tables.node}\` WHERE external_id IN ${IN_LIST} ORDER BY id`, textList(externalIds)),
+      q(
+        `SELECT id FROM \`${kind.tables.node}\` WHERE external_id IN ${IN_LIST} ORDER BY id`,
+        textList(externalIds),
+      ),
     )
     .map((r) => r.id)
 }
@@ -128,7 +143,9 @@ export function findArtifactIdsByUris(tx: Tx, uris: readonly string[]): bigint[]
 export function findExistingNodeIds(tx: Tx, kind: NodeKind, ids: Iterable<bigint>): Set<bigint> {
   const list = idList(ids)
   return new Set(
-    tx.all<{ id: bigint }>(q(`SELECT id FROM \`${kind.tables.node}\` WHERE id IN ${IN_LIST}`, list)).map((r) => r.id),
+    tx
+      .all<{ id: bigint }>(q(`SELECT id FROM \`${kind.tables.node}\` WHERE id IN ${IN_LIST}`, list))
+      .map((r) => r.id),
   )
 }
 
@@ -157,7 +174,14 @@ export function updateNode(tx: Tx, kind: NodeKind, id: bigint, columns: NodeColu
 }
 
 /** Inserts or replaces one property value of a node. */
-export function upsertProperty(tx: Tx, kind: NodeKind, nodeId: bigint, name: string, isCustom: boolean, value: Value): void {
+export function upsertProperty(
+  tx: Tx,
+  kind: NodeKind,
+  nodeId: bigint,
+  name: string,
+  isCustom: boolean,
+  value: Value,
+): void {
   const c = encodeValue(value)
   const { property, propertyNodeColumn } = kind.tables
   tx.run(
@@ -185,7 +209,13 @@ export function upsertProperty(tx: Tx, kind: NodeKind, nodeId: bigint, name: str
  * Deletes one property value of a node. Unlike MLMD, the delete is scoped to the property's
  * own map, so removing custom property `k` leaves a declared property `k` in place.
  */
-export function deleteProperty(tx: Tx, kind: NodeKind, nodeId: bigint, name: string, isCustom: boolean): void {
+export function deleteProperty(
+  tx: Tx,
+  kind: NodeKind,
+  nodeId: bigint,
+  name: string,
+  isCustom: boolean,
+): void {
   const { property, propertyNodeColumn } = kind.tables
   tx.run(
     q(

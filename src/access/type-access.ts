@@ -43,7 +43,12 @@ function hydrate(tx: Tx, rows: TypeRow[]): TypeRecord[] {
   const ids = idList(rows.map((r) => r.id))
   const records = new Map<bigint, TypeRecord>()
   for (const row of rows) {
-    const record: TypeRecord = { id: row.id, name: row.name, kind: Number(row.type_kind) as TypeKind, properties: {} }
+    const record: TypeRecord = {
+      id: row.id,
+      name: row.name,
+      kind: Number(row.type_kind) as TypeKind,
+      properties: {},
+    }
     if (row.version !== null) record.version = row.version
     if (row.description !== null) record.description = row.description
     if (row.external_id !== null) record.external_id = row.external_id
@@ -76,7 +81,9 @@ function hydrate(tx: Tx, rows: TypeRow[]): TypeRecord[] {
 /** Types of `kind` with these ids, in the order of `ids` (duplicates repeated, unknown skipped). */
 export function findTypesByIds(tx: Tx, kind: TypeKind, ids: readonly bigint[]): TypeRecord[] {
   if (ids.length === 0) return []
-  const rows = tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? AND id IN ${IN_LIST}`, BigInt(kind), idList(ids)))
+  const rows = tx.all<TypeRow>(
+    q(`${SELECT_TYPE} WHERE type_kind = ? AND id IN ${IN_LIST}`, BigInt(kind), idList(ids)),
+  )
   const byId = new Map(hydrate(tx, rows).map((t) => [t.id, t]))
   return ids.flatMap((id) => {
     const found = byId.get(id)
@@ -93,8 +100,12 @@ export function findTypeByNameAndVersion(
 ): TypeRecord | undefined {
   const rows =
     version === undefined
-      ? tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version IS NULL`, BigInt(kind), name))
-      : tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version = ?`, BigInt(kind), name, version))
+      ? tx.all<TypeRow>(
+          q(`${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version IS NULL`, BigInt(kind), name),
+        )
+      : tx.all<TypeRow>(
+          q(`${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version = ?`, BigInt(kind), name, version),
+        )
   return hydrate(tx, rows.slice(0, 1))[0]
 }
 
@@ -102,14 +113,20 @@ export function findTypeByNameAndVersion(
 export function findTypesByKind(tx: Tx, kind: TypeKind, withSimpleTypes: boolean): TypeRecord[] {
   const rows = tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? ORDER BY id`, BigInt(kind)))
   const simpleNames = new Set(SIMPLE_TYPES.filter((s) => s.kind === kind).map((s) => s.name))
-  const visible = withSimpleTypes ? rows : rows.filter((r) => !(simpleNames.has(r.name) && r.version === null))
+  const visible = withSimpleTypes
+    ? rows
+    : rows.filter((r) => !(simpleNames.has(r.name) && r.version === null))
   return hydrate(tx, visible)
 }
 
 /** Types of `kind` with these external ids, by ascending id. */
 export function findTypesByExternalIds(tx: Tx, kind: TypeKind, externalIds: readonly string[]): TypeRecord[] {
   const rows = tx.all<TypeRow>(
-    q(`${SELECT_TYPE} WHERE type_kind = ? AND external_id IN ${IN_LIST} ORDER BY id`, BigInt(kind), textList(externalIds)),
+    q(
+      `${SELECT_TYPE} WHERE type_kind = ? AND external_id IN ${IN_LIST} ORDER BY id`,
+      BigInt(kind),
+      textList(externalIds),
+    ),
   )
   return hydrate(tx, rows)
 }
@@ -119,7 +136,11 @@ export function findSimpleTypeId(tx: Tx, kind: TypeKind, baseType: number): bigi
   const simple = SIMPLE_TYPES.find((s) => s.kind === kind && s.baseType === baseType)
   if (simple === undefined) return undefined
   const row = tx.get<{ id: bigint }>(
-    q('SELECT id FROM `Type` WHERE type_kind = ? AND name = ? AND version IS NULL', BigInt(kind), simple.name),
+    q(
+      'SELECT id FROM `Type` WHERE type_kind = ? AND name = ? AND version IS NULL',
+      BigInt(kind),
+      simple.name,
+    ),
   )
   return row?.id
 }
@@ -156,7 +177,14 @@ export function insertType(tx: Tx, type: NewType): bigint {
 
 /** Adds one property declaration to a type. */
 export function insertTypeProperty(tx: Tx, typeId: bigint, name: string, dataType: number): void {
-  tx.run(q('INSERT INTO `TypeProperty`(`type_id`, `name`, `data_type`) VALUES(?, ?, ?)', typeId, name, BigInt(dataType)))
+  tx.run(
+    q(
+      'INSERT INTO `TypeProperty`(`type_id`, `name`, `data_type`) VALUES(?, ?, ?)',
+      typeId,
+      name,
+      BigInt(dataType),
+    ),
+  )
 }
 
 /** Sets a type's external id. */

@@ -23,7 +23,11 @@ const WELL_KNOWN: Record<string, Record<string, unknown>> = {
   struct: {
     Struct: { fields: { fields: { keyType: 'string', type: 'Value', id: 1 } } },
     Value: {
-      oneofs: { kind: { oneof: ['null_value', 'number_value', 'string_value', 'bool_value', 'struct_value', 'list_value'] } },
+      oneofs: {
+        kind: {
+          oneof: ['null_value', 'number_value', 'string_value', 'bool_value', 'struct_value', 'list_value'],
+        },
+      },
       fields: {
         null_value: { type: 'NullValue', id: 1 },
         number_value: { type: 'double', id: 2 },
@@ -42,7 +46,8 @@ const WELL_KNOWN: Record<string, Record<string, unknown>> = {
   // metadata_store.proto; protobufjs ships it as JSON but does not register it by default.
   descriptor: require('protobufjs/google/protobuf/descriptor.json').nested.google.nested.protobuf.nested,
 }
-for (const [name, nested] of Object.entries(WELL_KNOWN)) protobuf.common(name, nested as protobuf.INamespace["nested"] & object)
+for (const [name, nested] of Object.entries(WELL_KNOWN))
+  protobuf.common(name, nested as protobuf.INamespace['nested'] & object)
 
 let cached: protobuf.Root | undefined
 
@@ -54,7 +59,10 @@ export function loadMlmdRoot(): protobuf.Root {
   // resolve to the registered definitions above.
   root.resolvePath = (_origin, target) =>
     target.startsWith('google/protobuf/') ? target : path.join(PROTOS_DIR, target)
-  root.loadSync('ml_metadata/proto/metadata_store_service.proto', { keepCase: true, alternateCommentMode: true })
+  root.loadSync('ml_metadata/proto/metadata_store_service.proto', {
+    keepCase: true,
+    alternateCommentMode: true,
+  })
   root.resolveAll()
   cached = root
   return root

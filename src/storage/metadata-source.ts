@@ -5,7 +5,14 @@
  */
 import Database from 'better-sqlite3'
 import { Code, MlmdError } from '../errors.js'
-import type { Query, Row, RunResult, TransactionExecutor, TransactionMode, Tx } from './transaction-executor.js'
+import type {
+  Query,
+  Row,
+  RunResult,
+  TransactionExecutor,
+  TransactionMode,
+  Tx,
+} from './transaction-executor.js'
 
 /** How to open a store file. */
 export interface OpenOptions {
@@ -39,7 +46,9 @@ export function fromSqliteError(error: unknown, sql?: string): MlmdError {
       // for duplicate names, external ids, events and parent links.
       case 'SQLITE_CONSTRAINT_UNIQUE':
       case 'SQLITE_CONSTRAINT_PRIMARYKEY':
-        return new MlmdError(Code.AlreadyExists, `Given node already exists: ${error.message}`, { cause: error })
+        return new MlmdError(Code.AlreadyExists, `Given node already exists: ${error.message}`, {
+          cause: error,
+        })
       // Lock contention: MLMD answers ABORTED ("Concurrent writes aborted"), which both the
       // Python and the Go clients retry.
       case 'SQLITE_BUSY':
@@ -58,12 +67,16 @@ export function fromSqliteError(error: unknown, sql?: string): MlmdError {
           cause: error,
         })
       case 'SQLITE_CORRUPT':
-        return new MlmdError(Code.DataLoss, `The database file is corrupt: ${error.message}`, { cause: error })
+        return new MlmdError(Code.DataLoss, `The database file is corrupt: ${error.message}`, {
+          cause: error,
+        })
       case 'SQLITE_FULL':
         return new MlmdError(Code.ResourceExhausted, `The disk is full: ${error.message}`, { cause: error })
     }
     const where = sql === undefined ? '' : ` (in: ${sql.trim()})`
-    return new MlmdError(Code.Internal, `Error when executing query: ${error.message}${where}`, { cause: error })
+    return new MlmdError(Code.Internal, `Error when executing query: ${error.message}${where}`, {
+      cause: error,
+    })
   }
   return MlmdError.from(error, Code.Internal)
 }

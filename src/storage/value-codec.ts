@@ -16,9 +16,10 @@
  * with the marker {@link NEGATIVE_ZERO_MARKER} in the unused legacy `byte_value` column (SQLite
  * writes integral REALs as integers on disk and drops the sign). MLMD reads the latter as 0.0.
  */
-import type { Any, Struct, Value } from '../proto/messages.js'
-import { messageType } from '../proto/load-root.js'
+
 import { invalidArgument } from '../errors.js'
+import { messageType } from '../proto/load-root.js'
+import type { Any, Struct, Value } from '../proto/messages.js'
 import type { SqlValue } from './transaction-executor.js'
 
 /** Prefix MLMD puts before a base64-encoded Struct stored in `string_value`. */
@@ -159,7 +160,11 @@ export function decodeValue(row: Record<string, SqlValue>): Value {
   }
   if (double_value !== null && double_value !== undefined) {
     if (typeof double_value === 'number') {
-      if (double_value === 0 && byte_value !== null && asText(byte_value as SqlValue) === NEGATIVE_ZERO_MARKER) {
+      if (
+        double_value === 0 &&
+        byte_value !== null &&
+        asText(byte_value as SqlValue) === NEGATIVE_ZERO_MARKER
+      ) {
         return { double_value: -0 }
       }
       return { double_value }
@@ -186,7 +191,8 @@ export function decodeValue(row: Record<string, SqlValue>): Value {
     return { proto_value: decodeAny(bytes) }
   }
   if (bool_value !== null && bool_value !== undefined) {
-    if (typeof bool_value === 'bigint' || typeof bool_value === 'number') return { bool_value: bool_value !== 0n && bool_value !== 0 }
+    if (typeof bool_value === 'bigint' || typeof bool_value === 'number')
+      return { bool_value: bool_value !== 0n && bool_value !== 0 }
     return { bool_value: /^(1|true|t|yes|y)$/i.test(asText(bool_value)) }
   }
   return {}

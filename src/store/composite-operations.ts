@@ -7,14 +7,14 @@ import {
   ARTIFACT,
   CONTEXT,
   EXECUTION,
-  type Node,
-  type NodeKind,
   findNodeIdByTypeIdAndName,
   findNodeIdsByExternalIds,
   findNodesByIds,
+  type Node,
+  type NodeKind,
 } from '../access/node-access.js'
-import { type TypeRecord, findTypesByIds } from '../access/type-access.js'
-import { Code, MlmdError, invalidArgument, notFound, outOfRange } from '../errors.js'
+import { findTypesByIds, type TypeRecord } from '../access/type-access.js'
+import { Code, invalidArgument, MlmdError, notFound, outOfRange } from '../errors.js'
 import type {
   Artifact,
   Context,
@@ -36,7 +36,12 @@ const present = <T>(value: T | undefined | null): value is T => value !== undefi
  * @throws InvalidArgument if type_id or name is missing. @throws Aborted if the context
  *   appeared concurrently while reusing.
  */
-function upsertContextWithOptions(tx: Tx, context: Context, reuse: boolean, validatedType?: TypeRecord): bigint {
+function upsertContextWithOptions(
+  tx: Tx,
+  context: Context,
+  reuse: boolean,
+  validatedType?: TypeRecord,
+): bigint {
   if (!present(context.type_id)) throw invalidArgument('Context is missing a type_id.')
   if (!present(context.name)) throw invalidArgument('Context is missing a name.')
   if (reuse && !present(context.id)) {
@@ -48,7 +53,10 @@ function upsertContextWithOptions(tx: Tx, context: Context, reuse: boolean, vali
   } catch (error) {
     // Another writer created the same context between our lookup and insert: the client retries.
     if (reuse && error instanceof MlmdError && error.code === Code.AlreadyExists) {
-      throw new MlmdError(Code.Aborted, `Concurrent creation of the same context; retry to reuse it: ${context.name}`)
+      throw new MlmdError(
+        Code.Aborted,
+        `Concurrent creation of the same context; retry to reuse it: ${context.name}`,
+      )
     }
     throw error
   }
@@ -59,8 +67,14 @@ function upsertContextWithOptions(tx: Tx, context: Context, reuse: boolean, vali
 function externalIdMatches(tx: Tx, artifacts: readonly Artifact[]): Map<string, bigint> {
   const wanted = artifacts.filter((a) => !present(a.id) && present(a.external_id) && a.external_id !== '')
   if (wanted.length === 0) return new Map()
-  const ids = findNodeIdsByExternalIds(tx, ARTIFACT, wanted.map((a) => a.external_id as string))
-  return new Map(findNodesByIds<Artifact>(tx, ARTIFACT, ids).map((a) => [a.external_id as string, a.id as bigint]))
+  const ids = findNodeIdsByExternalIds(
+    tx,
+    ARTIFACT,
+    wanted.map((a) => a.external_id as string),
+  )
+  return new Map(
+    findNodesByIds<Artifact>(tx, ARTIFACT, ids).map((a) => [a.external_id as string, a.id as bigint]),
+  )
 }
 
 function withReusedId(artifact: Artifact, matches: Map<string, bigint>): Artifact {
@@ -94,17 +108,23 @@ export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecution
 
   // 1. Artifacts.
   const matches = options.reuse_artifact_if_already_exist_by_external_id
-    ? externalIdMatches(tx, pairs.flatMap((p) => (present(p.artifact) ? [p.artifact] : [])))
+    ? externalIdMatches(
+        tx,
+        pairs.flatMap((p) => (present(p.artifact) ? [p.artifact] : [])),
+      )
     : new Map<string, bigint>()
   const artifactIds: bigint[] = []
   for (const pair of pairs) {
-    if (present(pair.artifact)) artifactIds.push(upsertNode(tx, ARTIFACT, withReusedId(pair.artifact, matches)))
+    if (present(pair.artifact))
+      artifactIds.push(upsertNode(tx, ARTIFACT, withReusedId(pair.artifact, matches)))
     else if (present(pair.event)) artifactIds.push(pair.event.artifact_id as bigint)
     else artifactIds.push(-1n) // an empty pair is allowed and answered with -1, as MLMD does
   }
 
   // 2. The execution.
-  const executionId = upsertNode(tx, EXECUTION, execution, { forceUpdateTime: options.force_update_time === true })
+  const executionId = upsertNode(tx, EXECUTION, execution, {
+    forceUpdateTime: options.force_update_time === true,
+  })
 
   // 3. Events. Unlike MLMD, an event-only pair must name an artifact that exists.
   const events: Event[] = []
@@ -154,7 +174,9 @@ function checkEventEdges(request: PutLineageSubgraphRequest): void {
       const index = edge[end.index]
       const id = edge.event[end.id]
       if (!present(index) && !present(id)) {
-        throw invalidArgument(`Event_edge is missing an ${end.label}: neither an ${end.index} nor an event.${end.id}.`)
+        throw invalidArgument(
+          `Event_edge is missing an ${end.label}: neither an ${end.index} nor an event.${end.id}.`,
+        )
       }
       if (!present(index)) continue
       if (index < 0 || index >= end.nodes.length) {
@@ -165,10 +187,14 @@ function checkEventEdges(request: PutLineageSubgraphRequest): void {
       if (!present(id)) continue
       const node = end.nodes[index] as Node
       if (!present(node.id)) {
-        throw invalidArgument(`Missing ${end.label} ID: the ${end.label} at ${end.index} ${index} has no id but the event gives ${id}.`)
+        throw invalidArgument(
+          `Missing ${end.label} ID: the ${end.label} at ${end.index} ${index} has no id but the event gives ${id}.`,
+        )
       }
       if (node.id !== id) {
-        throw invalidArgument(`${end.label} ID mismatch: the ${end.label} at ${end.index} ${index} has id ${node.id}, the event ${id}.`)
+        throw invalidArgument(
+          `${end.label} ID mismatch: the ${end.label} at ${end.index} ${index} has id ${node.id}, the event ${id}.`,
+        )
       }
     }
   }
@@ -180,11 +206,15 @@ function validateNodes(tx: Tx, kind: NodeKind, nodes: readonly Node[]): Map<bigi
   if (nodes.length === 0) return new Map()
   for (const node of nodes) if (!present(node.type_id)) throw invalidArgument('Type id is missing.')
   const types = new Map(
-    findTypesByIds(tx, kind.tables.typeKind, [...new Set(nodes.map((n) => n.type_id as bigint))]).map((t) => [t.id, t]),
+    findTypesByIds(tx, kind.tables.typeKind, [...new Set(nodes.map((n) => n.type_id as bigint))]).map((t) => [
+      t.id,
+      t,
+    ]),
   )
   for (const node of nodes) {
     const type = types.get(node.type_id as bigint)
-    if (type === undefined) throw notFound(`Cannot find type for type_id: ${node.type_id} (no ${kind.name} type with that id)`)
+    if (type === undefined)
+      throw notFound(`Cannot find type for type_id: ${node.type_id} (no ${kind.name} type with that id)`)
     validateProperties(node, type)
   }
   return types
@@ -202,7 +232,12 @@ export function putLineageSubgraph(tx: Tx, request: PutLineageSubgraphRequest): 
   const options = request.options ?? {}
 
   const contextIds = contexts.map((c) =>
-    upsertContextWithOptions(tx, c, options.reuse_context_if_already_exist === true, contextTypes.get(c.type_id as bigint)),
+    upsertContextWithOptions(
+      tx,
+      c,
+      options.reuse_context_if_already_exist === true,
+      contextTypes.get(c.type_id as bigint),
+    ),
   )
   const matches = options.reuse_artifact_if_already_exist_by_external_id
     ? externalIdMatches(tx, artifacts)
@@ -210,10 +245,20 @@ export function putLineageSubgraph(tx: Tx, request: PutLineageSubgraphRequest): 
   // Updates still check the stored node (its type must match); inserts were validated above.
   const artifactIds = artifacts.map((a) => {
     const artifact = withReusedId(a, matches)
-    return upsertNode(tx, ARTIFACT, artifact, present(artifact.id) ? {} : { validatedType: artifactTypes.get(a.type_id as bigint) as TypeRecord })
+    return upsertNode(
+      tx,
+      ARTIFACT,
+      artifact,
+      present(artifact.id) ? {} : { validatedType: artifactTypes.get(a.type_id as bigint) as TypeRecord },
+    )
   })
   const executionIds = executions.map((e) =>
-    upsertNode(tx, EXECUTION, e, present(e.id) ? {} : { validatedType: executionTypes.get(e.type_id as bigint) as TypeRecord }),
+    upsertNode(
+      tx,
+      EXECUTION,
+      e,
+      present(e.id) ? {} : { validatedType: executionTypes.get(e.type_id as bigint) as TypeRecord },
+    ),
   )
 
   for (const contextId of new Set(contextIds)) {
@@ -223,13 +268,22 @@ export function putLineageSubgraph(tx: Tx, request: PutLineageSubgraphRequest): 
 
   const events = (request.event_edges ?? []).map((edge) => {
     const event = { ...(edge.event as Event) }
-    if (!present(event.execution_id)) event.execution_id = executionIds[edge.execution_index as number] as bigint
+    if (!present(event.execution_id))
+      event.execution_id = executionIds[edge.execution_index as number] as bigint
     if (!present(event.artifact_id)) event.artifact_id = artifactIds[edge.artifact_index as number] as bigint
     validateEvent(event)
     return event
   })
-  requireNodesExist(tx, ARTIFACT, events.map((e) => e.artifact_id as bigint))
-  requireNodesExist(tx, EXECUTION, events.map((e) => e.execution_id as bigint))
+  requireNodesExist(
+    tx,
+    ARTIFACT,
+    events.map((e) => e.artifact_id as bigint),
+  )
+  requireNodesExist(
+    tx,
+    EXECUTION,
+    events.map((e) => e.execution_id as bigint),
+  )
   insertEvents(tx, events)
   return { execution_ids: executionIds, artifact_ids: artifactIds, context_ids: contextIds }
 }

@@ -10,8 +10,15 @@ import {
   insertParentContext,
   isSelfOrAncestor,
 } from '../access/edge-access.js'
-import { ARTIFACT, CONTEXT, EXECUTION, type NodeKind, findExistingNodeIds, findNodesByIds } from '../access/node-access.js'
-import { Code, MlmdError, alreadyExists, invalidArgument } from '../errors.js'
+import {
+  ARTIFACT,
+  CONTEXT,
+  EXECUTION,
+  findExistingNodeIds,
+  findNodesByIds,
+  type NodeKind,
+} from '../access/node-access.js'
+import { alreadyExists, Code, invalidArgument, MlmdError } from '../errors.js'
 import type { Association, Attribution, Context, Event, ParentContext } from '../proto/messages.js'
 import type { Tx } from '../storage/transaction-executor.js'
 import { nowMillis } from './node-operations.js'
@@ -20,7 +27,8 @@ const EVENT_TYPE_MAX = 7
 
 /** Checks an event's own fields (not the existence of its nodes). @throws InvalidArgument. */
 export function validateEvent(event: Event): void {
-  if (event.artifact_id === undefined || event.artifact_id === null) throw invalidArgument('No artifact id is specified.')
+  if (event.artifact_id === undefined || event.artifact_id === null)
+    throw invalidArgument('No artifact id is specified.')
   if (event.execution_id === undefined || event.execution_id === null) {
     throw invalidArgument('No execution id is specified.')
   }
@@ -49,8 +57,16 @@ export function requireNodesExist(tx: Tx, kind: NodeKind, ids: readonly bigint[]
  */
 export function putEventsChecked(tx: Tx, events: readonly Event[]): void {
   for (const event of events) validateEvent(event)
-  requireNodesExist(tx, ARTIFACT, events.map((e) => e.artifact_id as bigint))
-  requireNodesExist(tx, EXECUTION, events.map((e) => e.execution_id as bigint))
+  requireNodesExist(
+    tx,
+    ARTIFACT,
+    events.map((e) => e.artifact_id as bigint),
+  )
+  requireNodesExist(
+    tx,
+    EXECUTION,
+    events.map((e) => e.execution_id as bigint),
+  )
   insertEvents(tx, events)
 }
 
@@ -81,18 +97,34 @@ export function putAttributionsAndAssociations(
   associations: readonly Association[],
 ): void {
   for (const a of attributions) {
-    if (a.artifact_id == null || a.context_id == null) throw invalidArgument('Attribution must have artifact_id and context_id.')
+    if (a.artifact_id == null || a.context_id == null)
+      throw invalidArgument('Attribution must have artifact_id and context_id.')
   }
   for (const a of associations) {
     if (a.execution_id == null || a.context_id == null) {
       throw invalidArgument('Association must have execution_id and context_id.')
     }
   }
-  requireNodesExist(tx, CONTEXT, [...attributions, ...associations].map((a) => a.context_id as bigint), 'context')
-  requireNodesExist(tx, ARTIFACT, attributions.map((a) => a.artifact_id as bigint))
-  requireNodesExist(tx, EXECUTION, associations.map((a) => a.execution_id as bigint))
-  for (const a of attributions) insertAttributionIfNotExists(tx, a.context_id as bigint, a.artifact_id as bigint)
-  for (const a of associations) insertAssociationIfNotExists(tx, a.context_id as bigint, a.execution_id as bigint)
+  requireNodesExist(
+    tx,
+    CONTEXT,
+    [...attributions, ...associations].map((a) => a.context_id as bigint),
+    'context',
+  )
+  requireNodesExist(
+    tx,
+    ARTIFACT,
+    attributions.map((a) => a.artifact_id as bigint),
+  )
+  requireNodesExist(
+    tx,
+    EXECUTION,
+    associations.map((a) => a.execution_id as bigint),
+  )
+  for (const a of attributions)
+    insertAttributionIfNotExists(tx, a.context_id as bigint, a.artifact_id as bigint)
+  for (const a of associations)
+    insertAssociationIfNotExists(tx, a.context_id as bigint, a.execution_id as bigint)
 }
 
 /**
@@ -116,7 +148,9 @@ export function putParentContexts(tx: Tx, links: readonly ParentContext[]): void
     const parent = link.parent_id as bigint
     // Adding child → parent closes a cycle exactly when the child is the parent or one of its ancestors.
     if (isSelfOrAncestor(tx, parent, child)) {
-      throw invalidArgument(`There is a cycle detected of the given relationship: child ${child}, parent ${parent}.`)
+      throw invalidArgument(
+        `There is a cycle detected of the given relationship: child ${child}, parent ${parent}.`,
+      )
     }
     try {
       insertParentContext(tx, child, parent)
@@ -141,13 +175,22 @@ export function getLinkedContextsByContexts(
     direction === 'parents'
       ? findParentLinks(tx, ids).map((l) => ({ from: l.child, to: l.parent }))
       : findChildLinks(tx, ids).map((l) => ({ from: l.parent, to: l.child }))
-  const contexts = new Map(findNodesByIds<Context>(tx, CONTEXT, links.map((l) => l.to)).map((c) => [c.id as bigint, c]))
+  const contexts = new Map(
+    findNodesByIds<Context>(
+      tx,
+      CONTEXT,
+      links.map((l) => l.to),
+    ).map((c) => [c.id as bigint, c]),
+  )
   const result = new Map<bigint, Context[]>()
   for (const link of links) {
     const context = contexts.get(link.to)
     if (context === undefined) continue
     let list = result.get(link.from)
-    if (list === undefined) result.set(link.from, (list = []))
+    if (list === undefined) {
+      list = []
+      result.set(link.from, list)
+    }
     list.push(context)
   }
   return result

@@ -165,7 +165,9 @@ export interface MetadataStore {
    */
   getArtifactsByExternalIds(request: m.GetArtifactsByExternalIdsRequest): m.GetArtifactsByExternalIdsResponse
   /** As {@link getArtifactsByExternalIds}, for executions. */
-  getExecutionsByExternalIds(request: m.GetExecutionsByExternalIdsRequest): m.GetExecutionsByExternalIdsResponse
+  getExecutionsByExternalIds(
+    request: m.GetExecutionsByExternalIdsRequest,
+  ): m.GetExecutionsByExternalIdsResponse
   /** As {@link getArtifactsByExternalIds}, for contexts. */
   getContextsByExternalIds(request: m.GetContextsByExternalIdsRequest): m.GetContextsByExternalIdsResponse
   /** As {@link getArtifactsByExternalIds}, for artifact types. */
@@ -191,7 +193,9 @@ export interface MetadataStore {
    */
   getContextsByExecution(request: m.GetContextsByExecutionRequest): m.GetContextsByExecutionResponse
   /** Parents of a context, by ascending id. */
-  getParentContextsByContext(request: m.GetParentContextsByContextRequest): m.GetParentContextsByContextResponse
+  getParentContextsByContext(
+    request: m.GetParentContextsByContextRequest,
+  ): m.GetParentContextsByContextResponse
   /** Children of a context, by ascending id. */
   getChildrenContextsByContext(
     request: m.GetChildrenContextsByContextRequest,
@@ -200,7 +204,9 @@ export interface MetadataStore {
    * Parents of each context, keyed by child id; contexts without parents are left out.
    * @throws InvalidArgument if `context_ids` is empty.
    */
-  getParentContextsByContexts(request: m.GetParentContextsByContextsRequest): m.GetParentContextsByContextsResponse
+  getParentContextsByContexts(
+    request: m.GetParentContextsByContextsRequest,
+  ): m.GetParentContextsByContextsResponse
   /**
    * Children of each context, keyed by parent id; contexts without children are left out.
    * @throws InvalidArgument if `context_ids` is empty.
@@ -224,7 +230,9 @@ export interface MetadataStore {
 
 /** The operations of {@link MetadataStore}, returning promises (the gRPC client's shape). */
 export type AsyncMetadataStore = {
-  [K in keyof MetadataStore]: (request: Parameters<MetadataStore[K]>[0]) => Promise<ReturnType<MetadataStore[K]>>
+  [K in keyof MetadataStore]: (
+    request: Parameters<MetadataStore[K]>[0],
+  ) => Promise<ReturnType<MetadataStore[K]>>
 }
 
 /** The lowerCamel operation name of each RPC (`GetArtifactsByID` → `getArtifactsByID`). */

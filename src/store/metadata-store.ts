@@ -10,21 +10,28 @@
  * store.close()
  * ```
  */
-import { findArtifactIdsByContext, findContextIdsByArtifact, findContextIdsByExecution, findEventsByArtifactIds, findEventsByExecutionIds, findExecutionIdsByContext } from '../access/edge-access.js'
+import {
+  findArtifactIdsByContext,
+  findContextIdsByArtifact,
+  findContextIdsByExecution,
+  findEventsByArtifactIds,
+  findEventsByExecutionIds,
+  findExecutionIdsByContext,
+} from '../access/edge-access.js'
 import {
   ARTIFACT,
   CONTEXT,
   EXECUTION,
-  type Node,
-  type NodeKind,
   findAllNodeIds,
   findArtifactIdsByUris,
   findNodeIdByTypeIdAndName,
   findNodeIdsByTypeId,
   findNodesByIds,
+  type Node,
+  type NodeKind,
 } from '../access/node-access.js'
-import { findTypeByNameAndVersion, findTypesByIds } from '../access/type-access.js'
 import { unique } from '../access/sql.js'
+import { findTypeByNameAndVersion, findTypesByIds } from '../access/type-access.js'
 import { Code, MlmdError, notFound, unimplemented } from '../errors.js'
 import type * as m from '../proto/messages.js'
 import { MetadataSource, type OpenOptions } from '../storage/metadata-source.js'
@@ -32,12 +39,16 @@ import { type InitOptions, initMetadataStore } from '../storage/schema/mlmd-env.
 import { TypeKind } from '../storage/schema/v10.js'
 import type { Tx } from '../storage/transaction-executor.js'
 import { putExecution, putLineageSubgraph } from './composite-operations.js'
-import { getLinkedContextsByContexts, putAttributionsAndAssociations, putEventsChecked, putParentContexts } from './edge-operations.js'
+import {
+  getLinkedContextsByContexts,
+  putAttributionsAndAssociations,
+  putEventsChecked,
+  putParentContexts,
+} from './edge-operations.js'
 import { type Candidates, listNodeIds } from './list-operation.js'
 import type { AsyncMetadataStore, MetadataStore } from './metadata-store-api.js'
 import { getNodesByExternalIds, upsertNode } from './node-operations.js'
 import {
-  type AnyType,
   checkAllFieldsMatch,
   getTypeByName,
   getTypes,
@@ -104,7 +115,9 @@ function listed<N extends Node>(
     const node = byId.get(id)
     return node === undefined ? [] : [node]
   })
-  return page.nextPageToken === undefined ? { nodes: ordered } : { nodes: ordered, nextPageToken: page.nextPageToken }
+  return page.nextPageToken === undefined
+    ? { nodes: ordered }
+    : { nodes: ordered, nextPageToken: page.nextPageToken }
 }
 
 function withToken<R extends object>(response: R, token: string | undefined): R {
@@ -112,8 +125,18 @@ function withToken<R extends object>(response: R, token: string | undefined): R 
 }
 
 // Nodes of the type named in a by-type request; an unknown type lists nothing.
-function byTypeCandidates(tx: Tx, kind: NodeKind, name: string | undefined, version: string | undefined): Candidates {
-  const type = findTypeByNameAndVersion(tx, kind.tables.typeKind, name ?? '', version === '' ? undefined : version)
+function byTypeCandidates(
+  tx: Tx,
+  kind: NodeKind,
+  name: string | undefined,
+  version: string | undefined,
+): Candidates {
+  const type = findTypeByNameAndVersion(
+    tx,
+    kind.tables.typeKind,
+    name ?? '',
+    version === '' ? undefined : version,
+  )
   return { kind: 'ids', ids: type === undefined ? [] : findNodeIdsByTypeId(tx, kind, type.id) }
 }
 
@@ -124,7 +147,12 @@ function byTypeAndName<N extends Node>(
   version: string | undefined,
   nodeName: string | undefined,
 ): N | undefined {
-  const type = findTypeByNameAndVersion(tx, kind.tables.typeKind, typeName ?? '', version === '' ? undefined : version)
+  const type = findTypeByNameAndVersion(
+    tx,
+    kind.tables.typeKind,
+    typeName ?? '',
+    version === '' ? undefined : version,
+  )
   if (type === undefined) return undefined
   const id = findNodeIdByTypeIdAndName(tx, kind, type.id, nodeName ?? '')
   return id === undefined ? undefined : nodes<N>(tx, kind, [id])[0]
@@ -182,7 +210,9 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
         const flags = evolution(r)
         return {
           artifact_type_ids: list(r.artifact_types).map((t) => upsertType(tx, TypeKind.ARTIFACT, t, flags)),
-          execution_type_ids: list(r.execution_types).map((t) => upsertType(tx, TypeKind.EXECUTION, t, flags)),
+          execution_type_ids: list(r.execution_types).map((t) =>
+            upsertType(tx, TypeKind.EXECUTION, t, flags),
+          ),
           context_type_ids: list(r.context_types).map((t) => upsertType(tx, TypeKind.CONTEXT, t, flags)),
         }
       }),
@@ -193,7 +223,10 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
         const artifact_ids = list(r.artifacts).map((artifact) => {
           if (occ && artifact.id !== undefined && artifact.id !== null) {
             const [stored] = nodes<m.Artifact>(tx, ARTIFACT, [artifact.id])
-            if (stored !== undefined && stored.last_update_time_since_epoch !== artifact.last_update_time_since_epoch) {
+            if (
+              stored !== undefined &&
+              stored.last_update_time_since_epoch !== artifact.last_update_time_since_epoch
+            ) {
               throw new MlmdError(
                 Code.FailedPrecondition,
                 `\`abort_if_latest_updated_time_changed\` is set, and the stored artifact with id = ${artifact.id} has a different last_update_time_since_epoch: ${stored.last_update_time_since_epoch} from the one in the given artifact: ${artifact.last_update_time_since_epoch ?? 'unset'}`,
@@ -205,9 +238,13 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
         return { artifact_ids }
       }),
     putExecutions: (r) =>
-      write((tx) => ({ execution_ids: list(r.executions).map((e) => upsertNode(tx, EXECUTION, e, { mask: r.update_mask })) })),
+      write((tx) => ({
+        execution_ids: list(r.executions).map((e) => upsertNode(tx, EXECUTION, e, { mask: r.update_mask })),
+      })),
     putContexts: (r) =>
-      write((tx) => ({ context_ids: list(r.contexts).map((c) => upsertNode(tx, CONTEXT, c, { mask: r.update_mask })) })),
+      write((tx) => ({
+        context_ids: list(r.contexts).map((c) => upsertNode(tx, CONTEXT, c, { mask: r.update_mask })),
+      })),
     putEvents: (r) =>
       write((tx) => {
         putEventsChecked(tx, list(r.events))
@@ -227,20 +264,33 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
       }),
 
     getArtifactType: (r) =>
-      read((tx) => ({ artifact_type: getTypeByName(tx, TypeKind.ARTIFACT, r.type_name, r.type_version) as m.ArtifactType })),
+      read((tx) => ({
+        artifact_type: getTypeByName(tx, TypeKind.ARTIFACT, r.type_name, r.type_version) as m.ArtifactType,
+      })),
     getArtifactTypesByID: (r) =>
-      read((tx) => ({ artifact_types: getTypesByIds(tx, TypeKind.ARTIFACT, r.type_ids) as m.ArtifactType[] })),
-    getArtifactTypes: () => read((tx) => ({ artifact_types: getTypes(tx, TypeKind.ARTIFACT) as m.ArtifactType[] })),
+      read((tx) => ({
+        artifact_types: getTypesByIds(tx, TypeKind.ARTIFACT, r.type_ids) as m.ArtifactType[],
+      })),
+    getArtifactTypes: () =>
+      read((tx) => ({ artifact_types: getTypes(tx, TypeKind.ARTIFACT) as m.ArtifactType[] })),
     getExecutionType: (r) =>
-      read((tx) => ({ execution_type: getTypeByName(tx, TypeKind.EXECUTION, r.type_name, r.type_version) as m.ExecutionType })),
+      read((tx) => ({
+        execution_type: getTypeByName(tx, TypeKind.EXECUTION, r.type_name, r.type_version) as m.ExecutionType,
+      })),
     getExecutionTypesByID: (r) =>
-      read((tx) => ({ execution_types: getTypesByIds(tx, TypeKind.EXECUTION, r.type_ids) as m.ExecutionType[] })),
-    getExecutionTypes: () => read((tx) => ({ execution_types: getTypes(tx, TypeKind.EXECUTION) as m.ExecutionType[] })),
+      read((tx) => ({
+        execution_types: getTypesByIds(tx, TypeKind.EXECUTION, r.type_ids) as m.ExecutionType[],
+      })),
+    getExecutionTypes: () =>
+      read((tx) => ({ execution_types: getTypes(tx, TypeKind.EXECUTION) as m.ExecutionType[] })),
     getContextType: (r) =>
-      read((tx) => ({ context_type: getTypeByName(tx, TypeKind.CONTEXT, r.type_name, r.type_version) as m.ContextType })),
+      read((tx) => ({
+        context_type: getTypeByName(tx, TypeKind.CONTEXT, r.type_name, r.type_version) as m.ContextType,
+      })),
     getContextTypesByID: (r) =>
       read((tx) => ({ context_types: getTypesByIds(tx, TypeKind.CONTEXT, r.type_ids) as m.ContextType[] })),
-    getContextTypes: () => read((tx) => ({ context_types: getTypes(tx, TypeKind.CONTEXT) as m.ContextType[] })),
+    getContextTypes: () =>
+      read((tx) => ({ context_types: getTypes(tx, TypeKind.CONTEXT) as m.ContextType[] })),
     getArtifactTypesByExternalIds: (r) =>
       read((tx) => ({
         artifact_types: getTypesByExternalIds(tx, TypeKind.ARTIFACT, r.external_ids) as m.ArtifactType[],
@@ -250,7 +300,9 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
         execution_types: getTypesByExternalIds(tx, TypeKind.EXECUTION, r.external_ids) as m.ExecutionType[],
       })),
     getContextTypesByExternalIds: (r) =>
-      read((tx) => ({ context_types: getTypesByExternalIds(tx, TypeKind.CONTEXT, r.external_ids) as m.ContextType[] })),
+      read((tx) => ({
+        context_types: getTypesByExternalIds(tx, TypeKind.CONTEXT, r.external_ids) as m.ContextType[],
+      })),
 
     getArtifacts: (r) =>
       read((tx) => {
@@ -271,15 +323,25 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
       read((tx) => {
         const artifacts = nodes<m.Artifact>(tx, ARTIFACT, list(r.artifact_ids))
         if (r.populate_artifact_types !== true) return { artifacts, artifact_types: [] }
-        const typeIds = unique(artifacts.map((a) => a.type_id as bigint)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-        const artifact_types = findTypesByIds(tx, TypeKind.ARTIFACT, typeIds).map(typeToMessage) as m.ArtifactType[]
+        const typeIds = unique(artifacts.map((a) => a.type_id as bigint)).sort((a, b) =>
+          a < b ? -1 : a > b ? 1 : 0,
+        )
+        const artifact_types = findTypesByIds(tx, TypeKind.ARTIFACT, typeIds).map(
+          typeToMessage,
+        ) as m.ArtifactType[]
         return { artifacts, artifact_types }
       }),
-    getExecutionsByID: (r) => read((tx) => ({ executions: nodes<m.Execution>(tx, EXECUTION, list(r.execution_ids)) })),
+    getExecutionsByID: (r) =>
+      read((tx) => ({ executions: nodes<m.Execution>(tx, EXECUTION, list(r.execution_ids)) })),
     getContextsByID: (r) => read((tx) => ({ contexts: nodes<m.Context>(tx, CONTEXT, list(r.context_ids)) })),
     getArtifactsByType: (r) =>
       read((tx) => {
-        const page = listed<m.Artifact>(tx, ARTIFACT, byTypeCandidates(tx, ARTIFACT, r.type_name, r.type_version), r.options)
+        const page = listed<m.Artifact>(
+          tx,
+          ARTIFACT,
+          byTypeCandidates(tx, ARTIFACT, r.type_name, r.type_version),
+          r.options,
+        )
         return withToken({ artifacts: page.nodes }, page.nextPageToken)
       }),
     getExecutionsByType: (r) =>
@@ -290,7 +352,12 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
       }),
     getContextsByType: (r) =>
       read((tx) => {
-        const page = listed<m.Context>(tx, CONTEXT, byTypeCandidates(tx, CONTEXT, r.type_name, r.type_version), r.options)
+        const page = listed<m.Context>(
+          tx,
+          CONTEXT,
+          byTypeCandidates(tx, CONTEXT, r.type_name, r.type_version),
+          r.options,
+        )
         return withToken({ contexts: page.nodes }, page.nextPageToken)
       }),
     getArtifactByTypeAndName: (r) =>
@@ -300,7 +367,13 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
       }),
     getExecutionByTypeAndName: (r) =>
       read((tx) => {
-        const execution = byTypeAndName<m.Execution>(tx, EXECUTION, r.type_name, r.type_version, r.execution_name)
+        const execution = byTypeAndName<m.Execution>(
+          tx,
+          EXECUTION,
+          r.type_name,
+          r.type_version,
+          r.execution_name,
+        )
         return execution === undefined ? {} : { execution }
       }),
     getContextByTypeAndName: (r) =>
@@ -309,9 +382,13 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
         return context === undefined ? {} : { context }
       }),
     getArtifactsByURI: (r) =>
-      read((tx) => ({ artifacts: nodes<m.Artifact>(tx, ARTIFACT, findArtifactIdsByUris(tx, unique(list(r.uris)))) })),
-    getEventsByExecutionIDs: (r) => read((tx) => ({ events: findEventsByExecutionIds(tx, list(r.execution_ids)) })),
-    getEventsByArtifactIDs: (r) => read((tx) => ({ events: findEventsByArtifactIds(tx, list(r.artifact_ids)) })),
+      read((tx) => ({
+        artifacts: nodes<m.Artifact>(tx, ARTIFACT, findArtifactIdsByUris(tx, unique(list(r.uris)))),
+      })),
+    getEventsByExecutionIDs: (r) =>
+      read((tx) => ({ events: findEventsByExecutionIds(tx, list(r.execution_ids)) })),
+    getEventsByArtifactIDs: (r) =>
+      read((tx) => ({ events: findEventsByArtifactIds(tx, list(r.artifact_ids)) })),
     getArtifactsByExternalIds: (r) =>
       read((tx) => ({ artifacts: getNodesByExternalIds<m.Artifact>(tx, ARTIFACT, r.external_ids) })),
     getExecutionsByExternalIds: (r) =>
@@ -328,16 +405,19 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
     getContextsByExecution: (r) =>
       read((tx) => {
         const contexts = nodes<m.Context>(tx, CONTEXT, findContextIdsByExecution(tx, r.execution_id ?? 0n))
-        if (contexts.length === 0) throw notFound(`No contexts found for execution_id: ${r.execution_id ?? ''}`)
+        if (contexts.length === 0)
+          throw notFound(`No contexts found for execution_id: ${r.execution_id ?? ''}`)
         return { contexts }
       }),
     getParentContextsByContext: (r) =>
       read((tx) => ({
-        contexts: getLinkedContextsByContexts(tx, [r.context_id ?? 0n], 'parents').get(r.context_id ?? 0n) ?? [],
+        contexts:
+          getLinkedContextsByContexts(tx, [r.context_id ?? 0n], 'parents').get(r.context_id ?? 0n) ?? [],
       })),
     getChildrenContextsByContext: (r) =>
       read((tx) => ({
-        contexts: getLinkedContextsByContexts(tx, [r.context_id ?? 0n], 'children').get(r.context_id ?? 0n) ?? [],
+        contexts:
+          getLinkedContextsByContexts(tx, [r.context_id ?? 0n], 'children').get(r.context_id ?? 0n) ?? [],
       })),
     getParentContextsByContexts: (r) =>
       read((tx) => ({ contexts: contextsByContexts(tx, r.context_ids, 'parents', 'parent_contexts') })),
@@ -365,4 +445,3 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
   }
   return store
 }
-

@@ -5,22 +5,22 @@
 import {
   ARTIFACT,
   CONTEXT,
-  type Node,
-  type NodeColumns,
-  type NodeKind,
   deleteProperty,
   findNodeIdsByExternalIds,
   findNodesByIds,
   insertNode,
+  type Node,
+  type NodeColumns,
+  type NodeKind,
   updateNode,
   upsertProperty,
 } from '../access/node-access.js'
-import { type TypeRecord, findTypesByIds } from '../access/type-access.js'
-import { Code, MlmdError, invalidArgument, notFound } from '../errors.js'
+import { findTypesByIds, type TypeRecord } from '../access/type-access.js'
+import { Code, invalidArgument, MlmdError, notFound } from '../errors.js'
 import type { Artifact, Execution, FieldMask, Value } from '../proto/messages.js'
 import type { TypeKind } from '../storage/schema/v10.js'
 import type { Tx } from '../storage/transaction-executor.js'
-import { VALUE_KINDS, encodeValue, valueKind } from '../storage/value-codec.js'
+import { encodeValue, VALUE_KINDS, valueKind } from '../storage/value-codec.js'
 
 /** The current time as MLMD stores it: milliseconds since the Unix epoch. */
 export function nowMillis(): bigint {
@@ -81,7 +81,11 @@ function checkEnums(node: Node): void {
   for (const field of ['state', 'last_known_state'] as const) {
     const value = (node as Record<string, unknown>)[field]
     if (value === undefined || value === null) continue
-    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > (STATE_RANGES[field] as number)) {
+    if (
+      !Number.isInteger(value) ||
+      (value as number) < 0 ||
+      (value as number) > (STATE_RANGES[field] as number)
+    ) {
       throw invalidArgument(`Unknown ${field} value ${String(value)}`)
     }
   }
@@ -91,12 +95,14 @@ function checkEnums(node: Node): void {
 export function requireNodeType(tx: Tx, kind: NodeKind, typeId: bigint | undefined | null): TypeRecord {
   if (typeId === undefined || typeId === null) throw invalidArgument('Type id is missing.')
   const [type] = findTypesByIds(tx, typeKindOf(kind), [typeId])
-  if (type === undefined) throw notFound(`Cannot find type for type_id: ${typeId} (no ${kind.name} type with that id)`)
+  if (type === undefined)
+    throw notFound(`Cannot find type for type_id: ${typeId} (no ${kind.name} type with that id)`)
   return type
 }
 
 function requireContextName(name: string | undefined | null): string {
-  if (name === undefined || name === null || name === '') throw invalidArgument('Context name should not be empty')
+  if (name === undefined || name === null || name === '')
+    throw invalidArgument('Context name should not be empty')
   return name
 }
 
@@ -138,13 +144,18 @@ function createNode(tx: Tx, kind: NodeKind, node: Node, validatedType: TypeRecor
     validateProperties(node, type)
   }
   const id = insertNode(tx, kind, columnsForInsert(kind, node), nowMillis())
-  for (const [name, value] of Object.entries(node.properties ?? {})) upsertProperty(tx, kind, id, name, false, value)
-  for (const [name, value] of Object.entries(node.custom_properties ?? {})) upsertProperty(tx, kind, id, name, true, value)
+  for (const [name, value] of Object.entries(node.properties ?? {}))
+    upsertProperty(tx, kind, id, name, false, value)
+  for (const [name, value] of Object.entries(node.custom_properties ?? {}))
+    upsertProperty(tx, kind, id, name, true, value)
   return id
 }
 
 /** The top-level fields an update may change, per kind, named as proto fields and columns. */
-const UPDATABLE_FIELDS: Record<NodeKind['name'], readonly ('uri' | 'state' | 'last_known_state' | 'external_id' | 'name')[]> = {
+const UPDATABLE_FIELDS: Record<
+  NodeKind['name'],
+  readonly ('uri' | 'state' | 'last_known_state' | 'external_id' | 'name')[]
+> = {
   artifact: ['uri', 'state', 'external_id'],
   execution: ['last_known_state', 'external_id'],
   // Only contexts persist a name change; MLMD never updates artifact and execution names.
@@ -169,7 +180,8 @@ function parseMask(mask: FieldMask | undefined): ParsedMask | undefined {
     if (path === 'properties') parsed.properties = 'all'
     else if (path === 'custom_properties') parsed.customProperties = 'all'
     else if (path.startsWith('properties.')) parsed.properties = addKey(parsed.properties, path.slice(11))
-    else if (path.startsWith('custom_properties.')) parsed.customProperties = addKey(parsed.customProperties, path.slice(18))
+    else if (path.startsWith('custom_properties.'))
+      parsed.customProperties = addKey(parsed.customProperties, path.slice(18))
     else parsed.fields.add(path)
   }
   return parsed
@@ -180,7 +192,9 @@ function updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNod
   const [stored] = findNodesByIds<Node>(tx, kind, [id])
   if (stored === undefined) throw invalidArgument(`Cannot find the given id ${id}`)
   if (node.type_id !== undefined && node.type_id !== null && node.type_id !== stored.type_id) {
-    throw invalidArgument(`Given type_id ${node.type_id} is different from the one known before: ${stored.type_id}`)
+    throw invalidArgument(
+      `Given type_id ${node.type_id} is different from the one known before: ${stored.type_id}`,
+    )
   }
   const mask = parseMask(options.mask)
   const scope = mask ?? ALL_PROPERTIES
@@ -202,10 +216,18 @@ function updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNod
   }
 
   let changed = columnsDiffer(before, after)
-  changed = applyPropertyChanges(tx, kind, id, false, node.properties, stored.properties, scope.properties) || changed
   changed =
-    applyPropertyChanges(tx, kind, id, true, node.custom_properties, stored.custom_properties, scope.customProperties) ||
-    changed
+    applyPropertyChanges(tx, kind, id, false, node.properties, stored.properties, scope.properties) || changed
+  changed =
+    applyPropertyChanges(
+      tx,
+      kind,
+      id,
+      true,
+      node.custom_properties,
+      stored.custom_properties,
+      scope.customProperties,
+    ) || changed
   if (changed || options.forceUpdateTime === true) {
     // The update time moves forward on every change, even within one millisecond, so that
     // optimistic concurrency checks and LAST_UPDATE_TIME ordering see every update.
@@ -283,7 +305,11 @@ function applyPropertyChanges(
  * Nodes with these external ids.
  * @throws InvalidArgument if one is empty. @throws NotFound if none exists.
  */
-export function getNodesByExternalIds<N extends Node>(tx: Tx, kind: NodeKind, externalIds: readonly string[] | undefined): N[] {
+export function getNodesByExternalIds<N extends Node>(
+  tx: Tx,
+  kind: NodeKind,
+  externalIds: readonly string[] | undefined,
+): N[] {
   const ids = externalIds ?? []
   if (ids.length === 0) return []
   if (ids.some((id) => id === '')) throw invalidArgument('external_id cannot be empty.')

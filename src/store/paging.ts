@@ -64,7 +64,12 @@ export function decodePageToken(text: string): ListOperationNextPageToken {
 }
 
 /** See `listNodeIds`: one page of ids of `kind` among the candidates. */
-export function listNodeIdsPage(tx: Tx, kind: NodeKind, candidates: Candidates, options: ListOperationOptions): IdPage {
+export function listNodeIdsPage(
+  tx: Tx,
+  kind: NodeKind,
+  candidates: Candidates,
+  options: ListOperationOptions,
+): IdPage {
   const size = options.max_result_size ?? DEFAULT_PAGE_SIZE
   if (!Number.isInteger(size) || size <= 0) {
     throw invalidArgument(`max_result_size must be positive; got ${String(options.max_result_size)}.`)
@@ -74,7 +79,11 @@ export function listNodeIdsPage(tx: Tx, kind: NodeKind, candidates: Candidates, 
   const column = ORDER_COLUMNS[field]
   if (column === undefined) throw invalidArgument(`Unsupported field ${String(field)} in order_by_field.`)
   const ascending = options.order_by_field?.is_asc ?? true
-  if (options.filter_query !== undefined && options.filter_query !== null && options.filter_query.trim() !== '') {
+  if (
+    options.filter_query !== undefined &&
+    options.filter_query !== null &&
+    options.filter_query.trim() !== ''
+  ) {
     throw unimplemented('filter_query is not supported by this mlmd-ts release yet.')
   }
 
@@ -89,7 +98,9 @@ export function listNodeIdsPage(tx: Tx, kind: NodeKind, candidates: Candidates, 
     const token = decodePageToken(tokenText)
     const set = token.set_options?.order_by_field
     if ((set?.field ?? FIELD_ID) !== field || (set?.is_asc ?? true) !== ascending) {
-      throw invalidArgument('ListOperationOptions mismatch: the order of the request differs from the page token.')
+      throw invalidArgument(
+        'ListOperationOptions mismatch: the order of the request differs from the page token.',
+      )
     }
     const cmp = ascending ? '>' : '<'
     if (field === FIELD_ID) {
@@ -120,11 +131,18 @@ export function listNodeIdsPage(tx: Tx, kind: NodeKind, candidates: Candidates, 
 
   const setOptions: ListOperationOptions = { ...options }
   delete setOptions.next_page_token
-  const token: ListOperationNextPageToken = { id_offset: last.id, field_offset: last.field, set_options: setOptions }
+  const token: ListOperationNextPageToken = {
+    id_offset: last.id,
+    field_offset: last.field,
+    set_options: setOptions,
+  }
   if (field === 2) {
     // MLMD continues LAST_UPDATE_TIME pages from the ids listed at the boundary time; write them
     // too, so that MLMD can continue our token.
-    token.listed_ids = page.filter((r) => r.field === last.field).map((r) => r.id).reverse()
+    token.listed_ids = page
+      .filter((r) => r.field === last.field)
+      .map((r) => r.id)
+      .reverse()
   }
   return { ids: page.map((r) => r.id), nextPageToken: encodePageToken(token) }
 }

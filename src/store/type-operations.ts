@@ -2,8 +2,6 @@
  * Type operations: upsert with MLMD's evolution rules, and the type reads.
  */
 import {
-  type NewType,
-  type TypeRecord,
   findSimpleTypeId,
   findTypeByNameAndVersion,
   findTypesByExternalIds,
@@ -12,9 +10,11 @@ import {
   insertParentType,
   insertType,
   insertTypeProperty,
+  type NewType,
+  type TypeRecord,
   updateTypeExternalId,
 } from '../access/type-access.js'
-import { Code, MlmdError, alreadyExists, invalidArgument, notFound, unimplemented } from '../errors.js'
+import { alreadyExists, Code, invalidArgument, MlmdError, notFound, unimplemented } from '../errors.js'
 import type { ArtifactType, ContextType, ExecutionType } from '../proto/messages.js'
 import { TypeKind } from '../storage/schema/v10.js'
 import type { Tx } from '../storage/transaction-executor.js'
@@ -118,7 +118,9 @@ function evolveType(
   for (const [name, dataType] of Object.entries(stored.properties)) {
     const requested = properties[name]
     if (requested !== undefined && requested !== dataType) {
-      throw conflict(`Conflicting property value type found in stored and given types for property \`${name}\``)
+      throw conflict(
+        `Conflicting property value type found in stored and given types for property \`${name}\``,
+      )
     }
   }
   const omitted = Object.keys(stored.properties).filter((name) => properties[name] === undefined)
@@ -131,13 +133,23 @@ function evolveType(
   }
   for (const name of added) insertTypeProperty(tx, stored.id, name, properties[name] as number)
   // A given external id replaces the stored one; an absent one never clears it.
-  if (type.external_id !== undefined && type.external_id !== null && type.external_id !== stored.external_id) {
+  if (
+    type.external_id !== undefined &&
+    type.external_id !== null &&
+    type.external_id !== stored.external_id
+  ) {
     updateTypeExternalId(tx, stored.id, type.external_id)
   }
 }
 
 // MLMD's UpsertTypeInheritanceLink: base types can be added, not changed or removed.
-function upsertBaseTypeLink(tx: Tx, kind: TypeKind, id: bigint, type: AnyType, stored: TypeRecord | undefined): void {
+function upsertBaseTypeLink(
+  tx: Tx,
+  kind: TypeKind,
+  id: bigint,
+  type: AnyType,
+  stored: TypeRecord | undefined,
+): void {
   const baseType = (type as ArtifactType).base_type
   if (baseType === undefined || baseType === null) return
   if (baseType === 0) throw unimplemented('base_type deletion is not supported yet')
@@ -147,7 +159,8 @@ function upsertBaseTypeLink(tx: Tx, kind: TypeKind, id: bigint, type: AnyType, s
   }
   const parentId = findSimpleTypeId(tx, kind, baseType)
   if (parentId === undefined) {
-    if (kind === TypeKind.CONTEXT) throw invalidArgument(`Context types have no base type ${String(baseType)}`)
+    if (kind === TypeKind.CONTEXT)
+      throw invalidArgument(`Context types have no base type ${String(baseType)}`)
     throw notFound(`No simple type found for base_type ${String(baseType)} of ${KIND_LABEL[kind]} types`)
   }
   insertParentType(tx, id, parentId)
@@ -157,11 +170,18 @@ function upsertBaseTypeLink(tx: Tx, kind: TypeKind, id: bigint, type: AnyType, s
  * The type of `kind` with this name and version.
  * @throws NotFound if there is none.
  */
-export function getTypeByName(tx: Tx, kind: TypeKind, name: string | undefined, version: string | undefined): AnyType {
+export function getTypeByName(
+  tx: Tx,
+  kind: TypeKind,
+  name: string | undefined,
+  version: string | undefined,
+): AnyType {
   const normalized = normalizeVersion(version)
   const found = findTypeByNameAndVersion(tx, kind, name ?? '', normalized)
   if (found === undefined) {
-    throw notFound(`No type found for query, name: \`${name ?? ''}\`, version: \`${normalized ?? 'nullopt'}\``)
+    throw notFound(
+      `No type found for query, name: \`${name ?? ''}\`, version: \`${normalized ?? 'nullopt'}\``,
+    )
   }
   return typeToMessage(found)
 }
@@ -180,7 +200,11 @@ export function getTypes(tx: Tx, kind: TypeKind): AnyType[] {
  * Types with these external ids.
  * @throws InvalidArgument if one is empty. @throws NotFound if none exists.
  */
-export function getTypesByExternalIds(tx: Tx, kind: TypeKind, externalIds: readonly string[] | undefined): AnyType[] {
+export function getTypesByExternalIds(
+  tx: Tx,
+  kind: TypeKind,
+  externalIds: readonly string[] | undefined,
+): AnyType[] {
   const ids = externalIds ?? []
   if (ids.length === 0) return []
   if (ids.some((id) => id === '')) throw invalidArgument('external_id cannot be empty.')

@@ -3,7 +3,7 @@
  * an empty file gets schema v10 and the simple types; a v10 file is used as is (missing simple
  * types are added); anything else is refused with a message that says what to do.
  */
-import { Code, MlmdError, failedPrecondition } from '../../errors.js'
+import { Code, failedPrecondition, MlmdError } from '../../errors.js'
 import type { MetadataSource } from '../metadata-source.js'
 import type { Tx } from '../transaction-executor.js'
 import { INDICES, SCHEMA_VERSION, SIMPLE_TYPES, TABLES } from './v10.js'
@@ -18,7 +18,9 @@ export interface InitOptions {
 }
 
 /** What {@link readSchemaVersion} found. */
-export type SchemaState = { readonly kind: 'empty' } | { readonly kind: 'versioned'; readonly version: number }
+export type SchemaState =
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'versioned'; readonly version: number }
 
 /**
  * Reads the schema version of an open file.
@@ -37,10 +39,16 @@ export function readSchemaVersion(tx: Tx): SchemaState {
   if (tables.has('mlmdenv')) {
     const rows = tx.all<{ schema_version: bigint }>({ sql: 'SELECT schema_version FROM MLMDEnv', params: [] })
     if (rows.length === 0) {
-      throw new MlmdError(Code.Aborted, 'MLMDEnv has no schema version yet; another process may be initialising it. Retry.')
+      throw new MlmdError(
+        Code.Aborted,
+        'MLMDEnv has no schema version yet; another process may be initialising it. Retry.',
+      )
     }
     if (rows.length > 1) {
-      throw new MlmdError(Code.DataLoss, `MLMDEnv holds ${rows.length} schema versions; expected exactly one.`)
+      throw new MlmdError(
+        Code.DataLoss,
+        `MLMDEnv holds ${rows.length} schema versions; expected exactly one.`,
+      )
     }
     return { kind: 'versioned', version: Number(rows[0]?.schema_version) }
   }
@@ -72,7 +80,10 @@ export function initMetadataStore(source: MetadataSource, options: InitOptions =
 
 function checkVersion(state: SchemaState, options: InitOptions, readonly: boolean): void {
   if (state.kind === 'empty') {
-    if (readonly) throw failedPrecondition('The store file is empty and was opened read-only; open it writable once to create the schema.')
+    if (readonly)
+      throw failedPrecondition(
+        'The store file is empty and was opened read-only; open it writable once to create the schema.',
+      )
     return
   }
   const { version } = state

@@ -195,7 +195,12 @@ function index(name: string, table: string, columns: readonly string[], where?: 
 
 function propertyIndices(prefix: string, table: string): string[] {
   return (['int', 'double', 'string'] as const).map((kind) =>
-    index(`idx_${prefix}_property_${kind}`, table, ['name', 'is_custom_property', `${kind}_value`], `${kind}_value`),
+    index(
+      `idx_${prefix}_property_${kind}`,
+      table,
+      ['name', 'is_custom_property', `${kind}_value`],
+      `${kind}_value`,
+    ),
   )
 }
 
@@ -226,7 +231,11 @@ export const INDICES: readonly string[] = [
  * ids 1–9. `base_type` on a user type is stored as a `ParentType` link to one of them;
  * `baseType` is the `SystemDefinedBaseType` enum number that stands for each.
  */
-export const SIMPLE_TYPES: readonly { readonly name: string; readonly kind: TypeKind; readonly baseType: number }[] = [
+export const SIMPLE_TYPES: readonly {
+  readonly name: string
+  readonly kind: TypeKind
+  readonly baseType: number
+}[] = [
   { name: 'mlmd.Dataset', kind: TypeKind.ARTIFACT, baseType: 1 },
   { name: 'mlmd.Model', kind: TypeKind.ARTIFACT, baseType: 2 },
   { name: 'mlmd.Metrics', kind: TypeKind.ARTIFACT, baseType: 3 },

@@ -1,0 +1,172 @@
+/**
+ * A typed gRPC client for `ml_metadata.MetadataStoreService` (ours or MLMD's server) with the
+ * same operations as the in-process store ({@link AsyncMetadataStore}), so code can move
+ * between a local file and a shared server by configuration.
+ *
+ * Like MLMD's Python client it retries `ABORTED` (lock contention on the server) with
+ * exponential backoff, and raises every other failure as an {@link MlmdError} with the
+ * server's code and message, the same errors the in-process store throws.
+ *
+ * @example
+ * ```ts
+ * const store = createMetadataStoreClient({ host: '127.0.0.1', port: 8080 })
+ * const { type_id } = await store.putArtifactType({ artifact_type: { name: 'Model' } })
+ * store.close()
+ * ```
+ */
+import type { CallOptions, ChannelCredentials, ChannelOptions, ServiceError } from '@grpc/grpc-js'
+import { Client, credentials as grpcCredentials, Metadata } from '@grpc/grpc-js'
+import { Code, MlmdError } from '../errors.js'
+import type { MetadataStoreClientConfig } from '../proto/messages.js'
+import { RPC_NAMES } from '../proto/messages.js'
+import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
+import { operationName } from '../store/metadata-store-api.js'
+// The service definition (paths and the wire codec) is the contract both ends share.
+import { metadataStoreServiceDefinition } from '../service/service-definition.js'
+
+/** PEM material for a TLS connection. */
+export interface ClientTlsConfig {
+  /** CA certificates that the server's certificate must chain to; system roots when absent. */
+  readonly customCa?: string | Uint8Array | undefined
+  /** The client's private key, for servers that verify clients (mutual TLS). */
+  readonly clientKey?: string | Uint8Array | undefined
+  /** The client's certificate chain, for mutual TLS. */
+  readonly clientCert?: string | Uint8Array | undefined
+}
+
+/** When and how often to retry a call the server answered with ABORTED. */
+export interface RetryPolicy {
+  /** Attempts in all, the first one included (MLMD's Python client: 5). */
+  readonly maxAttempts: number
+  /** Upper bound of the first delay; each later bound is `multiplier` times larger. */
+  readonly initialBackoffMs: number
+  readonly multiplier: number
+  /** Cap of the delay bound. */
+  readonly maxBackoffMs: number
+}
+
+/** The default retry policy: 5 attempts, delays drawn from [0, 300 ms · 2^n], at most 5 s. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  initialBackoffMs: 300,
+  multiplier: 2,
+  maxBackoffMs: 5_000,
+}
+
+/** Where and how to connect. */
+export interface MetadataStoreClientOptions {
+  /** Server host; default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** Server port; default 8080. */
+  readonly port?: number | undefined
+  /** TLS (plaintext when absent). Ignored when `credentials` is given. */
+  readonly tls?: ClientTlsConfig | undefined
+  /** Ready-made grpc-js credentials, for anything `tls` does not cover. */
+  readonly credentials?: ChannelCredentials | undefined
+  /** grpc-js channel options, e.g. `grpc.max_receive_message_length`. */
+  readonly channelOptions?: ChannelOptions | undefined
+  /** Deadline of each attempt in milliseconds (MLMD's `client_timeout_sec`); none by default. */
+  readonly timeoutMs?: number | undefined
+  /** Retrying of ABORTED; {@link DEFAULT_RETRY_POLICY} by default. */
+  readonly retry?: Partial<RetryPolicy> | undefined
+}
+
+/** The store's operations over gRPC, plus closing the connection. */
+export interface MetadataStoreClient extends AsyncMetadataStore {
+  /** `host:port` of the server. */
+  readonly address: string
+  /** Closes the channel; calls after it fail. */
+  close(): void
+}
+
+/** Client options from MLMD's own `MetadataStoreClientConfig` (as Python's client reads it). */
+export function clientOptionsFromConfig(config: MetadataStoreClientConfig): MetadataStoreClientOptions {
+  const channelOptions: ChannelOptions = {}
+  const args = config.channel_arguments
+  if (args?.max_receive_message_length !== undefined) {
+    channelOptions['grpc.max_receive_message_length'] = Number(args.max_receive_message_length)
+  }
+  if (args?.http2_max_ping_strikes !== undefined) {
+    channelOptions['grpc.http2.max_ping_strikes'] = Number(args.http2_max_ping_strikes)
+  }
+  const ssl = config.ssl_config
+  return {
+    host: config.host,
+    port: config.port === undefined ? undefined : Number(config.port),
+    // MLMD's client sends `ssl_config.server_cert` as its own certificate chain.
+    tls: ssl === undefined ? undefined : { customCa: ssl.custom_ca, clientKey: ssl.client_key, clientCert: ssl.server_cert },
+    channelOptions,
+    timeoutMs: config.client_timeout_sec === undefined ? undefined : config.client_timeout_sec * 1000,
+  }
+}
+
+function channelCredentials(options: MetadataStoreClientOptions): ChannelCredentials {
+  if (options.credentials !== undefined) return options.credentials
+  const tls = options.tls
+  if (tls === undefined) return grpcCredentials.createInsecure()
+  const pem = (value: string | Uint8Array | undefined) =>
+    value === undefined || value.length === 0 ? null : Buffer.from(value)
+  return grpcCredentials.createSsl(pem(tls.customCa), pem(tls.clientKey), pem(tls.clientCert))
+}
+
+/** The error a failed call raises: the server's code and message as an `MlmdError`. */
+export function errorFromStatus(error: ServiceError): MlmdError {
+  const code = error.code >= Code.Cancelled && error.code <= Code.Unauthenticated ? (error.code as Code) : Code.Unknown
+  return new MlmdError(code, error.details || error.message, { cause: error })
+}
+
+/** The delay before retry number `retry` (1-based): uniformly random up to the exponential bound. */
+export function backoffDelayMs(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
+  const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (retry - 1))
+  return Math.floor(random() * bound)
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Connects (lazily, on the first call) to an MLMD gRPC server. */
+export function createMetadataStoreClient(options: MetadataStoreClientOptions = {}): MetadataStoreClient {
+  const host = options.host ?? '127.0.0.1'
+  const port = options.port ?? 8080
+  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`
+  const client = new Client(address, channelCredentials(options), options.channelOptions)
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry }
+  const definition = metadataStoreServiceDefinition()
+
+  const callOnce = <Req, Res>(rpc: keyof typeof definition, request: Req): Promise<Res> =>
+    new Promise<Res>((resolve, reject) => {
+      const method = definition[rpc]
+      const callOptions: CallOptions = {}
+      if (options.timeoutMs !== undefined) callOptions.deadline = Date.now() + options.timeoutMs
+      client.makeUnaryRequest<Req, Res>(
+        method.path,
+        method.requestSerialize as (value: Req) => Buffer,
+        method.responseDeserialize as (bytes: Buffer) => Res,
+        request,
+        new Metadata(),
+        callOptions,
+        (error, response) => {
+          if (error !== null) reject(errorFromStatus(error))
+          else if (response === undefined) reject(new MlmdError(Code.Internal, `${rpc}: empty response`))
+          else resolve(response)
+        },
+      )
+    })
+
+  const call = async <Req, Res>(rpc: keyof typeof definition, request: Req): Promise<Res> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await callOnce<Req, Res>(rpc, request)
+      } catch (error) {
+        if (!(error instanceof MlmdError) || error.code !== Code.Aborted || attempt >= policy.maxAttempts) throw error
+        await sleep(backoffDelayMs(policy, attempt))
+      }
+    }
+  }
+
+  const operations: Record<string, (request: unknown) => Promise<unknown>> = {}
+  for (const rpc of RPC_NAMES) operations[operationName(rpc)] = (request) => call(rpc, request ?? {})
+  return Object.assign(operations as unknown as AsyncMetadataStore, {
+    address,
+    close: () => client.close(),
+  })
+}
