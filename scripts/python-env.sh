@@ -45,14 +45,24 @@ if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT"
   exit 0
 fi
 
-if ! command -v "$PY" >/dev/null 2>&1; then
-  echo "python-env: '$PY' not found; install Python 3.9-3.11 (3.11 preferred) to run the MLMD conformance tests" >&2
+# Outside CI a machine without a suitable Python still runs the TS suites: the suites that need
+# the real MLMD skip with a message. On CI (CI set) a missing interpreter fails the run.
+skip_or_fail() {
+  echo "python-env: $1" >&2
+  case "${CI:-}" in
+    ""|0|false|False|FALSE)
+      echo "python-env: continuing without the venv; the suites that compare with the real MLMD will be skipped" >&2
+      exit 0 ;;
+  esac
   exit 1
+}
+
+if ! command -v "$PY" >/dev/null 2>&1; then
+  skip_or_fail "'$PY' not found; install Python 3.9-3.11 (3.11 preferred) to run the MLMD conformance tests"
 fi
 
 if ! "$PY" -c 'import sys; sys.exit(0 if (3, 9) <= sys.version_info[:2] <= (3, 11) else 1)'; then
-  echo "python-env: $("$PY" --version 2>&1) is unsupported: ml-metadata 1.16.0 needs CPython 3.9-3.11 (set PYTHON=...)" >&2
-  exit 1
+  skip_or_fail "$("$PY" --version 2>&1) is unsupported: ml-metadata 1.16.0 needs CPython 3.9-3.11 (set PYTHON=...)"
 fi
 
 START=$(date +%s)
