@@ -2,7 +2,7 @@
  * Reads and writes of the edges between nodes: events (with their paths), attributions,
  * associations and parent contexts.
  */
-import type { Event, Event_Path_Step } from '../proto/messages.js'
+import type { Association, Attribution, Event, Event_Path_Step } from '../proto/messages.js'
 import type { Tx } from '../storage/transaction-executor.js'
 import { IN_LIST, idList, q } from './sql.js'
 
@@ -201,4 +201,26 @@ export function isSelfOrAncestor(tx: Tx, contextId: bigint, ancestorId: bigint):
     ),
   )
   return row !== undefined
+}
+
+/** Attributions of these artifacts, by artifact then context id. */
+export function findAttributionsByArtifacts(tx: Tx, artifactIds: readonly bigint[]): Attribution[] {
+  if (artifactIds.length === 0) return []
+  return tx.all<{ artifact_id: bigint; context_id: bigint }>(
+    q(
+      `SELECT artifact_id, context_id FROM \`Attribution\` WHERE artifact_id IN ${IN_LIST} ORDER BY artifact_id, context_id`,
+      idList(artifactIds),
+    ),
+  )
+}
+
+/** Associations of these executions, by execution then context id. */
+export function findAssociationsByExecutions(tx: Tx, executionIds: readonly bigint[]): Association[] {
+  if (executionIds.length === 0) return []
+  return tx.all<{ execution_id: bigint; context_id: bigint }>(
+    q(
+      `SELECT execution_id, context_id FROM \`Association\` WHERE execution_id IN ${IN_LIST} ORDER BY execution_id, context_id`,
+      idList(executionIds),
+    ),
+  )
 }

@@ -6,6 +6,7 @@
  * see {@link listNodeIds}.
  */
 import type { NodeKind } from '../access/node-access.js'
+import { unimplemented } from '../errors.js'
 import type { ListOperationOptions } from '../proto/messages.js'
 import type { Tx } from '../storage/transaction-executor.js'
 import { listNodeIdsPage } from './paging.js'
@@ -34,4 +35,22 @@ export function listNodeIds(
     return { ids: candidates.kind === 'all' ? allIds() : [...candidates.ids] }
   }
   return listNodeIdsPage(tx, kind, candidates, options)
+}
+
+/**
+ * Ids of the nodes of `kind` matching a filter query, ascending; among `candidates` when given.
+ * An empty query matches every candidate.
+ * @throws InvalidArgument for an invalid query.
+ */
+export function filterNodeIds(
+  tx: Tx,
+  kind: NodeKind,
+  filterQuery: string,
+  candidates?: readonly bigint[],
+): bigint[] {
+  void tx
+  void kind
+  if (filterQuery.trim() === '')
+    return candidates === undefined ? [] : [...candidates].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  throw unimplemented('filter_query is not supported by this mlmd-ts release yet.')
 }

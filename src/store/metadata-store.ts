@@ -32,7 +32,7 @@ import {
 } from '../access/node-access.js'
 import { unique } from '../access/sql.js'
 import { findTypeByNameAndVersion, findTypesByIds } from '../access/type-access.js'
-import { Code, MlmdError, notFound, unimplemented } from '../errors.js'
+import { Code, MlmdError, notFound } from '../errors.js'
 import type * as m from '../proto/messages.js'
 import { MetadataSource, type OpenOptions } from '../storage/metadata-source.js'
 import { type InitOptions, initMetadataStore } from '../storage/schema/mlmd-env.js'
@@ -45,6 +45,7 @@ import {
   putEventsChecked,
   putParentContexts,
 } from './edge-operations.js'
+import { getLineageGraph, getLineageSubgraph } from './lineage-operations.js'
 import { type Candidates, listNodeIds } from './list-operation.js'
 import type { AsyncMetadataStore, MetadataStore } from './metadata-store-api.js'
 import { getNodesByExternalIds, upsertNode } from './node-operations.js'
@@ -436,12 +437,8 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
         return withToken({ executions: page.nodes }, page.nextPageToken)
       }),
 
-    getLineageGraph: () => {
-      throw unimplemented('GetLineageGraph is not supported by this mlmd-ts release yet.')
-    },
-    getLineageSubgraph: () => {
-      throw unimplemented('GetLineageSubgraph is not supported by this mlmd-ts release yet.')
-    },
+    getLineageGraph: (r) => read((tx) => getLineageGraph(tx, r)),
+    getLineageSubgraph: (r) => read((tx) => getLineageSubgraph(tx, r)),
   }
   return store
 }

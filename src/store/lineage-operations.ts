@@ -1,0 +1,269 @@
+/**
+ * Lineage reads: `GetLineageSubgraph` (MLMD ≥ 1.14) and the deprecated `GetLineageGraph`
+ * (MLMD ≤ 1.14's semantics; upstream answers UNIMPLEMENTED since 1.15, but TFX and Kubeflow
+ * clients still send it).
+ *
+ * Both walk the artifact–execution graph breadth-first, one hop per round, with a constant
+ * number of statements per hop (events of the whole frontier at once), never one per node.
+ */
+import {
+  findAssociationsByExecutions,
+  findAttributionsByArtifacts,
+  findEventsByArtifactIds,
+  findEventsByExecutionIds,
+} from '../access/edge-access.js'
+import { ARTIFACT, EXECUTION, findNodesByIds, type NodeKind } from '../access/node-access.js'
+import { findTypesByKind } from '../access/type-access.js'
+import { invalidArgument, notFound } from '../errors.js'
+import type * as m from '../proto/messages.js'
+import { TypeKind } from '../storage/schema/v10.js'
+import type { Tx } from '../storage/transaction-executor.js'
+import { filterNodeIds, listNodeIds } from './list-operation.js'
+import { typeToMessage } from './type-operations.js'
+
+/** MLMD caps `GetLineageSubgraph` at 100 hops (unset means 100). */
+export const MAX_SUBGRAPH_HOPS = 100n
+/** MLMD documents at most 100 starting nodes for `GetLineageSubgraph`, lowest ids first. */
+export const MAX_STARTING_NODES = 100
+/** MLMD ≤ 1.14 caps `GetLineageGraph` at 20 hops (unset means 20). */
+export const MAX_GRAPH_HOPS = 20n
+
+const OUTPUT_EVENTS = new Set([1, 4, 6, 7]) // DECLARED_OUTPUT, OUTPUT, INTERNAL_OUTPUT, PENDING_OUTPUT
+const INPUT_EVENTS = new Set([2, 3, 5]) // DECLARED_INPUT, INPUT, INTERNAL_INPUT
+const UPSTREAM = 1
+const DOWNSTREAM = 2
+
+const LINEAGE_PATHS = [
+  'artifact_types',
+  'execution_types',
+  'context_types',
+  'artifacts',
+  'executions',
+  'contexts',
+  'events',
+  'attributions',
+  'associations',
+  'parent_contexts',
+] as const
+
+const byId = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0)
+
+// Events that lead away from a node in the requested direction. From an artifact, upstream is
+// the execution that produced it (its output events); from an execution, upstream is what it read.
+function eventsInDirection(events: m.Event[], fromArtifacts: boolean, direction: number): m.Event[] {
+  if (direction !== UPSTREAM && direction !== DOWNSTREAM) return events
+  const wanted = (direction === UPSTREAM) === fromArtifacts ? OUTPUT_EVENTS : INPUT_EVENTS
+  return events.filter((e) => wanted.has(e.type ?? 0))
+}
+
+function endingNodeIds(
+  tx: Tx,
+  kind: NodeKind,
+  ending: m.LineageSubgraphQueryOptions_EndingNodes | undefined,
+  candidates: Iterable<bigint>,
+): Set<bigint> {
+  const ids = [...candidates]
+  // A filter that is present but empty makes every candidate an ending node, as in MLMD.
+  if (ending?.filter_query === undefined || ending.filter_query === null || ids.length === 0) return new Set()
+  return new Set(filterNodeIds(tx, kind, ending.filter_query, ids))
+}
+
+/** See `MetadataStore.getLineageSubgraph`. */
+export function getLineageSubgraph(
+  tx: Tx,
+  request: m.GetLineageSubgraphRequest,
+): m.GetLineageSubgraphResponse {
+  const options = request.lineage_subgraph_query_options ?? {}
+  const fromArtifacts = options.starting_artifacts !== undefined && options.starting_artifacts !== null
+  const starting = fromArtifacts ? options.starting_artifacts : options.starting_executions
+  if (starting === undefined || starting === null)
+    throw invalidArgument('Missing arguments for listing starting nodes.')
+  if (starting.filter_query === undefined || starting.filter_query === '') {
+    throw invalidArgument('Cannot list starting nodes if `filter_query` is unspecified.')
+  }
+  let maxHops = MAX_SUBGRAPH_HOPS
+  if (options.max_num_hops !== undefined && options.max_num_hops !== null) {
+    if (options.max_num_hops < 0n) {
+      throw invalidArgument(`max_num_hops cannot be negative: max_num_hops = ${options.max_num_hops}`)
+    }
+    if (options.max_num_hops < maxHops) maxHops = options.max_num_hops
+  }
+  const direction = options.direction ?? 0
+  const paths = new Set<string>(
+    (request.read_mask?.paths ?? []).length > 0 ? request.read_mask?.paths : LINEAGE_PATHS,
+  )
+
+  const startKind = fromArtifacts ? ARTIFACT : EXECUTION
+  const startIds = filterNodeIds(tx, startKind, starting.filter_query).slice(0, MAX_STARTING_NODES)
+  if (startIds.length === 0) throw notFound('Cannot find qualified nodes to start the traversal.')
+
+  const visited = { artifact: new Set<bigint>(), execution: new Set<bigint>() }
+  const ending = { artifact: new Set<bigint>(), execution: new Set<bigint>() }
+  const startEnding = endingNodeIds(
+    tx,
+    startKind,
+    fromArtifacts ? options.ending_artifacts : options.ending_executions,
+    startIds,
+  )
+  const startSide = fromArtifacts ? 'artifact' : 'execution'
+  for (const id of startEnding) ending[startSide].add(id)
+  let frontier = startIds.filter((id) => !startEnding.has(id))
+  for (const id of frontier) visited[startSide].add(id)
+
+  const events: m.Event[] = []
+  for (let hop = 0n; hop < maxHops && frontier.length > 0; hop++) {
+    const expandFromArtifacts = fromArtifacts === (hop % 2n === 0n)
+    const to = expandFromArtifacts ? 'execution' : 'artifact'
+    const toKind = expandFromArtifacts ? EXECUTION : ARTIFACT
+    const endingOptions = expandFromArtifacts ? options.ending_executions : options.ending_artifacts
+    const candidates = eventsInDirection(
+      expandFromArtifacts ? findEventsByArtifactIds(tx, frontier) : findEventsByExecutionIds(tx, frontier),
+      expandFromArtifacts,
+      direction,
+    )
+    const other = (e: m.Event): bigint => (expandFromArtifacts ? e.execution_id : e.artifact_id) as bigint
+    const unvisited = new Set<bigint>()
+    for (const e of candidates) {
+      const id = other(e)
+      if (!visited[to].has(id) && !ending[to].has(id)) unvisited.add(id)
+    }
+    for (const id of endingNodeIds(tx, toKind, endingOptions, unvisited)) {
+      ending[to].add(id)
+      unvisited.delete(id)
+    }
+    for (const e of candidates) {
+      const id = other(e)
+      if (unvisited.has(id)) events.push(e)
+      else if (ending[to].has(id)) {
+        if (endingOptions?.include_ending_nodes === true) events.push(e)
+      } else if (visited[to].has(id) && (direction === UPSTREAM || direction === DOWNSTREAM)) {
+        // A directional walk keeps edges into nodes it has seen; a bidirectional one would
+        // report each such edge twice, once from each side.
+        events.push(e)
+      }
+    }
+    frontier = [...unvisited].sort(byId)
+    for (const id of frontier) visited[to].add(id)
+  }
+
+  const artifactIds = [...visited.artifact]
+  const executionIds = [...visited.execution]
+  if (options.ending_artifacts?.include_ending_nodes === true) artifactIds.push(...ending.artifact)
+  if (options.ending_executions?.include_ending_nodes === true) executionIds.push(...ending.execution)
+  artifactIds.sort(byId)
+  executionIds.sort(byId)
+
+  const graph: m.LineageGraph = {
+    artifact_types: [],
+    execution_types: [],
+    context_types: [],
+    artifacts: [],
+    executions: [],
+    contexts: [],
+    events: [],
+    attributions: [],
+    associations: [],
+    parent_contexts: [],
+  }
+  if (paths.has('artifacts'))
+    graph.artifacts = artifactIds.map((id) => ({ id, properties: {}, custom_properties: {} }))
+  if (paths.has('executions'))
+    graph.executions = executionIds.map((id) => ({ id, properties: {}, custom_properties: {} }))
+  const attributions = findAttributionsByArtifacts(tx, artifactIds)
+  const associations = findAssociationsByExecutions(tx, executionIds)
+  if (paths.has('contexts')) {
+    const contextIds = [
+      ...new Set([...attributions, ...associations].map((l) => l.context_id as bigint)),
+    ].sort(byId)
+    graph.contexts = contextIds.map((id) => ({ id, properties: {}, custom_properties: {} }))
+  }
+  if (paths.has('events')) graph.events = events
+  if (paths.has('attributions')) graph.attributions = attributions
+  if (paths.has('associations')) graph.associations = associations
+  if (paths.has('artifact_types'))
+    graph.artifact_types = findTypesByKind(tx, TypeKind.ARTIFACT, true).map(typeToMessage) as m.ArtifactType[]
+  if (paths.has('execution_types')) {
+    graph.execution_types = findTypesByKind(tx, TypeKind.EXECUTION, true).map(
+      typeToMessage,
+    ) as m.ExecutionType[]
+  }
+  if (paths.has('context_types'))
+    graph.context_types = findTypesByKind(tx, TypeKind.CONTEXT, true).map(typeToMessage) as m.ContextType[]
+  return { lineage_subgraph: graph }
+}
+
+/** See `MetadataStore.getLineageGraph`: MLMD 1.14's traversal from query artifacts. */
+export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.GetLineageGraphResponse {
+  const options = request.options ?? {}
+  if (options.artifacts_options === undefined || options.artifacts_options === null) {
+    throw invalidArgument('Missing query_nodes conditions')
+  }
+  const stop = options.stop_conditions ?? {}
+  let maxHops = MAX_GRAPH_HOPS
+  if (stop.max_num_hops !== undefined && stop.max_num_hops !== null) {
+    if (stop.max_num_hops < 0n)
+      throw invalidArgument(`max_num_hops cannot be negative: max_num_hops =${stop.max_num_hops}`)
+    if (stop.max_num_hops < maxHops) maxHops = stop.max_num_hops
+  }
+  // The query nodes are one page of the artifact listing, as MLMD lists them.
+  let queryIds = listNodeIds(tx, ARTIFACT, { kind: 'all' }, () => [], options.artifacts_options).ids
+  if (queryIds.length === 0)
+    throw notFound('The query_nodes condition does not match any nodes to do traversal.')
+  const maxNodeSize = options.max_node_size ?? 20n
+  if (maxNodeSize > 0n && BigInt(queryIds.length) > maxNodeSize)
+    queryIds = queryIds.slice(0, Number(maxNodeSize))
+  let quota = maxNodeSize > 0n ? maxNodeSize - BigInt(queryIds.length) : BigInt(Number.MAX_SAFE_INTEGER)
+
+  const visited = { artifact: new Set<bigint>(), execution: new Set<bigint>() }
+  const artifactIds: bigint[] = [...queryIds]
+  const executionIds: bigint[] = []
+  const events: m.Event[] = []
+  let frontier = queryIds
+  for (let hop = 0n; hop < maxHops && quota > 0n; hop++) {
+    const fromArtifacts = hop % 2n === 0n
+    const from = fromArtifacts ? 'artifact' : 'execution'
+    const to = fromArtifacts ? 'execution' : 'artifact'
+    for (const id of frontier) visited[from].add(id)
+    const candidates = fromArtifacts
+      ? findEventsByArtifactIds(tx, frontier)
+      : findEventsByExecutionIds(tx, frontier)
+    const other = (e: m.Event): bigint => (fromArtifacts ? e.execution_id : e.artifact_id) as bigint
+    let reached = [...new Set(candidates.map(other).filter((id) => !visited[to].has(id)))].sort(byId)
+    const boundary = fromArtifacts ? stop.boundary_executions : stop.boundary_artifacts
+    if (boundary !== undefined && boundary !== null && reached.length > 0) {
+      // Boundary filters name the nodes the walk may enter.
+      reached = filterNodeIds(tx, fromArtifacts ? EXECUTION : ARTIFACT, boundary, reached)
+    }
+    // MLMD drops arbitrary extra nodes past the quota; we keep the lowest ids.
+    if (BigInt(reached.length) > quota) reached = reached.slice(0, Number(quota))
+    if (reached.length === 0) break
+    const kept = new Set(reached)
+    events.push(...candidates.filter((e) => kept.has(other(e))))
+    ;(fromArtifacts ? executionIds : artifactIds).push(...reached)
+    quota -= BigInt(reached.length)
+    frontier = reached
+  }
+  return {
+    subgraph: {
+      artifact_types: findTypesByKind(tx, TypeKind.ARTIFACT, false).map(typeToMessage) as m.ArtifactType[],
+      execution_types: findTypesByKind(tx, TypeKind.EXECUTION, false).map(typeToMessage) as m.ExecutionType[],
+      context_types: findTypesByKind(tx, TypeKind.CONTEXT, true).map(typeToMessage) as m.ContextType[],
+      artifacts: orderedNodes(tx, ARTIFACT, artifactIds),
+      executions: orderedNodes(tx, EXECUTION, executionIds),
+      contexts: [],
+      events,
+      attributions: [],
+      associations: [],
+      parent_contexts: [],
+    },
+  }
+}
+
+// Nodes in the order the walk reached them.
+function orderedNodes<N extends m.Artifact | m.Execution>(tx: Tx, kind: NodeKind, ids: bigint[]): N[] {
+  const found = new Map(findNodesByIds<N>(tx, kind, ids).map((n) => [n.id as bigint, n]))
+  return ids.flatMap((id) => {
+    const node = found.get(id)
+    return node === undefined ? [] : [node]
+  })
+}
