@@ -90,34 +90,23 @@ export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecution
   const options = request.options ?? {}
   const pairs = request.artifact_event_pairs ?? []
 
-  // Check the pairs before writing anything, so a bad request fails fast.
   for (const pair of pairs) {
-    const event = pair.event
-    if (!present(event)) continue
-    if (present(event.execution_id) && present(execution.id) && event.execution_id !== execution.id) {
-      throw invalidArgument("Request's event.execution_id does not match with the given execution.")
-    }
-    if (present(pair.artifact)) {
-      if (present(event.artifact_id) && present(pair.artifact.id) && event.artifact_id !== pair.artifact.id) {
-        throw invalidArgument('Given event.artifact_id is not aligned with the artifact.')
-      }
-    } else if (!present(event.artifact_id)) {
+    if (!present(pair.artifact) && present(pair.event) && !present(pair.event.artifact_id)) {
       throw invalidArgument('If no artifact is present, given event must have an artifact_id.')
     }
   }
 
-  // 1. Artifacts.
-  const matches = options.reuse_artifact_if_already_exist_by_external_id
-    ? externalIdMatches(
-        tx,
-        pairs.flatMap((p) => (present(p.artifact) ? [p.artifact] : [])),
-      )
-    : new Map<string, bigint>()
+  // 1. Artifacts. MLMD resolves each external id when it upserts that artifact, so the same new
+  // external id twice in one request names one artifact (the later write wins).
+  const reuseByExternalId = options.reuse_artifact_if_already_exist_by_external_id === true
   const artifactIds: bigint[] = []
   for (const pair of pairs) {
-    if (present(pair.artifact))
-      artifactIds.push(upsertNode(tx, ARTIFACT, withReusedId(pair.artifact, matches)))
-    else if (present(pair.event)) artifactIds.push(pair.event.artifact_id as bigint)
+    if (present(pair.artifact)) {
+      const artifact = reuseByExternalId
+        ? withReusedId(pair.artifact, externalIdMatches(tx, [pair.artifact]))
+        : pair.artifact
+      artifactIds.push(upsertNode(tx, ARTIFACT, artifact))
+    } else if (present(pair.event)) artifactIds.push(pair.event.artifact_id as bigint)
     else artifactIds.push(-1n) // an empty pair is allowed and answered with -1, as MLMD does
   }
 
@@ -126,13 +115,22 @@ export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecution
     forceUpdateTime: options.force_update_time === true,
   })
 
-  // 3. Events. Unlike MLMD, an event-only pair must name an artifact that exists.
+  // 3. Events, checked against the ids the upserts produced. Unlike MLMD, an event-only pair
+  // must name an artifact that exists.
   const events: Event[] = []
   pairs.forEach((pair, i) => {
-    if (!present(pair.event)) return
-    const event: Event = { ...pair.event, execution_id: executionId, artifact_id: artifactIds[i] as bigint }
-    validateEvent(event)
-    events.push(event)
+    const event = pair.event
+    if (!present(event)) return
+    if (present(event.execution_id) && event.execution_id !== executionId) {
+      throw invalidArgument("Request's event.execution_id does not match with the given execution.")
+    }
+    const artifactId = artifactIds[i] as bigint
+    if (present(pair.artifact) && present(event.artifact_id) && event.artifact_id !== artifactId) {
+      throw invalidArgument('Given event.artifact_id is not aligned with the artifact.')
+    }
+    const complete: Event = { ...event, execution_id: executionId, artifact_id: artifactId }
+    validateEvent(complete)
+    events.push(complete)
   })
   requireNodesExist(
     tx,

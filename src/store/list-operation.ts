@@ -34,6 +34,9 @@ export function listNodeIds(
   if (options === undefined || options === null) {
     return { ids: candidates.kind === 'all' ? allIds() : [...candidates.ids] }
   }
+  // MLMD answers a listing over no candidates (an unknown type or context) before it looks at
+  // the options, so even invalid options list nothing there.
+  if (candidates.kind === 'ids' && candidates.ids.length === 0) return { ids: [] }
   return listNodeIdsPage(tx, kind, candidates, options)
 }
 
