@@ -113,9 +113,8 @@ export function findTypeByNameAndVersion(
 export function findTypesByKind(tx: Tx, kind: TypeKind, withSimpleTypes: boolean): TypeRecord[] {
   const rows = tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? ORDER BY id`, BigInt(kind)))
   const simpleNames = new Set(SIMPLE_TYPES.filter((s) => s.kind === kind).map((s) => s.name))
-  const visible = withSimpleTypes
-    ? rows
-    : rows.filter((r) => !(simpleNames.has(r.name) && r.version === null))
+  // MLMD hides the simple types by name alone, so a user type named `mlmd.Dataset` is hidden too.
+  const visible = withSimpleTypes ? rows : rows.filter((r) => !simpleNames.has(r.name))
   return hydrate(tx, visible)
 }
 

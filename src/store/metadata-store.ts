@@ -141,6 +141,27 @@ function byTypeCandidates(
   return { kind: 'ids', ids: type === undefined ? [] : findNodeIdsByTypeId(tx, kind, type.id) }
 }
 
+// A by-type listing. MLMD answers a token field (empty on the last page) whenever options are
+// given and the type has nodes.
+function listByType<N extends Node>(
+  tx: Tx,
+  kind: NodeKind,
+  request: { type_name?: string; type_version?: string; options?: m.ListOperationOptions },
+): { nodes: N[]; nextPageToken?: string } {
+  const candidates = byTypeCandidates(tx, kind, request.type_name, request.type_version)
+  const page = listed<N>(tx, kind, candidates, request.options)
+  const hasNodes = candidates.kind === 'ids' && candidates.ids.length > 0
+  if (
+    page.nextPageToken !== undefined ||
+    request.options === undefined ||
+    request.options === null ||
+    !hasNodes
+  ) {
+    return page
+  }
+  return { nodes: page.nodes, nextPageToken: '' }
+}
+
 function byTypeAndName<N extends Node>(
   tx: Tx,
   kind: NodeKind,
@@ -337,28 +358,17 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
     getContextsByID: (r) => read((tx) => ({ contexts: nodes<m.Context>(tx, CONTEXT, list(r.context_ids)) })),
     getArtifactsByType: (r) =>
       read((tx) => {
-        const page = listed<m.Artifact>(
-          tx,
-          ARTIFACT,
-          byTypeCandidates(tx, ARTIFACT, r.type_name, r.type_version),
-          r.options,
-        )
+        const page = listByType<m.Artifact>(tx, ARTIFACT, r)
         return withToken({ artifacts: page.nodes }, page.nextPageToken)
       }),
     getExecutionsByType: (r) =>
       read((tx) => {
-        const candidates = byTypeCandidates(tx, EXECUTION, r.type_name, r.type_version)
-        const page = listed<m.Execution>(tx, EXECUTION, candidates, r.options)
+        const page = listByType<m.Execution>(tx, EXECUTION, r)
         return withToken({ executions: page.nodes }, page.nextPageToken)
       }),
     getContextsByType: (r) =>
       read((tx) => {
-        const page = listed<m.Context>(
-          tx,
-          CONTEXT,
-          byTypeCandidates(tx, CONTEXT, r.type_name, r.type_version),
-          r.options,
-        )
+        const page = listByType<m.Context>(tx, CONTEXT, r)
         return withToken({ contexts: page.nodes }, page.nextPageToken)
       }),
     getArtifactByTypeAndName: (r) =>

@@ -170,9 +170,10 @@ interface ParsedMask {
 
 // Paths: `properties` / `custom_properties` (whole maps), `properties.<key>` (one key; the key
 // may itself contain dots), or a top-level field name. Unknown and empty paths are ignored.
+// A mask with only empty paths is still a mask: it changes nothing, as in MLMD.
 function parseMask(mask: FieldMask | undefined): ParsedMask | undefined {
+  if ((mask?.paths ?? []).length === 0) return undefined
   const paths = (mask?.paths ?? []).filter((p) => p !== '')
-  if (paths.length === 0) return undefined
   const parsed: ParsedMask = { fields: new Set(), properties: 'none', customProperties: 'none' }
   const addKey = (scope: PropertyScope, key: string): PropertyScope =>
     scope === 'all' ? 'all' : new Set([...(scope === 'none' ? [] : scope), key])
