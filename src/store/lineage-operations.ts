@@ -165,30 +165,22 @@ export function getLineageSubgraph(
     associations: [],
     parent_contexts: [],
   }
-  if (paths.has('artifacts'))
-    graph.artifacts = artifactIds.map((id) => ({ id, properties: {}, custom_properties: {} }))
-  if (paths.has('executions'))
-    graph.executions = executionIds.map((id) => ({ id, properties: {}, custom_properties: {} }))
+  // MLMD answers id-only nodes, which its Python client then fetches again; we answer whole nodes.
+  if (paths.has('artifacts')) graph.artifacts = findNodesByIds<m.Artifact>(tx, ARTIFACT, artifactIds)
+  if (paths.has('executions')) graph.executions = findNodesByIds<m.Execution>(tx, EXECUTION, executionIds)
   const attributions = findAttributionsByArtifacts(tx, artifactIds)
   const associations = findAssociationsByExecutions(tx, executionIds)
   if (paths.has('contexts')) {
-    const contextIds = [
-      ...new Set([...attributions, ...associations].map((l) => l.context_id as bigint)),
-    ].sort(byId)
-    graph.contexts = contextIds.map((id) => ({ id, properties: {}, custom_properties: {} }))
+    const contextIds = [...new Set([...attributions, ...associations].map((l) => l.context_id as bigint))]
+    graph.contexts = findNodesByIds<m.Context>(tx, CONTEXT, contextIds)
   }
   if (paths.has('events')) graph.events = events
   if (paths.has('attributions')) graph.attributions = attributions
   if (paths.has('associations')) graph.associations = associations
-  if (paths.has('artifact_types'))
-    graph.artifact_types = findTypesByKind(tx, TypeKind.ARTIFACT, true).map(typeToMessage) as m.ArtifactType[]
-  if (paths.has('execution_types')) {
-    graph.execution_types = findTypesByKind(tx, TypeKind.EXECUTION, true).map(
-      typeToMessage,
-    ) as m.ExecutionType[]
-  }
-  if (paths.has('context_types'))
-    graph.context_types = findTypesByKind(tx, TypeKind.CONTEXT, true).map(typeToMessage) as m.ContextType[]
+  const types = <T>(kind: TypeKind): T[] => findTypesByKind(tx, kind, true).map(typeToMessage) as T[]
+  if (paths.has('artifact_types')) graph.artifact_types = types<m.ArtifactType>(TypeKind.ARTIFACT)
+  if (paths.has('execution_types')) graph.execution_types = types<m.ExecutionType>(TypeKind.EXECUTION)
+  if (paths.has('context_types')) graph.context_types = types<m.ContextType>(TypeKind.CONTEXT)
   return { lineage_subgraph: graph }
 }
 
