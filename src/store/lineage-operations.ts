@@ -12,7 +12,7 @@ import {
   findEventsByArtifactIds,
   findEventsByExecutionIds,
 } from '../access/edge-access.js'
-import { ARTIFACT, EXECUTION, findNodesByIds, type NodeKind } from '../access/node-access.js'
+import { ARTIFACT, CONTEXT, EXECUTION, findNodesByIds, type NodeKind } from '../access/node-access.js'
 import { findTypesByKind } from '../access/type-access.js'
 import { invalidArgument, notFound } from '../errors.js'
 import type * as m from '../proto/messages.js'
