@@ -19,10 +19,10 @@ import { Client, credentials as grpcCredentials, Metadata } from '@grpc/grpc-js'
 import { Code, MlmdError } from '../errors.js'
 import type { MetadataStoreClientConfig } from '../proto/messages.js'
 import { RPC_NAMES } from '../proto/messages.js'
-import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
-import { operationName } from '../store/metadata-store-api.js'
 // The service definition (paths and the wire codec) is the contract both ends share.
 import { metadataStoreServiceDefinition } from '../service/service-definition.js'
+import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
+import { operationName } from '../store/metadata-store-api.js'
 
 /** PEM material for a TLS connection. */
 export interface ClientTlsConfig {
@@ -94,7 +94,10 @@ export function clientOptionsFromConfig(config: MetadataStoreClientConfig): Meta
     host: config.host,
     port: config.port === undefined ? undefined : Number(config.port),
     // MLMD's client sends `ssl_config.server_cert` as its own certificate chain.
-    tls: ssl === undefined ? undefined : { customCa: ssl.custom_ca, clientKey: ssl.client_key, clientCert: ssl.server_cert },
+    tls:
+      ssl === undefined
+        ? undefined
+        : { customCa: ssl.custom_ca, clientKey: ssl.client_key, clientCert: ssl.server_cert },
     channelOptions,
     timeoutMs: config.client_timeout_sec === undefined ? undefined : config.client_timeout_sec * 1000,
   }
@@ -111,12 +114,19 @@ function channelCredentials(options: MetadataStoreClientOptions): ChannelCredent
 
 /** The error a failed call raises: the server's code and message as an `MlmdError`. */
 export function errorFromStatus(error: ServiceError): MlmdError {
-  const code = error.code >= Code.Cancelled && error.code <= Code.Unauthenticated ? (error.code as Code) : Code.Unknown
+  const code =
+    error.code >= Code.Cancelled && error.code <= Code.Unauthenticated
+      ? (error.code as number as Code)
+      : Code.Unknown
   return new MlmdError(code, error.details || error.message, { cause: error })
 }
 
 /** The delay before retry number `retry` (1-based): uniformly random up to the exponential bound. */
-export function backoffDelayMs(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  retry: number,
+  random: () => number = Math.random,
+): number {
   const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (retry - 1))
   return Math.floor(random() * bound)
 }
@@ -157,7 +167,8 @@ export function createMetadataStoreClient(options: MetadataStoreClientOptions = 
       try {
         return await callOnce<Req, Res>(rpc, request)
       } catch (error) {
-        if (!(error instanceof MlmdError) || error.code !== Code.Aborted || attempt >= policy.maxAttempts) throw error
+        if (!(error instanceof MlmdError) || error.code !== Code.Aborted || attempt >= policy.maxAttempts)
+          throw error
         await sleep(backoffDelayMs(policy, attempt))
       }
     }

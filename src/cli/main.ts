@@ -1,0 +1,93 @@
+/**
+ * The `mlmd-ts` command: argument dispatch, error reporting and exit codes. This module (with
+ * `bin/mlmd-ts.js`, which runs the compiled copy) is the only one that touches `process`.
+ *
+ * Exit codes: 0 success, 1 failure at run time (the database cannot be opened, the port is
+ * taken), 2 a command-line or config-file mistake.
+ */
+import { readFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { Code, MlmdError } from '../errors.js'
+import type { CliIo } from './io.js'
+import { serve } from './serve.js'
+
+const USAGE = `Usage: mlmd-ts <command> [options]
+
+Commands:
+  serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
+
+Options:
+  -h, --help     show this help
+  --version      print the version`
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  return pkg.version
+}
+
+/** Runs one command line; resolves with the exit code. Never throws. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest, io)
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(USAGE)
+        return 0
+      case '--version':
+        io.out(version())
+        return 0
+      case undefined:
+        io.err(USAGE)
+        return 2
+      default:
+        io.err(`mlmd-ts: unknown command "${command}"\n\n${USAGE}`)
+        return 2
+    }
+  } catch (error) {
+    if (error instanceof MlmdError && error.code === Code.InvalidArgument) {
+      io.err(`mlmd-ts: ${error.rawMessage}\n(see mlmd-ts ${command ?? ''} --help)`)
+      return 2
+    }
+    const detail =
+      error instanceof MlmdError ? error.rawMessage : error instanceof Error ? error.message : String(error)
+    io.err(`mlmd-ts: ${detail}`)
+    return 1
+  }
+}
+
+/** The real process as {@link CliIo}. */
+export function processIo(): CliIo {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    cwd: process.cwd(),
+    waitForSignal: (onRepeat) =>
+      new Promise<void>((resolve) => {
+        let received = false
+        const onSignal = () => {
+          if (received) onRepeat()
+          received = true
+          resolve()
+        }
+        process.on('SIGINT', onSignal)
+        process.on('SIGTERM', onSignal)
+      }),
+  }
+}
+
+/** Runs the command line of this process and exits with its code. */
+export async function runCli(): Promise<never> {
+  const code = await main(process.argv.slice(2), processIo())
+  process.exit(code)
+}
+
+// Run when executed directly (`tsx src/cli/main.ts serve`); bin/mlmd-ts.js calls runCli().
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void runCli()
+}

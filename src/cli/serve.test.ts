@@ -1,0 +1,257 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMetadataStoreClient } from '../client/metadata-store-client.js'
+import { Code } from '../errors.js'
+import { createMetadataStore } from '../store/metadata-store.js'
+import type { CliIo } from './io.js'
+import { main } from './main.js'
+import { isLoopback, parseServeArgs } from './serve.js'
+
+let dir: string
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'mlmd-ts-cli-'))
+  writeFileSync(path.join(dir, 'key.pem'), 'KEY')
+  writeFileSync(path.join(dir, 'cert.pem'), 'CERT')
+  writeFileSync(path.join(dir, 'ca.pem'), 'CA')
+})
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+function parse(args: string[]) {
+  return parseServeArgs(args, dir)
+}
+
+function config(text: string): string {
+  const file = path.join(dir, `config-${Math.random().toString(36).slice(2)}.pbtxt`)
+  writeFileSync(file, text)
+  return file
+}
+
+/** A CliIo that records output and stops when `stop()` is called. */
+function testIo() {
+  const out: string[] = []
+  const err: string[] = []
+  let stop: () => void = () => {}
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve
+  })
+  let started: (line: string) => void = () => {}
+  const startedLine = new Promise<string>((resolve) => {
+    started = resolve
+  })
+  const io: CliIo = {
+    out: (line) => {
+      out.push(line)
+      if (line.startsWith('mlmd-ts serving')) started(line)
+    },
+    err: (line) => err.push(line),
+    cwd: dir,
+    waitForSignal: () => stopped,
+  }
+  return { io, out, err, stop, startedLine }
+}
+
+describe('serve', () => {
+  describe('parseServeArgs', () => {
+    it('defaults to 127.0.0.1:8080 and ./mlmd.sqlite', () => {
+      expect(parse([])).toEqual({
+        host: '127.0.0.1',
+        port: 8080,
+        filename: path.join(dir, 'mlmd.sqlite'),
+        readonly: false,
+        mustExist: false,
+        enableUpgradeMigration: false,
+        tls: undefined,
+        channelOptions: {},
+      })
+    })
+
+    it('takes --db, --host, --port and :memory:', () => {
+      expect(parse(['--db', 'x/y.db', '--host', '0.0.0.0', '--port', '9090'])).toMatchObject({
+        host: '0.0.0.0',
+        port: 9090,
+        filename: path.join(dir, 'x/y.db'),
+      })
+      expect(parse(['--db=:memory:']).filename).toBe(':memory:')
+    })
+
+    it("takes MLMD's flags, including gflags-style booleans", () => {
+      expect(
+        parse([
+          '--grpc_port=8081',
+          '--enable_database_upgrade=true',
+          '--grpc_channel_arguments=grpc.max_receive_message_length=1024,grpc.max_send_message_length=2048',
+          '--metadata_store_connection_retries=3',
+          '--metadata_source_config_type=default',
+        ]),
+      ).toMatchObject({
+        port: 8081,
+        enableUpgradeMigration: true,
+        channelOptions: { 'grpc.max_receive_message_length': 1024, 'grpc.max_send_message_length': 2048 },
+      })
+      expect(parse(['--enable_database_upgrade']).enableUpgradeMigration).toBe(true)
+      expect(parse(['--enable_database_upgrade=false']).enableUpgradeMigration).toBe(false)
+      expect(parse(['--noenable_database_upgrade']).enableUpgradeMigration).toBe(false)
+    })
+
+    it('reads the server config file, and lets flags override it', () => {
+      const file = config(`
+        connection_config { sqlite { filename_uri: "file:from-config.db" connection_mode: READONLY } }
+        ssl_config { server_key: "K" server_cert: "C" custom_ca: "A" client_verify: true }
+        migration_options { enable_upgrade_migration: true }
+      `)
+      expect(parse(['--metadata_store_server_config_file', file])).toMatchObject({
+        filename: path.join(dir, 'from-config.db'),
+        readonly: true,
+        enableUpgradeMigration: true,
+        tls: { serverKey: 'K', serverCert: 'C', customCa: 'A', clientVerify: true },
+      })
+      expect(parse(['--metadata_store_server_config_file', file, '--db', 'flag.db'])).toMatchObject({
+        filename: path.join(dir, 'flag.db'),
+        readonly: false,
+      })
+    })
+
+    it('reads --tls-* shorthands as PEM files; --tls-ca turns on client verification', () => {
+      expect(parse(['--tls-cert', 'cert.pem', '--tls-key', 'key.pem']).tls).toEqual({
+        serverCert: 'CERT',
+        serverKey: 'KEY',
+        customCa: undefined,
+        clientVerify: false,
+      })
+      expect(
+        parse(['--tls-cert', 'cert.pem', '--tls-key', 'key.pem', '--tls-ca', 'ca.pem']).tls,
+      ).toMatchObject({
+        customCa: 'CA',
+        clientVerify: true,
+      })
+    })
+
+    it.each([
+      [['--mysql_config_host=db'], /SQLite only/],
+      [['--postgres_config_host', 'db'], /SQLite only/],
+      [['--metadata_source_config_type=mysql'], /SQLite only/],
+      [['--port', 'http'], /--port must be a port number/],
+      [['--port', '70000'], /--port must be a port number/],
+      [['--port', '1', '--grpc_port', '2'], /disagree/],
+      [['--tls-cert', 'cert.pem'], /go together/],
+      [['--tls-cert', 'nope.pem', '--tls-key', 'key.pem'], /cannot read/],
+      [['--enable_database_upgrade=maybe'], /takes true or false/],
+      [['--bogus'], /Unknown option '--bogus'/],
+      [['extra'], /unexpected argument "extra"/],
+      [['--grpc_channel_arguments=nonsense'], /expected key=value/],
+      [['--metadata_store_server_config_file', 'missing.pbtxt'], /cannot read/],
+    ])('refuses %j', (args, message) => {
+      let error: unknown
+      try {
+        parse(args)
+      } catch (e) {
+        error = e
+      }
+      expect(error).toMatchObject({ code: Code.InvalidArgument })
+      expect((error as Error).message).toMatch(message)
+    })
+
+    it('refuses a config file for MySQL with a clear message', () => {
+      const file = config('connection_config { mysql { host: "db" port: 3306 } }')
+      expect(() => parse(['--metadata_store_server_config_file', file])).toThrow(
+        /connection_config.mysql is not supported: mlmd-ts stores metadata in SQLite only/,
+      )
+    })
+
+    it('refuses client_verify without a CA', () => {
+      const file = config('ssl_config { server_key: "K" server_cert: "C" client_verify: true }')
+      expect(() => parse(['--metadata_store_server_config_file', file])).toThrow(/needs ssl_config.custom_ca/)
+    })
+  })
+
+  describe('isLoopback', () => {
+    it.each([
+      ['127.0.0.1', true],
+      ['127.1.2.3', true],
+      ['localhost', true],
+      ['::1', true],
+      ['[::1]', true],
+      ['0.0.0.0', false],
+      ['::', false],
+      ['10.0.0.5', false],
+    ])('%s → %s', (host, expected) => {
+      expect(isLoopback(host)).toBe(expected)
+    })
+  })
+
+  describe('main serve', () => {
+    it('serves the file, logs one start line, and closes the store on the stop signal', async () => {
+      const { io, out, err, stop, startedLine } = testIo()
+      const db = path.join(dir, 'served.sqlite')
+      const exit = main(['serve', '--port', '0', '--db', db], io)
+      const line = await startedLine
+      expect(line).toMatch(
+        new RegExp(
+          `^mlmd-ts serving ml_metadata.MetadataStoreService on 127.0.0.1:\\d+ \\(plaintext\\); store ${db}, schema version 10$`,
+        ),
+      )
+      const port = Number(/:(\d+) /.exec(line)?.[1])
+      const client = createMetadataStoreClient({ port })
+      await client.putArtifactType({ artifact_type: { name: 'FromCli' } })
+      client.close()
+      stop()
+      expect(await exit).toBe(0)
+      expect(out).toHaveLength(1)
+      expect(err.join('\n')).toMatch(/stopped/)
+      const reopened = createMetadataStore({ filename: db })
+      expect(reopened.getArtifactType({ type_name: 'FromCli' }).artifact_type?.name).toBe('FromCli')
+      reopened.close()
+    })
+
+    it('warns when serving plaintext beyond loopback', async () => {
+      const { io, err, stop, startedLine } = testIo()
+      const exit = main(['serve', '--port', '0', '--host', '0.0.0.0', '--db', ':memory:'], io)
+      await startedLine
+      stop()
+      expect(await exit).toBe(0)
+      expect(err.join('\n')).toMatch(/warning: serving without TLS on 0.0.0.0/)
+    })
+
+    it('exits 2 on usage errors and 1 when the database cannot be opened', async () => {
+      const usage = testIo()
+      expect(await main(['serve', '--port', 'x'], usage.io)).toBe(2)
+      expect(usage.err.join('\n')).toMatch(/--port must be a port number/)
+      const broken = testIo()
+      writeFileSync(path.join(dir, 'not-a-db.sqlite'), 'this is not sqlite'.repeat(100))
+      expect(await main(['serve', '--port', '0', '--db', 'not-a-db.sqlite'], broken.io)).toBe(1)
+      expect(broken.err.join('\n')).toMatch(/cannot open/)
+    })
+
+    it('exits 1 when the port is taken', async () => {
+      const first = testIo()
+      const running = main(['serve', '--port', '0', '--db', ':memory:'], first.io)
+      const port = Number(/:(\d+) /.exec(await first.startedLine)?.[1])
+      const second = testIo()
+      expect(await main(['serve', '--port', String(port), '--db', ':memory:'], second.io)).toBe(1)
+      expect(second.err.join('\n')).toMatch(/cannot listen/)
+      first.stop()
+      expect(await running).toBe(0)
+    })
+  })
+
+  describe('main', () => {
+    it('prints usage, version, and refuses unknown commands', async () => {
+      const help = testIo()
+      expect(await main(['--help'], help.io)).toBe(0)
+      expect(help.out.join('\n')).toMatch(/Usage: mlmd-ts <command>/)
+      const version = testIo()
+      expect(await main(['--version'], version.io)).toBe(0)
+      expect(version.out[0]).toMatch(/^\d+\.\d+\.\d+/)
+      const serveHelp = testIo()
+      expect(await main(['serve', '--help'], serveHelp.io)).toBe(0)
+      expect(serveHelp.out.join('\n')).toMatch(/--metadata_store_server_config_file/)
+      const unknown = testIo()
+      expect(await main(['frobnicate'], unknown.io)).toBe(2)
+      expect(await main([], testIo().io)).toBe(2)
+    })
+  })
+})

@@ -1,0 +1,297 @@
+/**
+ * `mlmd-ts serve`: MLMD's gRPC server on an embedded SQLite file, with MLMD's own server flags
+ * so it can replace `metadata_store_server` in an existing deployment.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { Code, MlmdError } from '../errors.js'
+import type { GrpcServer, GrpcServerOptions, ServerTlsConfig } from '../service/grpc-server.js'
+import { createGrpcServer, formatAddress } from '../service/grpc-server.js'
+import type { ServerConfigSettings } from '../service/server-config.js'
+import {
+  parseChannelArguments,
+  parseServerConfig,
+  settingsFromServerConfig,
+} from '../service/server-config.js'
+import { SCHEMA_VERSION } from '../storage/schema/v10.js'
+import type { OwnedMetadataStore } from '../store/metadata-store.js'
+import { createMetadataStore } from '../store/metadata-store.js'
+import type { CliIo } from './io.js'
+import { usageError } from './io.js'
+
+/** Usage text of `mlmd-ts serve`. */
+export const SERVE_USAGE = `Usage: mlmd-ts serve [options]
+
+Serves ml_metadata.MetadataStoreService (MLMD's gRPC API, with health checking and
+reflection) on a SQLite file in MLMD's schema.
+
+Options:
+  --db PATH              database file, or :memory: (default: ./mlmd.sqlite)
+  --host HOST            address to bind (default: 127.0.0.1)
+  --port PORT            port to bind, 0 for any free one (default: 8080)
+  --tls-cert PATH        server certificate chain (PEM file); enables TLS
+  --tls-key PATH         server private key (PEM file)
+  --tls-ca PATH          CA (PEM file) that client certificates must chain to;
+                         enables mutual TLS
+  -h, --help             show this help
+
+MLMD server flags (metadata_store_server):
+  --grpc_port PORT                          same as --port
+  --metadata_store_server_config_file PATH  text-format MetadataStoreServerConfig
+                                            (sqlite connection, ssl_config, migration_options)
+  --enable_database_upgrade[=true|false]    upgrade a file written by an older MLMD
+  --grpc_channel_arguments K=V,...          e.g. grpc.max_receive_message_length=33554432
+
+--db, --port and --tls-* override the config file.`
+
+/** The settings of one `serve` run, after flags and config file are combined. */
+export interface ServeSettings {
+  readonly host: string
+  readonly port: number
+  /** Database file (absolute) or `:memory:`. */
+  readonly filename: string
+  readonly readonly: boolean
+  readonly mustExist: boolean
+  readonly enableUpgradeMigration: boolean
+  readonly tls: ServerTlsConfig | undefined
+  readonly channelOptions: NonNullable<GrpcServerOptions['channelOptions']>
+}
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  true: true,
+  1: true,
+  yes: true,
+  false: false,
+  0: false,
+  no: false,
+}
+
+// gflags-style booleans (`--flag=true`, `--noflag`), which MLMD deployments use, rewritten to
+// what parseArgs understands.
+function normalizeBooleanFlags(args: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = []
+  for (const arg of args) {
+    const match = /^--(no)?([A-Za-z_-]+)(?:=(.*))?$/.exec(arg)
+    const name = match?.[2]
+    if (match === null || name === undefined || !names.includes(name)) {
+      out.push(arg)
+      continue
+    }
+    let value = match[1] === undefined
+    if (match[3] !== undefined) {
+      const word = BOOLEAN_WORDS[match[3].toLowerCase()]
+      if (word === undefined) throw usageError(`--${name} takes true or false, not "${match[3]}"`)
+      value = match[1] === undefined ? word : !word
+    }
+    if (value) out.push(`--${name}`)
+  }
+  return out
+}
+
+function parsePort(text: string, flag: string): number {
+  if (!/^[0-9]+$/.test(text) || Number(text) > 65535)
+    throw usageError(`${flag} must be a port number, not "${text}"`)
+  return Number(text)
+}
+
+function readPem(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw usageError(`${flag}: cannot read ${file}: ${(error as Error).message}`)
+  }
+}
+
+function parseFlags(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        db: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        grpc_port: { type: 'string' },
+        metadata_store_server_config_file: { type: 'string' },
+        enable_database_upgrade: { type: 'boolean' },
+        grpc_channel_arguments: { type: 'string' },
+        metadata_source_config_type: { type: 'string' },
+        // Accepted for compatibility; the store retries its own lock contention.
+        metadata_store_connection_retries: { type: 'string' },
+      },
+    })
+  } catch (error) {
+    // node:util reports unknown or malformed options as TypeErrors with ERR_PARSE_ARGS_* codes.
+    throw usageError((error as Error).message)
+  }
+}
+
+/**
+ * Combines the command line (and the config file it names) into settings.
+ * @throws InvalidArgument for bad flags or a bad config file.
+ */
+export function parseServeArgs(args: readonly string[], cwd: string): ServeSettings {
+  for (const arg of args) {
+    // MLMD's MySQL/PostgreSQL flags: say so instead of "unknown option".
+    const backend = /^--(mysql|postgres)_config_/.exec(arg)
+    if (backend !== null) {
+      throw usageError(
+        `${arg.split('=')[0]}: mlmd-ts stores metadata in SQLite only (MySQL and PostgreSQL are not supported); use --db PATH`,
+      )
+    }
+  }
+  const { values, positionals } = parseFlags(normalizeBooleanFlags(args, ['enable_database_upgrade', 'help']))
+  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`)
+  const sourceType = values.metadata_source_config_type
+  if (sourceType !== undefined && !['default', 'config_file', 'sqlite'].includes(sourceType)) {
+    throw usageError(`--metadata_source_config_type=${sourceType}: mlmd-ts stores metadata in SQLite only`)
+  }
+
+  let config: ServerConfigSettings = {}
+  const configFile = values.metadata_store_server_config_file
+  if (configFile !== undefined) {
+    let text: string
+    try {
+      text = readFileSync(path.resolve(cwd, configFile), 'utf8')
+    } catch (error) {
+      throw usageError(
+        `--metadata_store_server_config_file: cannot read ${configFile}: ${(error as Error).message}`,
+      )
+    }
+    try {
+      config = settingsFromServerConfig(parseServerConfig(text))
+    } catch (error) {
+      if (error instanceof MlmdError) throw usageError(`${configFile}: ${error.rawMessage}`)
+      throw error
+    }
+  }
+
+  if (values.port !== undefined && values.grpc_port !== undefined && values.port !== values.grpc_port) {
+    throw usageError('--port and --grpc_port disagree; give one of them')
+  }
+  const portText = values.port ?? values.grpc_port
+  const port =
+    portText === undefined ? 8080 : parsePort(portText, values.port !== undefined ? '--port' : '--grpc_port')
+
+  let tls = config.tls
+  const [cert, key, ca] = [values['tls-cert'], values['tls-key'], values['tls-ca']]
+  if (cert !== undefined || key !== undefined || ca !== undefined) {
+    if (cert === undefined || key === undefined) throw usageError('--tls-cert and --tls-key go together')
+    tls = {
+      serverCert: readPem(path.resolve(cwd, cert), '--tls-cert'),
+      serverKey: readPem(path.resolve(cwd, key), '--tls-key'),
+      customCa: ca === undefined ? undefined : readPem(path.resolve(cwd, ca), '--tls-ca'),
+      clientVerify: ca !== undefined,
+    }
+  }
+  if (tls?.clientVerify === true && (tls.customCa === undefined || tls.customCa.length === 0)) {
+    throw usageError('ssl_config.client_verify needs ssl_config.custom_ca to verify client certificates')
+  }
+
+  let channelOptions: ServeSettings['channelOptions'] = {}
+  if (values.grpc_channel_arguments !== undefined) {
+    try {
+      channelOptions = parseChannelArguments(values.grpc_channel_arguments)
+    } catch (error) {
+      if (error instanceof MlmdError) throw usageError(error.rawMessage)
+      throw error
+    }
+  }
+
+  const db = values.db ?? config.filename ?? 'mlmd.sqlite'
+  const fromFlag = values.db !== undefined
+  return {
+    host: values.host ?? '127.0.0.1',
+    port,
+    filename: db === ':memory:' || db === '' ? ':memory:' : path.resolve(cwd, db),
+    readonly: !fromFlag && config.readonly === true,
+    mustExist: !fromFlag && config.mustExist === true,
+    enableUpgradeMigration: values.enable_database_upgrade === true || config.enableUpgradeMigration === true,
+    tls,
+    channelOptions,
+  }
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
+  return (
+    bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare) || bare === '::ffff:127.0.0.1'
+  )
+}
+
+/**
+ * Runs `mlmd-ts serve` until SIGINT or SIGTERM, then shuts down (calls in flight finish, the
+ * database closes) and resolves with exit code 0.
+ */
+export async function serve(args: readonly string[], io: CliIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(SERVE_USAGE)
+    return 0
+  }
+  const settings = parseServeArgs(args, io.cwd)
+  let store: OwnedMetadataStore
+  try {
+    store = createMetadataStore({
+      filename: settings.filename,
+      readonly: settings.readonly,
+      mustExist: settings.mustExist,
+      enableUpgradeMigration: settings.enableUpgradeMigration,
+    })
+  } catch (error) {
+    throw new MlmdError(
+      Code.FailedPrecondition,
+      `cannot open ${settings.filename}: ${MlmdError.from(error).rawMessage}`,
+      {
+        cause: error,
+      },
+    )
+  }
+
+  let server: GrpcServer
+  try {
+    server = await createGrpcServer({
+      store,
+      host: settings.host,
+      port: settings.port,
+      tls: settings.tls,
+      channelOptions: settings.channelOptions,
+      onUnexpectedError: (rpc, error) =>
+        io.err(
+          `mlmd-ts: ${rpc} failed unexpectedly (answered INTERNAL): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        ),
+    })
+  } catch (error) {
+    store.close()
+    throw error
+  }
+
+  const security = settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
+  io.out(
+    `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
+      `store ${settings.filename}${settings.readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}`,
+  )
+  if (settings.tls === undefined && !isLoopback(settings.host)) {
+    io.err(
+      `mlmd-ts: warning: serving without TLS on ${settings.host}, which other machines can reach; ` +
+        'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)',
+    )
+  }
+
+  await io.waitForSignal(() => {
+    // A second signal while shutting down stops at once.
+    io.err('mlmd-ts: stopping now')
+    server.forceShutdown()
+  })
+  io.err('mlmd-ts: shutting down (letting calls in flight finish)')
+  await server.shutdown()
+  store.close()
+  io.err('mlmd-ts: stopped')
+  return 0
+}

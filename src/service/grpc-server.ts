@@ -1,0 +1,160 @@
+/**
+ * The gRPC server: `ml_metadata.MetadataStoreService` over a {@link MetadataStore}, plus the
+ * standard health (`grpc.health.v1.Health`) and reflection services, on one port, in plaintext
+ * or TLS / mutual TLS. MLMD's counterpart is `metadata_store_server_main.cc`.
+ */
+import type { ServerOptions } from '@grpc/grpc-js'
+import { Server, ServerCredentials } from '@grpc/grpc-js'
+import { HealthImplementation } from 'grpc-health-check'
+import { Code, MlmdError } from '../errors.js'
+import type { MetadataStore } from '../store/metadata-store-api.js'
+import type { UnexpectedErrorLogger } from './handlers.js'
+import { createHandlers } from './handlers.js'
+import { createReflectionService } from './reflection.js'
+import { SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
+
+/** PEM material for TLS, as MLMD's `ssl_config` carries it (contents, not paths). */
+export interface ServerTlsConfig {
+  /** The server's private key (PEM). */
+  readonly serverKey: string | Uint8Array
+  /** The server's certificate chain (PEM). */
+  readonly serverCert: string | Uint8Array
+  /** CA certificates that client certificates must chain to (PEM); needed for `clientVerify`. */
+  readonly customCa?: string | Uint8Array | undefined
+  /** Require a client certificate signed by `customCa` (mutual TLS). */
+  readonly clientVerify?: boolean | undefined
+}
+
+/** How to run a {@link GrpcServer}. */
+export interface GrpcServerOptions {
+  /** The store every RPC runs against; the server does not close it. */
+  readonly store: MetadataStore
+  /** Address to bind; default `127.0.0.1` (MLMD binds `0.0.0.0`, see the CLI's warning). */
+  readonly host?: string | undefined
+  /** Port to bind; default 8080 (MLMD's). 0 picks a free port. */
+  readonly port?: number | undefined
+  /** TLS; plaintext when absent. */
+  readonly tls?: ServerTlsConfig | undefined
+  /** grpc-js options, e.g. `grpc.max_receive_message_length`. */
+  readonly channelOptions?: ServerOptions | undefined
+  /**
+   * Receives errors that are not `MlmdError`s (bugs), answered as INTERNAL. Default: a process
+   * warning, so the cause is never lost.
+   */
+  readonly onUnexpectedError?: UnexpectedErrorLogger | undefined
+}
+
+/** The gRPC credentials for a TLS config (or plaintext). @throws InvalidArgument for an incomplete config. */
+export function serverCredentials(tls: ServerTlsConfig | undefined): ServerCredentials {
+  if (tls === undefined) return ServerCredentials.createInsecure()
+  const pem = (value: string | Uint8Array) => Buffer.from(value)
+  if (tls.clientVerify === true && (tls.customCa === undefined || tls.customCa.length === 0)) {
+    throw new MlmdError(
+      Code.InvalidArgument,
+      'ssl_config.client_verify needs ssl_config.custom_ca to verify client certificates',
+    )
+  }
+  const ca = tls.customCa === undefined || tls.customCa.length === 0 ? null : pem(tls.customCa)
+  return ServerCredentials.createSsl(
+    ca,
+    [{ private_key: pem(tls.serverKey), cert_chain: pem(tls.serverCert) }],
+    tls.clientVerify === true,
+  )
+}
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`
+}
+
+const defaultUnexpectedErrorLogger: UnexpectedErrorLogger = (rpc, error) => {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+  process.emitWarning(`${rpc} failed unexpectedly (answered INTERNAL): ${detail}`, 'MlmdInternalError')
+}
+
+/** A running server. Create it with {@link createGrpcServer}. */
+export class GrpcServer {
+  readonly #server: Server
+  readonly #health: HealthImplementation
+  readonly host: string
+  /** The bound port (the chosen one when 0 was asked for). */
+  readonly port: number
+  /** Whether the port speaks TLS. */
+  readonly tls: boolean
+  #stopping: Promise<void> | undefined
+
+  /** @internal use {@link createGrpcServer}. */
+  constructor(server: Server, health: HealthImplementation, host: string, port: number, tls: boolean) {
+    this.#server = server
+    this.#health = health
+    this.host = host
+    this.port = port
+    this.tls = tls
+  }
+
+  /** `host:port` as clients dial it. */
+  get address(): string {
+    return formatAddress(this.host, this.port)
+  }
+
+  /** Sets the health status of the server and its MLMD service. */
+  setServing(serving: boolean): void {
+    const status = serving ? 'SERVING' : 'NOT_SERVING'
+    this.#health.setStatus('', status)
+    this.#health.setStatus(SERVICE_NAME, status)
+  }
+
+  /**
+   * Stops accepting calls and resolves once the calls in flight have finished (health reports
+   * NOT_SERVING meanwhile). After `graceMs` the remaining calls are cancelled.
+   */
+  shutdown(graceMs = 10_000): Promise<void> {
+    this.#stopping ??= new Promise<void>((resolve) => {
+      this.setServing(false)
+      const force = setTimeout(() => this.#server.forceShutdown(), graceMs)
+      force.unref()
+      this.#server.tryShutdown(() => {
+        clearTimeout(force)
+        resolve()
+      })
+    })
+    return this.#stopping
+  }
+
+  /** Stops at once, cancelling calls in flight. */
+  forceShutdown(): void {
+    this.setServing(false)
+    this.#server.forceShutdown()
+  }
+}
+
+/**
+ * Binds and starts a server for `options.store`; health reports SERVING once it listens.
+ * @throws InvalidArgument for an incomplete TLS config.
+ * @throws Unavailable when the address cannot be bound.
+ */
+export async function createGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
+  const host = options.host ?? '127.0.0.1'
+  const credentials = serverCredentials(options.tls)
+  const server = new Server(options.channelOptions)
+  server.addService(
+    untypedServiceDefinition(),
+    createHandlers(options.store, options.onUnexpectedError ?? defaultUnexpectedErrorLogger),
+  )
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' })
+  health.addToServer(server)
+  createReflectionService().addToServer(server)
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(formatAddress(host, options.port ?? 8080), credentials, (error, bound) => {
+      if (error === null) resolve(bound)
+      else
+        reject(
+          new MlmdError(Code.Unavailable, `cannot listen on ${host}: ${error.message}`, { cause: error }),
+        )
+    })
+  })
+  const running = new GrpcServer(server, health, host, port, options.tls !== undefined)
+  running.setServing(true)
+  return running
+}

@@ -1,0 +1,147 @@
+/**
+ * MLMD's server configuration, read the way `metadata_store_server_main.cc` reads it: a
+ * text-format `MetadataStoreServerConfig` (`--metadata_store_server_config_file`) and the
+ * `--grpc_channel_arguments` list. The results are settings for the store and the server.
+ */
+import type { ServerOptions } from '@grpc/grpc-js'
+import { Code, MlmdError } from '../errors.js'
+import { messageType } from '../proto/load-root.js'
+import type { MetadataStoreServerConfig, SqliteMetadataSourceConfig } from '../proto/messages.js'
+import { SqliteMetadataSourceConfig_ConnectionMode as ConnectionMode } from '../proto/messages.js'
+import type { ServerTlsConfig } from './grpc-server.js'
+import { parseTextFormat } from './text-format.js'
+
+/** What a server config asks of the store and the server; absent entries are not configured. */
+export interface ServerConfigSettings {
+  /** Database file, or `:memory:`. */
+  readonly filename?: string
+  /** Open the file read-only (`connection_mode: READONLY`, or `?mode=ro` in a file: URI). */
+  readonly readonly?: boolean
+  /** Do not create a missing file (`connection_mode: READWRITE`). */
+  readonly mustExist?: boolean
+  /** `migration_options.enable_upgrade_migration`. */
+  readonly enableUpgradeMigration?: boolean
+  /** `ssl_config`. */
+  readonly tls?: ServerTlsConfig
+}
+
+const invalid = (message: string) => new MlmdError(Code.InvalidArgument, message)
+
+/**
+ * Parses the text-format contents of a `--metadata_store_server_config_file`.
+ * @throws InvalidArgument when the text is not a valid `MetadataStoreServerConfig`.
+ */
+export function parseServerConfig(text: string): MetadataStoreServerConfig {
+  return parseTextFormat<MetadataStoreServerConfig>(
+    messageType('ml_metadata.MetadataStoreServerConfig'),
+    text,
+  )
+}
+
+/**
+ * A SQLite `filename_uri` as a file name: MLMD opens it with `SQLITE_OPEN_URI`, so it may be a
+ * plain path or a `file:` URI (`file:mlmd.db`, `file:///data/mlmd.db?mode=ro`).
+ */
+export function sqliteFilenameFromUri(uri: string): { filename: string; readonly?: boolean } {
+  if (uri === '') return { filename: ':memory:' }
+  if (!uri.startsWith('file:')) return { filename: uri }
+  let rest = uri.slice('file:'.length)
+  const hash = rest.indexOf('#')
+  if (hash >= 0) rest = rest.slice(0, hash)
+  const question = rest.indexOf('?')
+  const query = new URLSearchParams(question >= 0 ? rest.slice(question + 1) : '')
+  let path = question >= 0 ? rest.slice(0, question) : rest
+  if (path.startsWith('//')) {
+    // file://authority/path: SQLite accepts only an empty authority or "localhost".
+    const slash = path.indexOf('/', 2)
+    const authority = slash < 0 ? path.slice(2) : path.slice(2, slash)
+    if (authority !== '' && authority !== 'localhost') {
+      throw invalid(`connection_config.sqlite.filename_uri: unsupported authority "${authority}" in ${uri}`)
+    }
+    path = slash < 0 ? '' : path.slice(slash)
+  }
+  const mode = query.get('mode')
+  if (mode === 'memory' || path === ':memory:') return { filename: ':memory:' }
+  const filename = decodeURIComponent(path)
+  if (filename === '') throw invalid(`connection_config.sqlite.filename_uri: no file name in ${uri}`)
+  return mode === 'ro' ? { filename, readonly: true } : { filename }
+}
+
+function sqliteSettings(sqlite: SqliteMetadataSourceConfig): ServerConfigSettings {
+  const { filename, readonly } = sqliteFilenameFromUri(sqlite.filename_uri ?? '')
+  switch (sqlite.connection_mode) {
+    case ConnectionMode.READONLY:
+      return { filename, readonly: true }
+    case ConnectionMode.READWRITE:
+      return readonly === true ? { filename, readonly } : { filename, mustExist: true }
+    default:
+      return readonly === true ? { filename, readonly } : { filename }
+  }
+}
+
+function tlsSettings(ssl: NonNullable<MetadataStoreServerConfig['ssl_config']>): ServerTlsConfig {
+  if (!ssl.server_key || !ssl.server_cert) {
+    throw invalid('ssl_config needs both server_key and server_cert (PEM contents, not file names)')
+  }
+  return {
+    serverKey: ssl.server_key,
+    serverCert: ssl.server_cert,
+    customCa: ssl.custom_ca,
+    clientVerify: ssl.client_verify === true,
+  }
+}
+
+/**
+ * The settings a parsed config asks for.
+ * @throws InvalidArgument for MySQL or PostgreSQL connections (mlmd-ts stores in SQLite only),
+ *   or an incomplete `ssl_config`.
+ */
+export function settingsFromServerConfig(config: MetadataStoreServerConfig): ServerConfigSettings {
+  let settings: ServerConfigSettings = {}
+  const connection = config.connection_config
+  if (connection?.mysql !== undefined || connection?.postgresql !== undefined) {
+    const backend = connection.mysql !== undefined ? 'mysql' : 'postgresql'
+    throw invalid(
+      `connection_config.${backend} is not supported: mlmd-ts stores metadata in SQLite only. ` +
+        'Use connection_config { sqlite { filename_uri: "..." } } (or --db PATH).',
+    )
+  }
+  // MLMD's fake database is an in-memory SQLite database.
+  if (connection?.fake_database !== undefined) settings = { filename: ':memory:' }
+  if (connection?.sqlite !== undefined) settings = sqliteSettings(connection.sqlite)
+  if (config.migration_options?.enable_upgrade_migration !== undefined) {
+    settings = { ...settings, enableUpgradeMigration: config.migration_options.enable_upgrade_migration }
+  }
+  const downgrade = config.migration_options?.downgrade_to_schema_version
+  if (downgrade !== undefined && downgrade >= 0n) {
+    throw invalid('migration_options.downgrade_to_schema_version is not supported by mlmd-ts yet')
+  }
+  if (config.ssl_config !== undefined) settings = { ...settings, tls: tlsSettings(config.ssl_config) }
+  return settings
+}
+
+/**
+ * Parses MLMD's `--grpc_channel_arguments`: comma-separated `key=value` pairs, integers where
+ * the value is one (as MLMD's server passes them to `AddChannelArgument`), strings otherwise.
+ * The message-size limits, which grpc-js also reads, must be integers.
+ * @throws InvalidArgument for a malformed list.
+ */
+export function parseChannelArguments(text: string): ServerOptions {
+  const options: Record<string, string | number> = {}
+  for (const item of text.split(',')) {
+    if (item.trim() === '') continue
+    const eq = item.indexOf('=')
+    if (eq <= 0) throw invalid(`--grpc_channel_arguments: expected key=value, found "${item}"`)
+    const key = item.slice(0, eq).trim()
+    const raw = item.slice(eq + 1).trim()
+    const value = /^-?[0-9]+$/.test(raw) ? Number(raw) : raw
+    if (
+      (key === 'grpc.max_receive_message_length' || key === 'grpc.max_send_message_length') &&
+      typeof value !== 'number'
+    ) {
+      throw invalid(`--grpc_channel_arguments: ${key} must be an integer, found "${raw}"`)
+    }
+    options[key] = value
+  }
+  return options as ServerOptions
+}

@@ -1,0 +1,99 @@
+/**
+ * The grpc-js definition of `ml_metadata.MetadataStoreService`, built from the protobufjs root
+ * with our own {@link createMessageCodec} (no proto-loader): one entry per RPC, keyed by the RPC
+ * name, with path `/ml_metadata.MetadataStoreService/<Rpc>`. The server registers it and the
+ * client calls through it, so both ends share one codec.
+ */
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js'
+import type protobuf from 'protobufjs'
+import { Code, MlmdError } from '../errors.js'
+import { loadMlmdRoot } from '../proto/load-root.js'
+import type { MetadataStoreServiceRpcs } from '../proto/messages.js'
+import { RPC_NAMES } from '../proto/messages.js'
+import { operationName } from '../store/metadata-store-api.js'
+import { createMessageCodec, hasTopLevelField } from './wire-codec.js'
+
+/** Full name of MLMD's service. */
+export const SERVICE_NAME = 'ml_metadata.MetadataStoreService'
+
+/** The name of one RPC of the service (`PutArtifacts`). */
+export type RpcName = keyof MetadataStoreServiceRpcs
+
+/** The grpc-js method definition of one RPC, typed with its request and response shapes. */
+export type RpcMethodDefinition<K extends RpcName> = MethodDefinition<
+  MetadataStoreServiceRpcs[K]['request'],
+  MetadataStoreServiceRpcs[K]['response']
+>
+
+/** The whole service, keyed by RPC name. */
+export type MetadataStoreServiceDefinition = { readonly [K in RpcName]: RpcMethodDefinition<K> }
+
+const WIRE_ERROR: unique symbol = Symbol('mlmd-ts.wireError')
+
+/**
+ * The error a request must be answered with because of something only its bytes show, if any.
+ * The deserializer cannot fail the call itself (grpc-js turns a throwing deserializer into
+ * INTERNAL), so it attaches the error and the handler raises it.
+ */
+export function wireErrorOf(request: object): MlmdError | undefined {
+  return (request as { [WIRE_ERROR]?: MlmdError })[WIRE_ERROR]
+}
+
+// Checks on the raw request bytes, per RPC.
+const RAW_REQUEST_CHECKS: Partial<Record<RpcName, (bytes: Uint8Array) => MlmdError | undefined>> = {
+  // Field 1 of GetArtifactsByURIRequest was `optional string uri` before MLMD 0.21 and is
+  // reserved now; MLMD rejects requests that still carry it (test GetArtifactByURI), which
+  // needs the unknown field that protobufjs drops while decoding.
+  GetArtifactsByURI: (bytes) =>
+    hasTopLevelField(bytes, 1)
+      ? new MlmdError(
+          Code.InvalidArgument,
+          'The request contains deprecated field `uri`. Please upgrade the client library version above ' +
+            '0.21.0. GetArtifactsByURIRequest has field 1 set.',
+        )
+      : undefined,
+}
+
+function methodDefinition(service: protobuf.Service, rpc: RpcName): MethodDefinition<object, object> {
+  const method = service.methods[rpc]
+  if (method === undefined) throw new Error(`${SERVICE_NAME} has no method ${rpc}`)
+  method.resolve()
+  const requestType = method.resolvedRequestType
+  const responseType = method.resolvedResponseType
+  if (requestType === null || responseType === null) throw new Error(`${rpc}: unresolved message types`)
+  const request = createMessageCodec<object>(requestType)
+  const response = createMessageCodec<object>(responseType)
+  const check = RAW_REQUEST_CHECKS[rpc]
+  return {
+    path: `/${SERVICE_NAME}/${rpc}`,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value) => Buffer.from(request.encode(value)),
+    requestDeserialize: (bytes) => {
+      const decoded = request.decode(bytes)
+      const error = check?.(bytes)
+      if (error !== undefined) Object.defineProperty(decoded, WIRE_ERROR, { value: error })
+      return decoded
+    },
+    responseSerialize: (value) => Buffer.from(response.encode(value)),
+    responseDeserialize: (bytes) => response.decode(bytes),
+    originalName: operationName(rpc),
+  }
+}
+
+let cached: MetadataStoreServiceDefinition | undefined
+
+/** The service definition, built once. */
+export function metadataStoreServiceDefinition(): MetadataStoreServiceDefinition {
+  if (cached !== undefined) return cached
+  const service = loadMlmdRoot().lookupService(SERVICE_NAME)
+  const definition: Record<string, MethodDefinition<object, object>> = {}
+  for (const rpc of RPC_NAMES) definition[rpc] = methodDefinition(service, rpc)
+  cached = definition as unknown as MetadataStoreServiceDefinition
+  return cached
+}
+
+/** The definition in the untyped form `grpc.Server.addService` takes. */
+export function untypedServiceDefinition(): ServiceDefinition {
+  return metadataStoreServiceDefinition() as unknown as ServiceDefinition
+}
