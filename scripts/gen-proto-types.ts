@@ -4,7 +4,7 @@
  * never edit the output by hand.
  *
  * Shapes: every field is optional (proto2 presence is meaningful, so "unset" must be
- * expressible), int64 is `Int64` (bigint), bytes are `Uint8Array`, maps are records keyed by the
+ * expressible) except the repeated and map fields of responses, which are always present; int64 is `Int64` (bigint), bytes are `Uint8Array`, maps are records keyed by the
  * decimal text of the key, enums are their wire numbers (a const object per enum gives names).
  */
 import { writeFileSync } from 'node:fs'
@@ -48,6 +48,7 @@ function docComment(comment: string | null | undefined, indent: string): string 
 }
 
 function emitType(type: protobuf.Type, out: string[]): void {
+  const isResponse = type.parent?.fullName === '.ml_metadata' && type.name.endsWith('Response')
   out.push(docComment(type.comment, ''))
   out.push(`export interface ${tsName(type)} {\n`)
   for (const field of type.fieldsArray) {
@@ -62,7 +63,10 @@ function emitType(type: protobuf.Type, out: string[]): void {
       comment = comment == null ? note : `${comment}\n${note}`
     }
     out.push(docComment(comment, '  '))
-    out.push(`  ${field.name}?: ${fieldType(field)}\n`)
+    // Responses always carry their repeated and map fields (empty when there is nothing), so
+    // callers need no `?? []`; everywhere else every field may be absent.
+    const alwaysPresent = isResponse && (field.repeated || field instanceof protobuf.MapField)
+    out.push(`  ${field.name}${alwaysPresent ? '' : '?'}: ${fieldType(field)}\n`)
   }
   out.push('}\n\n')
 }

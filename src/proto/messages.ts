@@ -118,7 +118,7 @@ export interface PutArtifactsResponse {
   /**
    * Ids in the same order as the request's artifacts (unpacked encoding).
    */
-  artifact_ids?: Int64[]
+  artifact_ids: Int64[]
 }
 
 /**
@@ -169,7 +169,7 @@ export interface PutExecutionsResponse {
   /**
    * Ids in request order.
    */
-  execution_ids?: Int64[]
+  execution_ids: Int64[]
 }
 
 /**
@@ -262,11 +262,11 @@ export interface PutExecutionResponse {
   /**
    * One id per artifact_event_pairs entry, in order.
    */
-  artifact_ids?: Int64[]
+  artifact_ids: Int64[]
   /**
    * One id per contexts entry, in order.
    */
-  context_ids?: Int64[]
+  context_ids: Int64[]
 }
 
 /**
@@ -306,9 +306,9 @@ export interface PutLineageSubgraphRequest_Options {
  * Ids are index-aligned with the request lists. Note: packed encoding.
  */
 export interface PutLineageSubgraphResponse {
-  execution_ids?: Int64[]
-  artifact_ids?: Int64[]
-  context_ids?: Int64[]
+  execution_ids: Int64[]
+  artifact_ids: Int64[]
+  context_ids: Int64[]
 }
 
 /**
@@ -339,9 +339,9 @@ export interface PutTypesResponse {
   /**
    * Each list is index-aligned with the matching request list.
    */
-  artifact_type_ids?: Int64[]
-  execution_type_ids?: Int64[]
-  context_type_ids?: Int64[]
+  artifact_type_ids: Int64[]
+  execution_type_ids: Int64[]
+  context_type_ids: Int64[]
 }
 
 /**
@@ -383,7 +383,7 @@ export interface PutContextsResponse {
   /**
    * Ids in request order.
    */
-  context_ids?: Int64[]
+  context_ids: Int64[]
 }
 
 /**
@@ -427,7 +427,7 @@ export interface GetArtifactsByTypeRequest {
 }
 
 export interface GetArtifactsByTypeResponse {
-  artifacts?: Artifact[]
+  artifacts: Artifact[]
   /**
    * Token for the next page; empty when there are no more.
    */
@@ -468,11 +468,11 @@ export interface GetArtifactsByIDRequest {
 }
 
 export interface GetArtifactsByIDResponse {
-  artifacts?: Artifact[]
+  artifacts: Artifact[]
   /**
    * Filled only when populate_artifact_types is true.
    */
-  artifact_types?: ArtifactType[]
+  artifact_types: ArtifactType[]
 }
 
 /**
@@ -487,7 +487,7 @@ export interface GetArtifactsRequest {
 }
 
 export interface GetArtifactsResponse {
-  artifacts?: Artifact[]
+  artifacts: Artifact[]
   /**
    * Token for the next page; absent when there are no more.
    */
@@ -506,7 +506,7 @@ export interface GetArtifactsByURIRequest {
 }
 
 export interface GetArtifactsByURIResponse {
-  artifacts?: Artifact[]
+  artifacts: Artifact[]
 }
 
 /**
@@ -521,7 +521,7 @@ export interface GetExecutionsRequest {
 }
 
 export interface GetExecutionsResponse {
-  executions?: Execution[]
+  executions: Execution[]
   /**
    * Token for the next page; absent when there are no more.
    */
@@ -552,7 +552,7 @@ export interface GetArtifactTypesRequest {
 }
 
 export interface GetArtifactTypesResponse {
-  artifact_types?: ArtifactType[]
+  artifact_types: ArtifactType[]
 }
 
 /**
@@ -563,7 +563,7 @@ export interface GetExecutionTypesRequest {
 }
 
 export interface GetExecutionTypesResponse {
-  execution_types?: ExecutionType[]
+  execution_types: ExecutionType[]
 }
 
 /**
@@ -574,7 +574,7 @@ export interface GetContextTypesRequest {
 }
 
 export interface GetContextTypesResponse {
-  context_types?: ContextType[]
+  context_types: ContextType[]
 }
 
 /**
@@ -586,7 +586,7 @@ export interface GetArtifactsByExternalIdsRequest {
 }
 
 export interface GetArtifactsByExternalIdsResponse {
-  artifacts?: Artifact[]
+  artifacts: Artifact[]
 }
 
 export interface GetExecutionsByExternalIdsRequest {
@@ -595,7 +595,7 @@ export interface GetExecutionsByExternalIdsRequest {
 }
 
 export interface GetExecutionsByExternalIdsResponse {
-  executions?: Execution[]
+  executions: Execution[]
 }
 
 export interface GetContextsByExternalIdsRequest {
@@ -604,7 +604,7 @@ export interface GetContextsByExternalIdsRequest {
 }
 
 export interface GetContextsByExternalIdsResponse {
-  contexts?: Context[]
+  contexts: Context[]
 }
 
 export interface GetArtifactTypesByExternalIdsRequest {
@@ -613,7 +613,7 @@ export interface GetArtifactTypesByExternalIdsRequest {
 }
 
 export interface GetArtifactTypesByExternalIdsResponse {
-  artifact_types?: ArtifactType[]
+  artifact_types: ArtifactType[]
 }
 
 export interface GetExecutionTypesByExternalIdsRequest {
@@ -622,7 +622,7 @@ export interface GetExecutionTypesByExternalIdsRequest {
 }
 
 export interface GetExecutionTypesByExternalIdsResponse {
-  execution_types?: ExecutionType[]
+  execution_types: ExecutionType[]
 }
 
 export interface GetContextTypesByExternalIdsRequest {
@@ -631,7 +631,7 @@ export interface GetContextTypesByExternalIdsRequest {
 }
 
 export interface GetContextTypesByExternalIdsResponse {
-  context_types?: ContextType[]
+  context_types: ContextType[]
 }
 
 /**
@@ -651,7 +651,7 @@ export interface GetExecutionsByTypeRequest {
 }
 
 export interface GetExecutionsByTypeResponse {
-  executions?: Execution[]
+  executions: Execution[]
   /**
    * Token for the next page; empty when there are no more.
    */
@@ -687,7 +687,7 @@ export interface GetExecutionsByIDRequest {
 }
 
 export interface GetExecutionsByIDResponse {
-  executions?: Execution[]
+  executions: Execution[]
 }
 
 /**
@@ -715,7 +715,7 @@ export interface GetEventsByExecutionIDsRequest {
 }
 
 export interface GetEventsByExecutionIDsResponse {
-  events?: Event[]
+  events: Event[]
 }
 
 /**
@@ -727,7 +727,7 @@ export interface GetEventsByArtifactIDsRequest {
 }
 
 export interface GetEventsByArtifactIDsResponse {
-  events?: Event[]
+  events: Event[]
 }
 
 /**
@@ -739,7 +739,7 @@ export interface GetArtifactTypesByIDRequest {
 }
 
 export interface GetArtifactTypesByIDResponse {
-  artifact_types?: ArtifactType[]
+  artifact_types: ArtifactType[]
 }
 
 /**
@@ -751,7 +751,7 @@ export interface GetExecutionTypesByIDRequest {
 }
 
 export interface GetExecutionTypesByIDResponse {
-  execution_types?: ExecutionType[]
+  execution_types: ExecutionType[]
 }
 
 /**
@@ -779,7 +779,7 @@ export interface GetContextTypesByIDRequest {
 }
 
 export interface GetContextTypesByIDResponse {
-  context_types?: ContextType[]
+  context_types: ContextType[]
 }
 
 /**
@@ -794,7 +794,7 @@ export interface GetContextsRequest {
 }
 
 export interface GetContextsResponse {
-  contexts?: Context[]
+  contexts: Context[]
   /**
    * Token for the next page; absent when there are no more.
    */
@@ -819,7 +819,7 @@ export interface GetContextsByTypeRequest {
 }
 
 export interface GetContextsByTypeResponse {
-  contexts?: Context[]
+  contexts: Context[]
   /**
    * Token for the next page; empty when there are no more.
    */
@@ -855,7 +855,7 @@ export interface GetContextsByIDRequest {
 }
 
 export interface GetContextsByIDResponse {
-  contexts?: Context[]
+  contexts: Context[]
 }
 
 /**
@@ -867,7 +867,7 @@ export interface GetContextsByArtifactRequest {
 }
 
 export interface GetContextsByArtifactResponse {
-  contexts?: Context[]
+  contexts: Context[]
 }
 
 /**
@@ -879,7 +879,7 @@ export interface GetContextsByExecutionRequest {
 }
 
 export interface GetContextsByExecutionResponse {
-  contexts?: Context[]
+  contexts: Context[]
 }
 
 /**
@@ -891,7 +891,7 @@ export interface GetParentContextsByContextRequest {
 }
 
 export interface GetParentContextsByContextResponse {
-  contexts?: Context[]
+  contexts: Context[]
 }
 
 /**
@@ -903,7 +903,7 @@ export interface GetChildrenContextsByContextRequest {
 }
 
 export interface GetChildrenContextsByContextResponse {
-  contexts?: Context[]
+  contexts: Context[]
 }
 
 /**
@@ -918,7 +918,7 @@ export interface GetParentContextsByContextsResponse {
   /**
    * Keyed by child context id; children without parents are omitted.
    */
-  contexts?: Record<string, GetParentContextsByContextsResponse_ParentContextsPerChild>
+  contexts: Record<string, GetParentContextsByContextsResponse_ParentContextsPerChild>
 }
 
 export interface GetParentContextsByContextsResponse_ParentContextsPerChild {
@@ -937,7 +937,7 @@ export interface GetChildrenContextsByContextsResponse {
   /**
    * Keyed by parent context id; parents without children are omitted.
    */
-  contexts?: Record<string, GetChildrenContextsByContextsResponse_ChildrenContextsPerParent>
+  contexts: Record<string, GetChildrenContextsByContextsResponse_ChildrenContextsPerParent>
 }
 
 export interface GetChildrenContextsByContextsResponse_ChildrenContextsPerParent {
@@ -957,7 +957,7 @@ export interface GetArtifactsByContextRequest {
 }
 
 export interface GetArtifactsByContextResponse {
-  artifacts?: Artifact[]
+  artifacts: Artifact[]
   next_page_token?: string
 }
 
@@ -974,7 +974,7 @@ export interface GetExecutionsByContextRequest {
 }
 
 export interface GetExecutionsByContextResponse {
-  executions?: Execution[]
+  executions: Execution[]
   next_page_token?: string
   /**
    * Present in the contract even though it is a response; never set.

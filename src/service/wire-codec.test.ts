@@ -140,7 +140,9 @@ describe('wire-codec', () => {
 
     it('encodes the packed fields packed and the others unpacked, and decodes both', () => {
       const packed = codec<m.PutLineageSubgraphResponse>('PutLineageSubgraphResponse')
-      expect(hex(packed.encode({ execution_ids: [1n, 2n] }))).toBe('0a020102')
+      expect(hex(packed.encode({ execution_ids: [1n, 2n], artifact_ids: [], context_ids: [] }))).toBe(
+        '0a020102',
+      )
       const unpacked = codec<m.PutArtifactsResponse>('PutArtifactsResponse')
       expect(hex(unpacked.encode({ artifact_ids: [1n, 2n] }))).toBe('08010802')
       // The packed form of field 1 decodes into the unpacked field as well.

@@ -6,10 +6,10 @@
  * see {@link listNodeIds}.
  */
 import type { NodeKind } from '../access/node-access.js'
-import { unimplemented } from '../errors.js'
+import { IN_LIST, idList, q } from '../access/sql.js'
 import type { ListOperationOptions } from '../proto/messages.js'
-import type { Tx } from '../storage/transaction-executor.js'
-import { listNodeIdsPage } from './paging.js'
+import type { SqlValue, Tx } from '../storage/transaction-executor.js'
+import { filterCondition, listNodeIdsPage } from './paging.js'
 
 /** The nodes a listing draws from: all of the kind, or a candidate set (a type's, a context's). */
 export type Candidates = { readonly kind: 'all' } | { readonly kind: 'ids'; readonly ids: readonly bigint[] }
@@ -51,9 +51,17 @@ export function filterNodeIds(
   filterQuery: string,
   candidates?: readonly bigint[],
 ): bigint[] {
-  void tx
-  void kind
-  if (filterQuery.trim() === '')
-    return candidates === undefined ? [] : [...candidates].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  throw unimplemented('filter_query is not supported by this mlmd-ts release yet.')
+  const where: string[] = []
+  const params: SqlValue[] = []
+  if (candidates !== undefined) {
+    where.push(`id IN ${IN_LIST}`)
+    params.push(idList(candidates))
+  }
+  const filter = filterCondition(kind, filterQuery)
+  if (filter !== undefined) {
+    where.push(filter.sql)
+    params.push(...filter.params)
+  }
+  const sql = `SELECT id FROM \`${kind.tables.node}\`${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`
+  return tx.all<{ id: bigint }>(q(sql, ...params)).map((r) => r.id)
 }

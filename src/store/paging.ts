@@ -8,7 +8,8 @@
  */
 import type { NodeKind } from '../access/node-access.js'
 import { IN_LIST, idList, q } from '../access/sql.js'
-import { invalidArgument, unimplemented } from '../errors.js'
+import { invalidArgument } from '../errors.js'
+import { compileFilterQuery } from '../filter/index.js'
 import { messageType } from '../proto/load-root.js'
 import type { ListOperationNextPageToken, ListOperationOptions } from '../proto/messages.js'
 import type { SqlValue, Tx } from '../storage/transaction-executor.js'
@@ -63,6 +64,20 @@ export function decodePageToken(text: string): ListOperationNextPageToken {
   }
 }
 
+/**
+ * The condition `id IN (<matching ids>)` for a filter query, or `undefined` for none. Only the
+ * empty string means "no filter"; a blank query is a syntax error, as in MLMD.
+ * @throws InvalidArgument for an invalid query.
+ */
+export function filterCondition(
+  kind: NodeKind,
+  filterQuery: string | undefined | null,
+): { sql: string; params: SqlValue[] } | undefined {
+  if (filterQuery === undefined || filterQuery === null || filterQuery === '') return undefined
+  const compiled = compileFilterQuery(kind.name, filterQuery)
+  return { sql: `id IN (${compiled.sql})`, params: compiled.params }
+}
+
 /** See `listNodeIds`: one page of ids of `kind` among the candidates. */
 export function listNodeIdsPage(
   tx: Tx,
@@ -79,19 +94,16 @@ export function listNodeIdsPage(
   const column = ORDER_COLUMNS[field]
   if (column === undefined) throw invalidArgument(`Unsupported field ${String(field)} in order_by_field.`)
   const ascending = options.order_by_field?.is_asc ?? true
-  if (
-    options.filter_query !== undefined &&
-    options.filter_query !== null &&
-    options.filter_query.trim() !== ''
-  ) {
-    throw unimplemented('filter_query is not supported by this mlmd-ts release yet.')
-  }
-
   const where: string[] = []
   const params: SqlValue[] = []
   if (candidates.kind === 'ids') {
     where.push(`id IN ${IN_LIST}`)
     params.push(idList(candidates.ids))
+  }
+  const filter = filterCondition(kind, options.filter_query)
+  if (filter !== undefined) {
+    where.push(filter.sql)
+    params.push(...filter.params)
   }
   const tokenText = options.next_page_token
   if (tokenText !== undefined && tokenText !== null && tokenText !== '') {

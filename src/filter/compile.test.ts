@@ -1,0 +1,238 @@
+import { describe, expect, it } from 'vitest'
+import { Code, MlmdError } from '../errors.js'
+import type { SqlValue } from '../storage/transaction-executor.js'
+import type { FilterNodeKind } from './catalog.js'
+import { MAX_BOUND_PARAMETERS } from './compile.js'
+import { compileFilterQuery } from './index.js'
+
+const A: FilterNodeKind = 'artifact'
+const E: FilterNodeKind = 'execution'
+const C: FilterNodeKind = 'context'
+
+describe('compile', () => {
+  describe('compileFilterQuery', () => {
+    // [kind, filter, SQL after `SELECT DISTINCT table_0.id FROM `, bound parameters]
+    it.each<[FilterNodeKind, string, string, SqlValue[]]>([
+      [A, "name = 'a'", '`Artifact` AS table_0 WHERE (table_0.name = ?)', ['a']],
+      [
+        A,
+        "type = 'Model'",
+        '`Artifact` AS table_0 JOIN `Type` AS table_1 ON table_1.id = table_0.type_id AND table_1.type_kind = 1 WHERE (table_1.name = ?)',
+        ['Model'],
+      ],
+      [A, "uri LIKE 's3://%'", "`Artifact` AS table_0 WHERE (table_0.uri LIKE ? ESCAPE '\\')", ['s3://%']],
+      [
+        A,
+        "uri NOT LIKE 'x\\\\_%'",
+        "`Artifact` AS table_0 WHERE (table_0.uri NOT LIKE ? ESCAPE '\\')",
+        ['x\\_%'],
+      ],
+      [A, 'state = LIVE', '`Artifact` AS table_0 WHERE (table_0.state = ?)', [2n]],
+      [
+        A,
+        'state != LIVE',
+        '`Artifact` AS table_0 WHERE ((table_0.state <> ?) OR (table_0.state IS NULL))',
+        [2n],
+      ],
+      [A, 'state IN (LIVE)', '`Artifact` AS table_0 WHERE (table_0.state IN (?))', [2n]],
+      [
+        A,
+        'state NOT IN (LIVE, DELETED)',
+        '`Artifact` AS table_0 WHERE ((table_0.state NOT IN (?, ?)) OR (table_0.state IS NULL))',
+        [2n, 4n],
+      ],
+      [A, 'state IS NULL', '`Artifact` AS table_0 WHERE (table_0.state IS NULL)', []],
+      [
+        A,
+        "contexts_run.name = 'r1'",
+        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id WHERE (table_1.name = ?)',
+        ['r1'],
+      ],
+      [
+        A,
+        "contexts_a.type = 'x' OR contexts_a.id = 1",
+        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id JOIN `Type` AS table_1_type ON table_1_type.id = table_1.type_id WHERE ((table_1_type.name = ?) OR (table_1.id = ?))',
+        ['x', 1n],
+      ],
+      [
+        A,
+        'contexts_a.id = 1 AND contexts_b.id = 2',
+        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id JOIN `Attribution` AS table_2_link ON table_2_link.artifact_id = table_0.id JOIN `Context` AS table_2 ON table_2.id = table_2_link.context_id WHERE ((table_1.id = ?) AND (table_2.id = ?))',
+        [1n, 2n],
+      ],
+      [
+        A,
+        'events_0.type = INPUT AND events_0.execution_id = 5',
+        '`Artifact` AS table_0 JOIN `Event` AS table_1 ON table_1.artifact_id = table_0.id WHERE ((table_1.type = ?) AND (table_1.execution_id = ?))',
+        [3n, 5n],
+      ],
+      [
+        A,
+        'properties.p.int_value > 3',
+        '`Artifact` AS table_0 JOIN `ArtifactProperty` AS table_1 ON table_1.artifact_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 0 WHERE (table_1.int_value > ?)',
+        ['p', 3n],
+      ],
+      [
+        A,
+        'custom_properties.`my p`.bool_value',
+        '`Artifact` AS table_0 JOIN `ArtifactProperty` AS table_1 ON table_1.artifact_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 1 WHERE (table_1.bool_value)',
+        ['my p'],
+      ],
+      [
+        A,
+        'properties.p.int_value = 1 OR custom_properties.p.double_value < 0.5',
+        '`Artifact` AS table_0 JOIN `ArtifactProperty` AS table_1 ON table_1.artifact_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 0 JOIN `ArtifactProperty` AS table_2 ON table_2.artifact_id = table_0.id AND table_2.name = ? AND table_2.is_custom_property = 1 WHERE ((table_1.int_value = ?) OR (table_2.double_value < ?))',
+        ['p', 'p', 1n, 0.5],
+      ],
+      [A, 'id / 2 = 1.5', '`Artifact` AS table_0 WHERE ((CAST(table_0.id AS REAL) / ?) = ?)', [2n, 1.5]],
+      [A, '-id = -1', '`Artifact` AS table_0 WHERE ((-table_0.id) = ?)', [-1n]],
+      [
+        A,
+        '(id + 1) * 2 - 3 >= 4',
+        '`Artifact` AS table_0 WHERE ((((table_0.id + ?) * ?) - ?) >= ?)',
+        [1n, 2n, 3n, 4n],
+      ],
+      [A, "name || 'x' = 'ax'", '`Artifact` AS table_0 WHERE ((table_0.name || ?) = ?)', ['x', 'ax']],
+      [A, "LOWER(name) = 'a'", '`Artifact` AS table_0 WHERE (lower(table_0.name) = ?)', ['a']],
+      [
+        A,
+        'id BETWEEN 1 AND 2 OR id NOT BETWEEN 5 AND 6',
+        '`Artifact` AS table_0 WHERE ((table_0.id BETWEEN ? AND ?) OR (table_0.id NOT BETWEEN ? AND ?))',
+        [1n, 2n, 5n, 6n],
+      ],
+      [
+        A,
+        'properties.b.bool_value IS NOT TRUE',
+        '`Artifact` AS table_0 JOIN `ArtifactProperty` AS table_1 ON table_1.artifact_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 0 WHERE (table_1.bool_value IS NOT TRUE)',
+        ['b'],
+      ],
+      [
+        A,
+        "NOT (id = 1 OR name = 'x')",
+        '`Artifact` AS table_0 WHERE (NOT ((table_0.id = ?) OR (table_0.name = ?)))',
+        [1n, 'x'],
+      ],
+      [A, 'id IN (1, 2, 3)', '`Artifact` AS table_0 WHERE (table_0.id IN (?, ?, ?))', [1n, 2n, 3n]],
+      [A, 'id NOT IN (1)', '`Artifact` AS table_0 WHERE (table_0.id NOT IN (?))', [1n]],
+      [A, 'TRUE', '`Artifact` AS table_0 WHERE (?)', [1n]],
+      [A, 'NULL IS NULL', '`Artifact` AS table_0 WHERE (NULL IS NULL)', []],
+      [
+        A,
+        'id < 18446744073709551615',
+        '`Artifact` AS table_0 WHERE (table_0.id < ?)',
+        [18446744073709552000],
+      ],
+      [
+        A,
+        'properties.b.bool_value = FALSE',
+        '`Artifact` AS table_0 JOIN `ArtifactProperty` AS table_1 ON table_1.artifact_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 0 WHERE (table_1.bool_value = ?)',
+        ['b', 0n],
+      ],
+      [
+        E,
+        'last_known_state != COMPLETE',
+        '`Execution` AS table_0 WHERE ((table_0.last_known_state <> ?) OR (table_0.last_known_state IS NULL))',
+        [3n],
+      ],
+      [
+        E,
+        'contexts_run.id = 5 AND custom_properties.parent_dag_id.int_value = 7',
+        '`Execution` AS table_0 JOIN `Association` AS table_1_link ON table_1_link.execution_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id JOIN `ExecutionProperty` AS table_2 ON table_2.execution_id = table_0.id AND table_2.name = ? AND table_2.is_custom_property = 1 WHERE ((table_1.id = ?) AND (table_2.int_value = ?))',
+        ['parent_dag_id', 5n, 7n],
+      ],
+      [
+        E,
+        'events_0.artifact_id = 1 AND events_0.type != OUTPUT',
+        '`Execution` AS table_0 JOIN `Event` AS table_1 ON table_1.execution_id = table_0.id WHERE ((table_1.artifact_id = ?) AND ((table_1.type <> ?) OR (table_1.type IS NULL)))',
+        [1n, 4n],
+      ],
+      [
+        E,
+        "type = 'Trainer'",
+        '`Execution` AS table_0 JOIN `Type` AS table_1 ON table_1.id = table_0.type_id AND table_1.type_kind = 0 WHERE (table_1.name = ?)',
+        ['Trainer'],
+      ],
+      [
+        C,
+        "parent_contexts_p.type = 'Pipeline'",
+        '`Context` AS table_0 JOIN `ParentContext` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.parent_context_id JOIN `Type` AS table_1_type ON table_1_type.id = table_1.type_id WHERE (table_1_type.name = ?)',
+        ['Pipeline'],
+      ],
+      [
+        C,
+        "child_contexts_c.name = 'x'",
+        '`Context` AS table_0 JOIN `ParentContext` AS table_1_link ON table_1_link.parent_context_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id WHERE (table_1.name = ?)',
+        ['x'],
+      ],
+      [
+        C,
+        'artifacts_a.state != LIVE',
+        '`Context` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Artifact` AS table_1 ON table_1.id = table_1_link.artifact_id WHERE ((table_1.state <> ?) OR (table_1.state IS NULL))',
+        [2n],
+      ],
+      [
+        C,
+        'executions_e.last_known_state IN (COMPLETE, CACHED)',
+        '`Context` AS table_0 JOIN `Association` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Execution` AS table_1 ON table_1.id = table_1_link.execution_id WHERE (table_1.last_known_state IN (?, ?))',
+        [3n, 5n],
+      ],
+      [
+        C,
+        "properties.p.string_value = 'x'",
+        '`Context` AS table_0 JOIN `ContextProperty` AS table_1 ON table_1.context_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 0 WHERE (table_1.string_value = ?)',
+        ['p', 'x'],
+      ],
+      [
+        C,
+        "type = 'Run'",
+        '`Context` AS table_0 JOIN `Type` AS table_1 ON table_1.id = table_0.type_id AND table_1.type_kind = 2 WHERE (table_1.name = ?)',
+        ['Run'],
+      ],
+      [
+        C,
+        "artifacts_a.external_id = 'x' AND executions_e.external_id = 'y'",
+        '`Context` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Artifact` AS table_1 ON table_1.id = table_1_link.artifact_id JOIN `Association` AS table_2_link ON table_2_link.context_id = table_0.id JOIN `Execution` AS table_2 ON table_2.id = table_2_link.execution_id WHERE ((table_1.external_id = ?) AND (table_2.external_id = ?))',
+        ['x', 'y'],
+      ],
+    ])('%s: %s', (kind, query, sql, params) => {
+      expect(compileFilterQuery(kind, query)).toEqual({
+        sql: `SELECT DISTINCT table_0.id FROM ${sql}`,
+        params,
+      })
+    })
+
+    it('writes long AND/OR chains as groups of at most 8, so SQLite sees a shallow tree', () => {
+      const query = Array.from({ length: 20 }, (_, i) => `id = ${i}`).join(' OR ')
+      const term = '(table_0.id = ?)'
+      const group = (n: number) => `(${Array(n).fill(term).join(' OR ')})`
+      expect(compileFilterQuery(A, query)).toEqual({
+        sql: `SELECT DISTINCT table_0.id FROM \`Artifact\` AS table_0 WHERE (${[...Array(6).fill(group(3)), group(2)].join(' OR ')})`,
+        params: Array.from({ length: 20 }, (_, i) => BigInt(i)),
+      })
+    })
+
+    it('binds every value and never copies query text into the SQL', () => {
+      const hostile = "x'; DROP TABLE `Artifact`; --"
+      const query = `name = ${JSON.stringify(hostile)} AND custom_properties.\`${hostile.replace(/`/g, '\\`')}\`.string_value = '${hostile.replace(/'/g, "\\'")}'`
+      const { sql, params } = compileFilterQuery(A, query)
+      expect(sql).not.toContain('DROP')
+      expect(params).toEqual([hostile, hostile, hostile])
+    })
+
+    it(`rejects more than ${MAX_BOUND_PARAMETERS} bound values`, () => {
+      const list = (n: number) => `id IN (${Array(n).fill('1').join(',')})`
+      expect(compileFilterQuery(A, list(MAX_BOUND_PARAMETERS)).params).toHaveLength(MAX_BOUND_PARAMETERS)
+      let error: unknown
+      try {
+        compileFilterQuery(A, list(MAX_BOUND_PARAMETERS + 1))
+      } catch (e) {
+        error = e
+      }
+      expect(error).toBeInstanceOf(MlmdError)
+      expect((error as MlmdError).code).toBe(Code.InvalidArgument)
+      expect((error as MlmdError).rawMessage).toBe(
+        `Invalid \`filter_query\`: The query has too many literals: ${MAX_BOUND_PARAMETERS + 1}; at most ${MAX_BOUND_PARAMETERS} are accepted`,
+      )
+    })
+  })
+})
