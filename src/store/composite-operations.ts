@@ -25,7 +25,7 @@ import type {
   PutLineageSubgraphResponse,
 } from '../proto/messages.js'
 import type { Tx } from '../storage/transaction-executor.js'
-import { insertEvents, requireNodesExist, validateEvent } from './edge-operations.js'
+import { putEventsChecked } from './edge-operations.js'
 import { upsertNode, validateProperties } from './node-operations.js'
 
 const present = <T>(value: T | undefined | null): value is T => value !== undefined && value !== null
@@ -116,7 +116,7 @@ export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecution
   })
 
   // 3. Events, checked against the ids the upserts produced. Unlike MLMD, an event-only pair
-  // must name an artifact that exists.
+  // must name an artifact that exists (putEventsChecked checks every endpoint).
   const events: Event[] = []
   pairs.forEach((pair, i) => {
     const event = pair.event
@@ -128,16 +128,9 @@ export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecution
     if (present(pair.artifact) && present(event.artifact_id) && event.artifact_id !== artifactId) {
       throw invalidArgument('Given event.artifact_id is not aligned with the artifact.')
     }
-    const complete: Event = { ...event, execution_id: executionId, artifact_id: artifactId }
-    validateEvent(complete)
-    events.push(complete)
+    events.push({ ...event, execution_id: executionId, artifact_id: artifactId })
   })
-  requireNodesExist(
-    tx,
-    ARTIFACT,
-    pairs.flatMap((p) => (!present(p.artifact) && present(p.event) ? [p.event.artifact_id as bigint] : [])),
-  )
-  insertEvents(tx, events)
+  putEventsChecked(tx, events)
 
   // 4. Contexts, and their links to the execution and to every artifact of the request.
   const contextIds: bigint[] = []
@@ -269,19 +262,8 @@ export function putLineageSubgraph(tx: Tx, request: PutLineageSubgraphRequest): 
     if (!present(event.execution_id))
       event.execution_id = executionIds[edge.execution_index as number] as bigint
     if (!present(event.artifact_id)) event.artifact_id = artifactIds[edge.artifact_index as number] as bigint
-    validateEvent(event)
     return event
   })
-  requireNodesExist(
-    tx,
-    ARTIFACT,
-    events.map((e) => e.artifact_id as bigint),
-  )
-  requireNodesExist(
-    tx,
-    EXECUTION,
-    events.map((e) => e.execution_id as bigint),
-  )
-  insertEvents(tx, events)
+  putEventsChecked(tx, events)
   return { execution_ids: executionIds, artifact_ids: artifactIds, context_ids: contextIds }
 }
