@@ -1,0 +1,60 @@
+/**
+ * The mlmd-ts pipeline runner: TypeScript steps wired into pipelines, run locally with step
+ * caching, recorded in an MLMD store the way TFX records its runs.
+ */
+
+// For integrators: the cache key, the artifact store and the record conventions.
+export { type ArtifactStore, contentFingerprint, createArtifactStore } from './artifact-store.js'
+// For users: defining and running pipelines.
+export {
+  type ArtifactBaseType,
+  type ArtifactType,
+  type CustomValue,
+  defineArtifactType,
+  type PropertyKind,
+  type PropertySchema,
+  type PropertyValues,
+} from './artifact-type.js'
+export {
+  CACHE_KEY_VERSION,
+  type CacheKeyIngredients,
+  cacheKeyDocument,
+  computeCacheKey,
+  type OutputSkeleton,
+} from './cache-key.js'
+export { type CachedOutputs, findCachedOutputs } from './cache-lookup.js'
+export { type CanonicalValue, canonicalJson } from './canonical-json.js'
+export type { Parameters, ParameterValue } from './parameters.js'
+export {
+  createPipeline,
+  type InputRefs,
+  type NodeOptions,
+  node,
+  type OutputRef,
+  outputRef,
+  type Pipeline,
+  type PipelineNode,
+  type PipelineOptions,
+} from './pipeline.js'
+export {
+  cacheKeyIngredients,
+  type NodeOutput,
+  type NodeResult,
+  type NodeStatus,
+  type PipelineRunResult,
+  type RunEvent,
+  type RunOptions,
+  runPipeline,
+} from './pipeline-runner.js'
+export {
+  type ArtifactSignature,
+  codeFingerprintOf,
+  defineStep,
+  type ExecutionBaseType,
+  type InputArtifact,
+  type OutputArtifact,
+  type Step,
+  type StepContext,
+  type StepDefinition,
+} from './step.js'
+export { CONTEXT_TYPE, CUSTOM_PROPERTY, nodeContextName, RUNNER_VERSION, TFX_VERSION } from './tfx-records.js'

@@ -1,0 +1,504 @@
+/**
+ * Runs a pipeline locally: nodes in dependency order, independent nodes concurrently up to a
+ * limit, each node either reusing cached outputs or running its step, everything recorded in
+ * the store as TFX records it (see `tfx-records.ts`).
+ *
+ * Per node:
+ * 1. read its input artifacts from the store (the records upstream nodes published or reused);
+ * 2. compute its cache key ({@link computeCacheKey}) from them;
+ * 3. register a RUNNING execution with INPUT events;
+ * 4. unless caching is off for the run or the node, look for reusable outputs
+ *    ({@link findCachedOutputs}); on a hit, record the execution CACHED with OUTPUT events to
+ *    them, and stop;
+ * 5. otherwise run the step into temporary directories, publish the outputs (fingerprint,
+ *    atomic rename) and record the execution COMPLETE with the new LIVE artifacts;
+ * 6. if anything in 5 fails, discard the outputs and record the execution FAILED with the
+ *    error. Nodes downstream of a failed node do not run (they are `skipped`); independent
+ *    nodes still do. The next run retries the failed node: FAILED executions never qualify for
+ *    the cache.
+ *
+ * A step failure is a result, not an exception: {@link runPipeline} resolves with status
+ * `FAILED` and the error on the node.
+ *
+ * @example
+ * ```ts
+ * const store = toAsyncMetadataStore(createMetadataStore({ filename: 'mlmd.sqlite' }))
+ * const result = await runPipeline(pipeline, { store, pipelineRoot: './pipeline-root' })
+ * for (const n of result.nodes) console.log(n.nodeId, n.status)
+ * ```
+ */
+import { performance } from 'node:perf_hooks'
+import { invalidArgument } from '../errors.js'
+import type { Artifact, Value } from '../proto/messages.js'
+import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
+import { createArtifactStore, type OutputWorkspace, type PublishedOutput } from './artifact-store.js'
+import { customToValue, propertyToValue, valueToPlain } from './artifact-type.js'
+import { type CacheKeyIngredients, computeCacheKey, type OutputSkeleton } from './cache-key.js'
+import { type CachedOutputs, findCachedOutputs, producerDurationMs } from './cache-lookup.js'
+import type { Parameters } from './parameters.js'
+import type { OutputRef, Pipeline, PipelineNode } from './pipeline.js'
+import type { ArtifactSignature, InputArtifact, OutputArtifact, StepContext } from './step.js'
+import {
+  CONTEXT_TYPE,
+  CUSTOM_PROPERTY,
+  createRunContexts,
+  createTypeRegistry,
+  findContext,
+  type KeyedArtifact,
+  type NewOutput,
+  nodeContextName,
+  publishCachedExecution,
+  publishFailedExecution,
+  publishSucceededExecution,
+  type RegisteredExecution,
+  type RunContexts,
+  registerExecution,
+  type TypeRegistry,
+} from './tfx-records.js'
+
+/** Options of {@link runPipeline}. */
+export interface RunOptions {
+  /** The metadata store: in-process (`toAsyncMetadataStore`) or a gRPC client. */
+  readonly store: AsyncMetadataStore
+  /** Directory under which outputs are published (created if needed). */
+  readonly pipelineRoot: string
+  /** Names the run's `pipeline_run` context; must be new. Default: LocalDagRunner's ISO form. */
+  readonly runId?: string
+  /** How many nodes may run at once; default 4. */
+  readonly concurrency?: number
+  /** False turns cache lookups off for every node of this run (outputs are still filed). */
+  readonly enableCache?: boolean
+  /** Progress: called synchronously for each event; exceptions it throws are ignored. */
+  readonly onEvent?: (event: RunEvent) => void
+}
+
+/** How a node ended: ran its step, reused cached outputs, failed, or did not run. */
+export type NodeStatus = 'ran' | 'cached' | 'failed' | 'skipped'
+
+/** An output artifact a node produced or reused. */
+export interface NodeOutput {
+  readonly id: bigint
+  readonly uri: string
+}
+
+/** The outcome of one node. */
+export interface NodeResult {
+  readonly nodeId: string
+  readonly status: NodeStatus
+  /** The node's execution in this run (absent when skipped, or when registration failed). */
+  readonly executionId?: bigint
+  readonly cacheKey?: string
+  /** Wall time spent on the node in this run. */
+  readonly durationMs: number
+  /** For `cached`: the execution whose outputs were reused. */
+  readonly reusedExecutionId?: bigint
+  /** For `cached`: how long the step run that produced the reused outputs took. */
+  readonly savedMs?: number
+  readonly outputs: Readonly<Record<string, readonly NodeOutput[]>>
+  /** For `failed`: what went wrong. */
+  readonly error?: unknown
+  /** For `skipped`: the upstream node that failed or was skipped. */
+  readonly blockedBy?: string
+}
+
+/** The outcome of a run. */
+export interface PipelineRunResult {
+  readonly pipelineName: string
+  readonly runId: string
+  readonly status: 'COMPLETE' | 'FAILED'
+  /** Per node, in the pipeline's dependency order. */
+  readonly nodes: readonly NodeResult[]
+  readonly durationMs: number
+}
+
+/** Progress of a run, in the order things happen. */
+export type RunEvent =
+  | {
+      readonly kind: 'run-started'
+      readonly pipelineName: string
+      readonly runId: string
+      readonly nodeIds: readonly string[]
+    }
+  | {
+      readonly kind: 'node-started'
+      readonly pipelineName: string
+      readonly runId: string
+      readonly nodeId: string
+      readonly executionId: bigint
+      readonly cacheKey: string
+    }
+  | {
+      readonly kind: 'node-log'
+      readonly pipelineName: string
+      readonly runId: string
+      readonly nodeId: string
+      readonly message: string
+    }
+  | { readonly kind: 'node-finished'; readonly pipelineName: string; readonly result: NodeResult }
+  | { readonly kind: 'run-finished'; readonly result: PipelineRunResult }
+
+const DEFAULT_CONCURRENCY = 4
+
+/** The output skeletons of a node: its step's declared output types. */
+export function outputSkeletons(n: PipelineNode): Record<string, OutputSkeleton> {
+  const skeletons: Record<string, OutputSkeleton> = {}
+  for (const [key, type] of Object.entries(n.step.outputs)) {
+    skeletons[key] = { type: type.name, properties: type.properties, baseType: type.baseType }
+  }
+  return skeletons
+}
+
+/**
+ * The ingredients of a node's cache key, given its input artifacts as the store returned them.
+ * With no inputs the key depends on the pipeline alone, so it can be known before any run.
+ */
+export function cacheKeyIngredients(
+  pipeline: Pipeline,
+  n: PipelineNode,
+  inputs: Readonly<Record<string, readonly Artifact[]>> = {},
+): CacheKeyIngredients {
+  return {
+    pipelineId: pipeline.cacheScope,
+    nodeId: n.id,
+    stepType: n.step.type,
+    stepBaseType: n.step.baseType,
+    codeFingerprint: n.step.codeFingerprint,
+    parameters: n.parameters,
+    inputs,
+    outputs: outputSkeletons(n),
+  }
+}
+
+function plainMap(values: Readonly<Record<string, Value>> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(values ?? {})) out[key] = valueToPlain(value)
+  return out
+}
+
+function inputView(artifact: Artifact): InputArtifact {
+  return Object.freeze({
+    id: artifact.id as bigint,
+    uri: artifact.uri ?? '',
+    type: artifact.type ?? '',
+    properties: Object.freeze(plainMap(artifact.properties)) as InputArtifact['properties'],
+    customProperties: Object.freeze(plainMap(artifact.custom_properties)),
+    record: artifact,
+  })
+}
+
+// Converts what a step set on an output into MLMD properties; runner-owned keys are refused.
+function outputRecord(n: PipelineNode, key: string, output: OutputArtifact): Omit<Artifact, 'uri'> {
+  const type = n.step.outputs[key]
+  if (type === undefined) throw new Error(`no output ${key}`)
+  const properties: Record<string, Value> = {}
+  for (const [name, value] of Object.entries(output.properties)) {
+    if (value === undefined) continue
+    const kind = type.properties[name]
+    if (kind === undefined) {
+      throw invalidArgument(`Node ${n.id}: output ${key} (${type.name}) declares no property ${name}.`)
+    }
+    properties[name] = propertyToValue(kind, value, `node ${n.id}, output ${key}, property ${name}`)
+  }
+  const custom_properties: Record<string, Value> = {}
+  for (const [name, value] of Object.entries(output.customProperties)) {
+    if (name === CUSTOM_PROPERTY.tfxVersion || name.startsWith('tsrunner_')) {
+      throw invalidArgument(`Node ${n.id}: output ${key}: custom property ${name} is the runner's.`)
+    }
+    custom_properties[name] = customToValue(value)
+  }
+  return { properties, custom_properties }
+}
+
+/** Runs `pipeline` once. Resolves when every node has finished or been skipped. */
+export async function runPipeline(pipeline: Pipeline, options: RunOptions): Promise<PipelineRunResult> {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw invalidArgument(`concurrency must be a positive integer, not ${concurrency}.`)
+  }
+  const { store } = options
+  const runStarted = performance.now()
+  const emit = (event: RunEvent): void => {
+    try {
+      options.onEvent?.(event)
+    } catch {
+      // Progress reporting must not break a run whose records are half written.
+    }
+  }
+  const types = createTypeRegistry(store)
+  const artifacts = createArtifactStore(options.pipelineRoot)
+  const contexts = await createRunContexts(store, types, pipeline.name, options.runId)
+  const runId = contexts.run.name as string
+  emit({ kind: 'run-started', pipelineName: pipeline.name, runId, nodeIds: pipeline.nodes.map((n) => n.id) })
+
+  const results = new Map<string, NodeResult>()
+  const finish = (result: NodeResult): void => {
+    results.set(result.nodeId, result)
+    emit({ kind: 'node-finished', pipelineName: pipeline.name, result })
+  }
+  const nodeRun: NodeRun = {
+    pipeline,
+    store,
+    types,
+    contexts,
+    runId,
+    results,
+    enableCache: options.enableCache ?? true,
+    createWorkspace: artifacts.createWorkspace,
+    emit,
+  }
+
+  const waiting = [...pipeline.nodes]
+  const running = new Map<string, Promise<void>>()
+  while (waiting.length > 0 || running.size > 0) {
+    // Dependency order means a node's upstream is settled (or running) before it is looked at,
+    // so one pass propagates skips down whole branches.
+    for (const n of [...waiting]) {
+      const blocker = pipeline
+        .upstreamOf(n.id)
+        .find((id) => ['failed', 'skipped'].includes(results.get(id)?.status ?? ''))
+      if (blocker === undefined) continue
+      waiting.splice(waiting.indexOf(n), 1)
+      finish({ nodeId: n.id, status: 'skipped', durationMs: 0, outputs: {}, blockedBy: blocker })
+    }
+    for (const n of [...waiting]) {
+      if (running.size >= concurrency) break
+      if (!pipeline.upstreamOf(n.id).every((id) => results.has(id))) continue
+      waiting.splice(waiting.indexOf(n), 1)
+      running.set(
+        n.id,
+        executeNode(nodeRun, n).then((result) => {
+          running.delete(n.id)
+          finish(result)
+        }),
+      )
+    }
+    if (running.size === 0) break // cannot happen in a checked DAG; guards against a spin
+    await Promise.race(running.values())
+  }
+
+  const nodes = pipeline.nodes.map((n) => results.get(n.id) as NodeResult)
+  const result: PipelineRunResult = {
+    pipelineName: pipeline.name,
+    runId,
+    status: nodes.every((r) => r.status === 'ran' || r.status === 'cached') ? 'COMPLETE' : 'FAILED',
+    nodes,
+    durationMs: performance.now() - runStarted,
+  }
+  emit({ kind: 'run-finished', result })
+  return result
+}
+
+interface NodeRun {
+  readonly pipeline: Pipeline
+  readonly store: AsyncMetadataStore
+  readonly types: TypeRegistry
+  readonly contexts: RunContexts
+  readonly runId: string
+  readonly results: ReadonlyMap<string, NodeResult>
+  readonly enableCache: boolean
+  readonly createWorkspace: (
+    nodeId: string,
+    executionId: bigint,
+    keys: readonly string[],
+  ) => Promise<OutputWorkspace>
+  readonly emit: (event: RunEvent) => void
+}
+
+// The node's input artifacts, as the store holds them now, per input key.
+async function readInputs(run: NodeRun, n: PipelineNode): Promise<Record<string, Artifact[]>> {
+  const refs = n.inputs as Readonly<Record<string, OutputRef>>
+  const wanted: Record<string, bigint[]> = {}
+  for (const [key, ref] of Object.entries(refs)) {
+    const produced = run.results.get(ref.node)?.outputs[ref.key] ?? []
+    wanted[key] = produced.map((o) => o.id)
+  }
+  const ids = [...new Set(Object.values(wanted).flat())]
+  const { artifacts = [] } =
+    ids.length === 0 ? { artifacts: [] } : await run.store.getArtifactsByID({ artifact_ids: ids })
+  const byId = new Map(artifacts.map((a) => [a.id as bigint, a]))
+  const inputs: Record<string, Artifact[]> = {}
+  for (const [key, list] of Object.entries(wanted)) {
+    inputs[key] = list.map((id) => {
+      const artifact = byId.get(id)
+      if (artifact === undefined) throw new Error(`input ${key}: artifact ${id} is not in the store`)
+      return artifact
+    })
+    if (inputs[key].length === 0) throw new Error(`input ${key}: the upstream node produced no artifact`)
+  }
+  return inputs
+}
+
+const keyed = (outputs: Readonly<Record<string, readonly { id?: bigint | undefined }[]>>): KeyedArtifact[] =>
+  Object.entries(outputs).flatMap(([key, list]) =>
+    list.map((artifact, index) => ({ key, index, artifactId: artifact.id as bigint })),
+  )
+
+// Records the hit and reports it; the reused artifacts stay as they are (TFX creates nothing).
+async function reuseCachedOutputs(
+  run: NodeRun,
+  registered: RegisteredExecution,
+  cacheKey: string,
+  hit: CachedOutputs,
+): Promise<Pick<NodeResult, 'outputs' | 'reusedExecutionId' | 'savedMs'>> {
+  await publishCachedExecution(run.store, run.types, registered, cacheKey, keyed(hit.outputs))
+  // Only for the report: failing to find the producer must not fail a recorded hit.
+  const savedMs = await producerDurationMs(run.store, hit).catch(() => undefined)
+  const outputs: Record<string, NodeOutput[]> = {}
+  for (const [key, list] of Object.entries(hit.outputs)) {
+    outputs[key] = list.map((a) => ({ id: a.id as bigint, uri: a.uri ?? '' }))
+  }
+  return {
+    outputs,
+    reusedExecutionId: hit.execution.id as bigint,
+    ...(savedMs === undefined ? {} : { savedMs }),
+  }
+}
+
+// Runs the step into `workspace`, then publishes its outputs on disk and in the store. Disk
+// first: an artifact must never be LIVE in the store before its payload is in place.
+async function runStep(
+  run: NodeRun,
+  n: PipelineNode,
+  registered: RegisteredExecution,
+  cacheKey: string,
+  inputs: Readonly<Record<string, readonly Artifact[]>>,
+  workspace: OutputWorkspace,
+): Promise<Record<string, NodeOutput[]>> {
+  const executionId = registered.execution.id as bigint
+  const outputKeys = Object.keys(n.step.outputs)
+  const outputViews: Record<string, OutputArtifact> = {}
+  for (const key of outputKeys) {
+    outputViews[key] = { dir: workspace.dirs[key] as string, properties: {}, customProperties: {} }
+  }
+  // One artifact per input key: every output key of a node holds exactly one artifact.
+  const inputViews: Record<string, InputArtifact> = {}
+  for (const [key, list] of Object.entries(inputs)) inputViews[key] = inputView(list[0] as Artifact)
+  const context: StepContext<ArtifactSignature, ArtifactSignature, Parameters> = {
+    inputs: Object.freeze(inputViews),
+    outputs: Object.freeze(outputViews),
+    parameters: n.parameters,
+    pipelineName: run.pipeline.name,
+    runId: run.runId,
+    nodeId: n.id,
+    executionId,
+    log: (message) =>
+      run.emit({
+        kind: 'node-log',
+        pipelineName: run.pipeline.name,
+        runId: run.runId,
+        nodeId: n.id,
+        message,
+      }),
+  }
+  await n.step.run(context)
+
+  // Property values are checked before anything is moved, so a bad value leaves no trace.
+  const records = outputKeys.map((key) => outputRecord(n, key, outputViews[key] as OutputArtifact))
+  const published = await workspace.publish()
+  const newOutputs: NewOutput[] = outputKeys.map((key, i) => {
+    const record = records[i] as Omit<Artifact, 'uri'>
+    const output = published[key] as PublishedOutput
+    return {
+      key,
+      type: n.step.outputs[key] as NewOutput['type'],
+      artifact: {
+        ...record,
+        uri: output.uri,
+        custom_properties: {
+          ...record.custom_properties,
+          [CUSTOM_PROPERTY.contentFingerprint]: { string_value: output.fingerprint },
+        },
+      },
+    }
+  })
+  const ids = await publishSucceededExecution(run.store, run.types, registered, cacheKey, newOutputs)
+  const outputs: Record<string, NodeOutput[]> = {}
+  for (const key of outputKeys) {
+    outputs[key] = [{ id: ids[key] as bigint, uri: (published[key] as PublishedOutput).uri }]
+  }
+  return outputs
+}
+
+// One node of one run, as the module comment describes. Never throws: a failure becomes a
+// `failed` result, recorded in the store when the execution was registered.
+async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
+  const started = performance.now()
+  let registered: RegisteredExecution | undefined
+  let cacheKey: string | undefined
+  let workspace: OutputWorkspace | undefined
+  try {
+    const inputs = await readInputs(run, n)
+    cacheKey = computeCacheKey(cacheKeyIngredients(run.pipeline, n, inputs))
+    registered = await registerExecution(run.store, run.types, {
+      step: n.step,
+      parameters: n.parameters,
+      contexts: run.contexts,
+      nodeContextName: nodeContextName(run.pipeline.name, n.id),
+      inputs: keyed(inputs),
+    })
+    const executionId = registered.execution.id as bigint
+    run.emit({
+      kind: 'node-started',
+      pipelineName: run.pipeline.name,
+      runId: run.runId,
+      nodeId: n.id,
+      executionId,
+      cacheKey,
+    })
+
+    // With caching off the lookup is skipped, but the execution is still filed under its cache
+    // context when published, so it can serve later runs (TFX does the same).
+    let hit: CachedOutputs | undefined
+    if (run.enableCache && n.enableCache) {
+      const cacheContext = await findContext(run.store, CONTEXT_TYPE.executionCache, cacheKey)
+      if (cacheContext?.id !== undefined) {
+        hit = await findCachedOutputs(run.store, cacheContext.id, outputSkeletons(n))
+      }
+    }
+    if (hit !== undefined) {
+      const reused = await reuseCachedOutputs(run, registered, cacheKey, hit)
+      return {
+        nodeId: n.id,
+        status: 'cached',
+        executionId,
+        cacheKey,
+        durationMs: performance.now() - started,
+        ...reused,
+      }
+    }
+
+    workspace = await run.createWorkspace(n.id, executionId, Object.keys(n.step.outputs))
+    const outputs = await runStep(run, n, registered, cacheKey, inputs, workspace)
+    return {
+      nodeId: n.id,
+      status: 'ran',
+      executionId,
+      cacheKey,
+      durationMs: performance.now() - started,
+      outputs,
+    }
+  } catch (error) {
+    // Partial outputs go first, so a FAILED record never points at leftovers.
+    await workspace?.discard().catch(() => undefined)
+    let recordError: unknown
+    if (registered !== undefined && cacheKey !== undefined) {
+      await publishFailedExecution(run.store, run.types, registered, cacheKey, error).catch((e: unknown) => {
+        recordError = e
+      })
+    }
+    return {
+      nodeId: n.id,
+      status: 'failed',
+      ...(registered?.execution.id === undefined ? {} : { executionId: registered.execution.id }),
+      ...(cacheKey === undefined ? {} : { cacheKey }),
+      durationMs: performance.now() - started,
+      outputs: {},
+      // If the failure could not be recorded the execution stays RUNNING, which never
+      // qualifies for the cache; the caller learns both errors.
+      error:
+        recordError === undefined
+          ? error
+          : new AggregateError([error, recordError], 'the step failed, and recording the failure failed too'),
+    }
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Pipelines: steps placed as nodes and wired output → input into a DAG. A pipeline is checked
+ * when it is created (unknown nodes or outputs, unwired or extra inputs, mismatched artifact
+ * types, cycles: all `InvalidArgument` before anything runs) and is immutable afterwards;
+ * {@link Pipeline.copy} and {@link Pipeline.replace} return new pipelines.
+ *
+ * @example
+ * ```ts
+ * const ingest = node('ingest', ingestStep, { parameters: { rows: 5000 } })
+ * const train = node('train', leastSquares, { inputs: { examples: ingest.outputs.examples } })
+ * const a = createPipeline('seed-a', [ingest, train])
+ * // Pipeline B: A's copy with another trainer. It shares A's cache scope, so its unchanged
+ * // nodes reuse A's outputs.
+ * const b = a.copy('seed-b').replace(node('train', gradientDescent, { inputs: { examples: ingest.outputs.examples } }))
+ * ```
+ */
+import { invalidArgument } from '../errors.js'
+import type { ArtifactType } from './artifact-type.js'
+import { checkParameterValue, type Parameters } from './parameters.js'
+import { type ArtifactSignature, checkName, type Step } from './step.js'
+
+/** A reference to one output of one node, used to wire it into another node's input. */
+export interface OutputRef<T extends ArtifactType = ArtifactType> {
+  readonly node: string
+  readonly key: string
+  readonly type: T
+}
+
+/**
+ * A reference to an output by node id and key, for wiring a node that is not at hand (the
+ * pipeline checks at creation that it exists and has this type).
+ */
+export function outputRef<T extends ArtifactType>(nodeId: string, key: string, type: T): OutputRef<T> {
+  return Object.freeze({ node: nodeId, key, type })
+}
+
+/** One output reference per input key of a step, of the input's artifact type. */
+export type InputRefs<I extends ArtifactSignature> = { readonly [K in keyof I]: OutputRef<I[K]> }
+
+/** A step placed in a pipeline under an id, with its inputs wired and parameters set. */
+export interface PipelineNode<
+  I extends ArtifactSignature = ArtifactSignature,
+  O extends ArtifactSignature = ArtifactSignature,
+  P extends Parameters = Parameters,
+> {
+  readonly id: string
+  readonly step: Step<I, O, P>
+  readonly inputs: InputRefs<I>
+  /** The step's defaults with this node's overrides applied. */
+  readonly parameters: P
+  /** Whether this node may reuse cached outputs (the step's default unless overridden). */
+  readonly enableCache: boolean
+  /** References to this node's outputs, to wire into other nodes. */
+  readonly outputs: { readonly [K in keyof O]: OutputRef<O[K]> }
+}
+
+/** Options of {@link node}. */
+export interface NodeOptions<I extends ArtifactSignature, P extends Parameters> {
+  readonly inputs?: InputRefs<I>
+  readonly parameters?: Partial<P>
+  /** Overrides the step's `enableCache`. */
+  readonly enableCache?: boolean
+}
+
+// Inputs are required exactly when the step declares some.
+type NodeOptionsArgument<I extends ArtifactSignature, P extends Parameters> = keyof I extends never
+  ? [options?: NodeOptions<I, P>]
+  : [options: NodeOptions<I, P> & { readonly inputs: InputRefs<I> }]
+
+/**
+ * Places `step` as node `id`.
+ * @throws InvalidArgument if the id is not a plain name, or a parameter is unknown to the step
+ *   or not a parameter value.
+ */
+export function node<I extends ArtifactSignature, O extends ArtifactSignature, P extends Parameters>(
+  id: string,
+  step: Step<I, O, P>,
+  ...[options]: NodeOptionsArgument<I, P>
+): PipelineNode<I, O, P> {
+  checkName(id, 'node id')
+  const overrides = (options?.parameters ?? {}) as Parameters
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in step.parameters)) {
+      throw invalidArgument(`Node ${id}: step ${step.type} has no parameter ${key}.`)
+    }
+    checkParameterValue(value, `node ${id}: parameter ${key}`)
+  }
+  const outputs: Record<string, OutputRef> = {}
+  for (const [key, type] of Object.entries(step.outputs)) outputs[key] = outputRef(id, key, type)
+  return Object.freeze({
+    id,
+    step,
+    inputs: Object.freeze({ ...(options?.inputs ?? {}) }) as InputRefs<I>,
+    parameters: Object.freeze({ ...step.parameters, ...overrides }) as P,
+    enableCache: options?.enableCache ?? step.enableCache,
+    outputs: Object.freeze(outputs) as PipelineNode<I, O, P>['outputs'],
+  })
+}
+
+/** Options of {@link createPipeline}. */
+export interface PipelineOptions {
+  /**
+   * The pipeline id in cache keys. Defaults to the pipeline's name; copies inherit their
+   * origin's, so a copy reuses its origin's cached outputs for unchanged nodes.
+   */
+  readonly cacheScope?: string
+}
+
+/** An immutable, checked pipeline. */
+export interface Pipeline {
+  /** Names the `pipeline` context, and prefixes the `node` contexts (`<name>.<node id>`). */
+  readonly name: string
+  /** The pipeline id in cache keys (see {@link PipelineOptions.cacheScope}). */
+  readonly cacheScope: string
+  /** The nodes in a dependency order (declaration order among independent nodes). */
+  readonly nodes: readonly PipelineNode[]
+  /** The node with this id. */
+  node(id: string): PipelineNode | undefined
+  /** Ids of the nodes whose outputs `id` consumes, in input-key order without repeats. */
+  upstreamOf(id: string): readonly string[]
+  /**
+   * The same nodes under another name. The copy keeps this pipeline's cache scope unless
+   * `options.cacheScope` says otherwise.
+   * @throws InvalidArgument if the name is empty.
+   */
+  copy(name: string, options?: PipelineOptions): Pipeline
+  /**
+   * A pipeline with `replacement` in place of the node with the same id.
+   * @throws InvalidArgument if there is no such node, or the result is not a valid pipeline.
+   */
+  replace(replacement: PipelineNode): Pipeline
+}
+
+function upstream(n: PipelineNode): string[] {
+  return [...new Set(Object.values(n.inputs as Record<string, OutputRef>).map((ref) => ref.node))]
+}
+
+function checkInputs(n: PipelineNode, byId: ReadonlyMap<string, PipelineNode>, pipelineName: string): void {
+  const where = `Pipeline ${pipelineName}, node ${n.id}`
+  const refs = n.inputs as Record<string, OutputRef>
+  for (const key of Object.keys(n.step.inputs)) {
+    if (refs[key] === undefined) throw invalidArgument(`${where}: input ${key} is not wired to any output.`)
+  }
+  for (const [key, ref] of Object.entries(refs)) {
+    const expected = n.step.inputs[key]
+    if (expected === undefined) throw invalidArgument(`${where}: step ${n.step.type} has no input ${key}.`)
+    const producer = byId.get(ref.node)
+    if (producer === undefined) {
+      throw invalidArgument(
+        `${where}: input ${key} needs ${ref.node}.${ref.key}, but there is no node ${ref.node}.`,
+      )
+    }
+    const produced = producer.step.outputs[ref.key]
+    if (produced === undefined) {
+      throw invalidArgument(
+        `${where}: input ${key} needs ${ref.node}.${ref.key}, but ${ref.node} has no such output.`,
+      )
+    }
+    if (produced.name !== expected.name || ref.type.name !== produced.name) {
+      throw invalidArgument(
+        `${where}: input ${key} takes ${expected.name}, but ${ref.node}.${ref.key} is ${produced.name}.`,
+      )
+    }
+  }
+}
+
+// Kahn's algorithm, taking ready nodes in declaration order; what is left over lies on or
+// behind a cycle, which a depth-first walk then names.
+function dependencyOrder(nodes: readonly PipelineNode[], pipelineName: string): PipelineNode[] {
+  const pending = new Map(nodes.map((n) => [n.id, new Set(upstream(n))]))
+  const order: PipelineNode[] = []
+  while (order.length < nodes.length) {
+    const ready = nodes.find((n) => pending.get(n.id)?.size === 0)
+    if (ready === undefined) break
+    pending.delete(ready.id)
+    for (const waiting of pending.values()) waiting.delete(ready.id)
+    order.push(ready)
+  }
+  if (order.length === nodes.length) return order
+  const path: string[] = []
+  const visit = (id: string): string[] | undefined => {
+    const at = path.indexOf(id)
+    if (at >= 0) return [...path.slice(at), id]
+    path.push(id)
+    for (const next of pending.get(id) ?? []) {
+      const cycle = visit(next)
+      if (cycle !== undefined) return cycle
+    }
+    path.pop()
+    return undefined
+  }
+  const cycle = visit([...pending.keys()][0] as string) ?? [...pending.keys()]
+  throw invalidArgument(`Pipeline ${pipelineName} has a cycle: ${cycle.reverse().join(' → ')}.`)
+}
+
+/**
+ * Creates a checked, immutable pipeline.
+ * @throws InvalidArgument if the name is empty, node ids repeat, an input is unwired, extra,
+ *   wired to a missing node or output, or to an output of another artifact type, or the
+ *   wiring has a cycle.
+ */
+export function createPipeline(
+  name: string,
+  nodes: readonly PipelineNode[],
+  options: PipelineOptions = {},
+): Pipeline {
+  if (name === '') throw invalidArgument('A pipeline needs a name.')
+  const cacheScope = options.cacheScope ?? name
+  if (cacheScope === '') throw invalidArgument(`Pipeline ${name}: the cache scope cannot be empty.`)
+  const byId = new Map<string, PipelineNode>()
+  for (const n of nodes) {
+    if (byId.has(n.id)) throw invalidArgument(`Pipeline ${name} has two nodes with id ${n.id}.`)
+    byId.set(n.id, n)
+  }
+  for (const n of nodes) checkInputs(n, byId, name)
+  const ordered = Object.freeze(dependencyOrder(nodes, name))
+
+  const pipeline: Pipeline = {
+    name,
+    cacheScope,
+    nodes: ordered,
+    node: (id) => byId.get(id),
+    upstreamOf: (id) => {
+      const n = byId.get(id)
+      return n === undefined ? [] : upstream(n)
+    },
+    copy: (copyName, copyOptions = {}) =>
+      createPipeline(copyName, nodes, { cacheScope: copyOptions.cacheScope ?? cacheScope }),
+    replace: (replacement) => {
+      if (!byId.has(replacement.id)) {
+        throw invalidArgument(`Pipeline ${name} has no node ${replacement.id} to replace.`)
+      }
+      return createPipeline(
+        name,
+        nodes.map((n) => (n.id === replacement.id ? replacement : n)),
+        { cacheScope },
+      )
+    },
+  }
+  return Object.freeze(pipeline)
+}
