@@ -166,13 +166,13 @@ export function getLineageSubgraph(
     parent_contexts: [],
   }
   // MLMD answers id-only nodes, which its Python client then fetches again; we answer whole nodes.
-  if (paths.has('artifacts')) graph.artifacts = findNodesByIds<m.Artifact>(tx, ARTIFACT, artifactIds)
-  if (paths.has('executions')) graph.executions = findNodesByIds<m.Execution>(tx, EXECUTION, executionIds)
+  if (paths.has('artifacts')) graph.artifacts = wholeOrIdOnly<m.Artifact>(tx, ARTIFACT, artifactIds)
+  if (paths.has('executions')) graph.executions = wholeOrIdOnly<m.Execution>(tx, EXECUTION, executionIds)
   const attributions = findAttributionsByArtifacts(tx, artifactIds)
   const associations = findAssociationsByExecutions(tx, executionIds)
   if (paths.has('contexts')) {
     const contextIds = [...new Set([...attributions, ...associations].map((l) => l.context_id as bigint))]
-    graph.contexts = findNodesByIds<m.Context>(tx, CONTEXT, contextIds)
+    graph.contexts = wholeOrIdOnly<m.Context>(tx, CONTEXT, contextIds)
   }
   if (paths.has('events')) graph.events = events
   if (paths.has('attributions')) graph.attributions = attributions
@@ -240,8 +240,8 @@ export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.Ge
       artifact_types: findTypesByKind(tx, TypeKind.ARTIFACT, false).map(typeToMessage) as m.ArtifactType[],
       execution_types: findTypesByKind(tx, TypeKind.EXECUTION, false).map(typeToMessage) as m.ExecutionType[],
       context_types: findTypesByKind(tx, TypeKind.CONTEXT, true).map(typeToMessage) as m.ContextType[],
-      artifacts: orderedNodes(tx, ARTIFACT, artifactIds),
-      executions: orderedNodes(tx, EXECUTION, executionIds),
+      artifacts: wholeOrIdOnly(tx, ARTIFACT, artifactIds),
+      executions: wholeOrIdOnly(tx, EXECUTION, executionIds),
       contexts: [],
       events,
       attributions: [],
@@ -251,11 +251,14 @@ export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.Ge
   }
 }
 
-// Nodes in the order the walk reached them.
-function orderedNodes<N extends m.Artifact | m.Execution>(tx: Tx, kind: NodeKind, ids: bigint[]): N[] {
+// Whole nodes for the ids that exist; a dangling edge (an event written by MLMD to a node that
+// does not exist) still yields its id, as MLMD reports it, so no returned event points outside
+// the graph.
+function wholeOrIdOnly<N extends m.Artifact | m.Execution | m.Context>(
+  tx: Tx,
+  kind: NodeKind,
+  ids: bigint[],
+): N[] {
   const found = new Map(findNodesByIds<N>(tx, kind, ids).map((n) => [n.id as bigint, n]))
-  return ids.flatMap((id) => {
-    const node = found.get(id)
-    return node === undefined ? [] : [node]
-  })
+  return ids.map((id) => found.get(id) ?? ({ id, properties: {}, custom_properties: {} } as N))
 }

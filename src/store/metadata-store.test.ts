@@ -186,15 +186,11 @@ describe('metadata-store', () => {
       expect(() => store.close()).not.toThrow()
     })
 
-    // GetLineageGraph is UNIMPLEMENTED whether or not the store is open.
-    it.each(OPERATIONS.filter((o) => o !== 'getLineageGraph'))(
-      'fails %s on a closed store with FAILED_PRECONDITION',
-      (operation) => {
-        const store = open()
-        store.close()
-        expect(errorOf(() => call(store, operation)).code).toBe(Code.FailedPrecondition)
-      },
-    )
+    it.each(OPERATIONS)('fails %s on a closed store with FAILED_PRECONDITION', (operation) => {
+      const store = open()
+      store.close()
+      expect(errorOf(() => call(store, operation)).code).toBe(Code.FailedPrecondition)
+    })
 
     it('keeps a closed file store’s data for the next open', () => {
       const store = open(fileIn())

@@ -45,6 +45,7 @@ import {
   putEventsChecked,
   putParentContexts,
 } from './edge-operations.js'
+import { withRequestLimits } from './limits.js'
 import { getLineageGraph, getLineageSubgraph } from './lineage-operations.js'
 import { type Candidates, listNodeIds } from './list-operation.js'
 import type { AsyncMetadataStore, MetadataStore } from './metadata-store-api.js'
@@ -83,7 +84,8 @@ export function createMetadataStore(options: MetadataStoreOptions): OwnedMetadat
     source.close()
     throw error
   }
-  return bindStore(source)
+  // Every operation checks the request's list sizes first (see limits.ts).
+  return withRequestLimits(bindStore(source))
 }
 
 /** Runs every operation of an in-process store asynchronously (for code written against the client). */

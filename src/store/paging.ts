@@ -29,6 +29,7 @@ const ORDER_COLUMNS: Record<number, string> = {
   3: 'id',
 }
 const FIELD_ID = 3
+const FIELD_LAST_UPDATE_TIME = 2
 
 function tokenCodec() {
   return messageType('ml_metadata.ListOperationNextPageToken')
@@ -116,13 +117,17 @@ export function listNodeIdsPage(
     }
     const cmp = ascending ? '>' : '<'
     if (field === FIELD_ID) {
+      // MLMD continues an ID page from field_offset (it writes the same id into both fields).
       where.push(`id ${cmp} ?`)
-      params.push(token.id_offset ?? token.field_offset ?? 0n)
-    } else if (token.id_offset !== undefined) {
+      params.push(token.field_offset ?? 0n)
+    } else if (token.id_offset !== undefined || field !== FIELD_LAST_UPDATE_TIME) {
       where.push(`(\`${column}\` ${cmp} ? OR (\`${column}\` = ? AND id ${cmp} ?))`)
-      params.push(token.field_offset ?? 0n, token.field_offset ?? 0n, token.id_offset)
+      params.push(token.field_offset ?? 0n, token.field_offset ?? 0n, token.id_offset ?? 0n)
     } else {
       // A LAST_UPDATE_TIME token written by MLMD: the ids already listed at the boundary time.
+      if ((token.listed_ids ?? []).length === 0) {
+        throw invalidArgument('Invalid next_page_token: listed_ids field should not be empty.')
+      }
       where.push(`\`${column}\` ${cmp}= ? AND id NOT IN ${IN_LIST}`)
       params.push(token.field_offset ?? 0n, idList(token.listed_ids ?? []))
     }
@@ -148,7 +153,7 @@ export function listNodeIdsPage(
     field_offset: last.field,
     set_options: setOptions,
   }
-  if (field === 2) {
+  if (field === FIELD_LAST_UPDATE_TIME) {
     // MLMD continues LAST_UPDATE_TIME pages from the ids listed at the boundary time; write them
     // too, so that MLMD can continue our token.
     token.listed_ids = page

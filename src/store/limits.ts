@@ -1,0 +1,88 @@
+/**
+ * Size limits on requests, checked before an operation opens its transaction, so that no single
+ * call can keep the store (and, in a server, every other caller) busy for minutes. MLMD has no
+ * such limits; the numbers are far above what pipelines send (TFX and Kubeflow put and fetch
+ * tens to thousands of nodes per call), and a request over them fails whole with
+ * INVALID_ARGUMENT naming the field and the limit, so the caller can split it.
+ *
+ * Other limits live where they apply: page size (`paging.ts`, at most 100 per page), lineage
+ * hops and starting nodes (`lineage-operations.ts`), filter length, nesting, joins and literals
+ * (`filter/`), and the gRPC message size (the server's channel arguments).
+ */
+import { invalidArgument } from '../errors.js'
+
+/** The most ids (or external ids, or uris) one read request may name in one list. */
+export const MAX_IDS_PER_REQUEST = 100_000
+
+/**
+ * The most entries one write request may carry in one list: nodes, types, events, links,
+ * PutExecution's artifact/event pairs, PutLineageSubgraph's edges.
+ */
+export const MAX_ITEMS_PER_PUT = 10_000
+
+// Top-level repeated fields of the request messages, by limit. Requests carry no other long
+// lists (nested ones, like an event's path, are bounded by the message size).
+const ID_FIELDS = [
+  'artifact_ids',
+  'execution_ids',
+  'context_ids',
+  'type_ids',
+  'external_ids',
+  'uris',
+] as const
+const PUT_FIELDS = [
+  'artifacts',
+  'executions',
+  'contexts',
+  'events',
+  'artifact_types',
+  'execution_types',
+  'context_types',
+  'attributions',
+  'associations',
+  'parent_contexts',
+  'artifact_event_pairs',
+  'event_edges',
+] as const
+
+type Limit = { readonly max: number; readonly what: string }
+const LIMITS: ReadonlyMap<string, Limit> = new Map<string, Limit>([
+  ...ID_FIELDS.map((field): [string, Limit] => [field, { max: MAX_IDS_PER_REQUEST, what: 'ids' }]),
+  ...PUT_FIELDS.map((field): [string, Limit] => [field, { max: MAX_ITEMS_PER_PUT, what: 'entries' }]),
+])
+
+/**
+ * Checks the list lengths of a request against {@link MAX_IDS_PER_REQUEST} and
+ * {@link MAX_ITEMS_PER_PUT}.
+ * @throws InvalidArgument naming the first list over its limit.
+ */
+export function checkRequestLimits(request: unknown): void {
+  if (typeof request !== 'object' || request === null) return
+  for (const [field, value] of Object.entries(request)) {
+    if (!Array.isArray(value)) continue
+    const limit = LIMITS.get(field)
+    if (limit !== undefined && value.length > limit.max) {
+      throw invalidArgument(
+        `Too many ${limit.what} in ${field}: ${value.length}; at most ${limit.max} are accepted in one request. Split the request.`,
+      )
+    }
+  }
+}
+
+/**
+ * Returns `store` with every operation checking {@link checkRequestLimits} first. Members that
+ * are not operations (`filename`, `close`) pass through unchanged.
+ */
+export function withRequestLimits<S extends object>(store: S): S {
+  const limited: Record<string, unknown> = {}
+  for (const [name, member] of Object.entries(store)) {
+    limited[name] =
+      typeof member === 'function' && name !== 'close'
+        ? (request: unknown) => {
+            checkRequestLimits(request)
+            return (member as (r: unknown) => unknown).call(store, request)
+          }
+        : member
+  }
+  return limited as S
+}
