@@ -1,0 +1,69 @@
+/**
+ * Shows how SQLite runs the statements behind a scale query on a store file: the plan and the
+ * time of mlmd-ts's filtered first page (the compiled filter inside the paging query) and of
+ * the floor's hand-written SQL, plus the edge lookups that lineage and by-node context reads use.
+ *
+ *   node --import tsx bench/explain.ts FILE.sqlite
+ */
+import Database from 'better-sqlite3'
+import { compileFilterQuery } from '../src/filter/index.js'
+
+const file = process.argv[2]
+if (!file) throw new Error('usage: explain.ts FILE.sqlite')
+const db = new Database(file, { readonly: true })
+db.defaultSafeIntegers(true)
+
+function show(label: string, sql: string, params: unknown[]): void {
+  const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]
+  const stmt = db.prepare(sql)
+  stmt.all(...params)
+  const n = 5
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) stmt.all(...params)
+  const ms = (performance.now() - t0) / n
+  process.stdout.write(`\n${label}: ${ms.toFixed(2)} ms\n  ${sql.replace(/\s+/g, ' ')}\n`)
+  for (const p of plan) process.stdout.write(`    ${p.detail}\n`)
+}
+
+const page = (filter: string) => {
+  const c = compileFilterQuery('artifact', filter)
+  return {
+    sql: `SELECT id, create_time_since_epoch AS field FROM Artifact WHERE id IN (${c.sql}) ORDER BY create_time_since_epoch DESC, id DESC LIMIT ?`,
+    params: [...c.params, 101n],
+  }
+}
+const FLOOR_ORDER = 'ORDER BY a.create_time_since_epoch DESC, a.id DESC LIMIT 101'
+const maxContext = (db.prepare('SELECT max(id) AS m FROM Context').get() as { m: bigint }).m
+const runName = (db.prepare('SELECT name FROM Context WHERE id = ?').get(maxContext / 2n) as { name: string })
+  .name
+const cases: [string, string, unknown[]][] = [
+  ["ours: type = 'Model'", page("type = 'Model'").sql, page("type = 'Model'").params],
+  [
+    'floor: type',
+    `SELECT a.id FROM Artifact a JOIN Type t ON t.id = a.type_id WHERE t.name = ? ${FLOOR_ORDER}`,
+    ['Model'],
+  ],
+  [
+    `ours: contexts_a.name = '${runName}'`,
+    page(`contexts_a.name = '${runName}'`).sql,
+    page(`contexts_a.name = '${runName}'`).params,
+  ],
+  [
+    'floor: context',
+    `SELECT a.id FROM Artifact a JOIN Attribution at ON at.artifact_id = a.id JOIN Context c ON c.id = at.context_id WHERE c.name = ? ${FLOOR_ORDER}`,
+    [runName],
+  ],
+  [
+    'ours: properties.span.int_value = 7',
+    page('properties.span.int_value = 7').sql,
+    page('properties.span.int_value = 7').params,
+  ],
+  [
+    'contexts of one artifact (lineage, GetContextsByArtifact)',
+    'SELECT context_id FROM Attribution WHERE artifact_id = ?',
+    [12345n],
+  ],
+  ['contexts of one execution', 'SELECT context_id FROM Association WHERE execution_id = ?', [1234n]],
+  ['events of one artifact', 'SELECT * FROM Event WHERE artifact_id = ?', [12345n]],
+]
+for (const [label, sql, params] of cases) show(label, sql, params)
