@@ -5,5 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'conformance/**/*.test.ts'],
     // Store operations are synchronous SQLite work; a slow, shared machine still finishes well inside this.
     testTimeout: 30_000,
+    // Conformance cases against MLMD_TARGET share one store across files; some count global
+    // listings (the newest N artifacts), so the files must not write to it concurrently.
+    fileParallelism: !process.env.MLMD_TARGET,
   },
 })
