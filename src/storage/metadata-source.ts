@@ -151,7 +151,8 @@ export class MetadataSource implements TransactionExecutor {
     }
     this.#inTransaction = true
     try {
-      const result = body(this.#tx)
+      // A fresh handle per transaction, so callers may memoise per transaction by its identity.
+      const result = body(this.#newTx())
       this.#commit.run()
       return result
     } catch (error) {
@@ -168,6 +169,38 @@ export class MetadataSource implements TransactionExecutor {
       this.#db.exec(sql)
     } catch (error) {
       throw fromSqliteError(error, sql)
+    }
+  }
+
+  /**
+   * Copies the whole database into `destination` with SQLite's online backup API, while other
+   * connections (a running server) go on reading and writing: the copy is one consistent
+   * snapshot, taken inside a single read transaction, which in WAL mode blocks no writer.
+   * `destination` is created or overwritten; its directory must exist.
+   * @returns the number of pages copied.
+   * @throws FailedPrecondition for a `:memory:` source or a destination that cannot be written;
+   *   other SQLite errors as usual.
+   */
+  async backup(destination: string): Promise<{ pages: number }> {
+    if (this.filename === ':memory:') {
+      throw new MlmdError(Code.FailedPrecondition, 'An in-memory database has no file to back up.')
+    }
+    try {
+      const result = await this.#db.backup(destination, {
+        // After the first step, copy everything that remains in one step: better-sqlite3's
+        // default of 100 pages per step releases the read lock between steps, and any commit
+        // by another connection in between restarts the copy, which a busy server could repeat
+        // forever. (Returning 0 would copy nothing per step.)
+        progress: () => 0x7fffffff,
+      })
+      return { pages: result.totalPages }
+    } catch (error) {
+      if (error instanceof TypeError) {
+        throw new MlmdError(Code.FailedPrecondition, `Cannot write the backup: ${error.message}`, {
+          cause: error,
+        })
+      }
+      throw fromSqliteError(error, `backup to ${destination}`)
     }
   }
 
@@ -191,7 +224,7 @@ export class MetadataSource implements TransactionExecutor {
     return statement
   }
 
-  readonly #tx: Tx = {
+  #newTx = (): Tx => ({
     all: <R = Row>(query: Query): R[] => {
       try {
         return this.#prepare(query.sql).all(...query.params) as R[]
@@ -214,5 +247,5 @@ export class MetadataSource implements TransactionExecutor {
         throw fromSqliteError(error, query.sql)
       }
     },
-  }
+  })
 }
