@@ -1,76 +1,55 @@
 // The official ML Metadata Python client (ml-metadata 1.16.0, from the venv) against our gRPC
-// server: conformance/python/test_python_client.py run by pytest, plus the reflection
-// descriptors checked by protobuf's own DescriptorPool.
-import { execFile } from 'node:child_process'
+// server: conformance/python/test_python_client.py run by pytest (round trips, the client's
+// list helpers and get_lineage_subgraph compared with the real MLMD in process, its ABORTED
+// retries, client-side errors), plus the reflection descriptors checked by protobuf's own
+// DescriptorPool. Writes conformance/results/python-client.json.
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { createGrpcServer, type GrpcServer } from '../../src/service/grpc-server.js'
 import { mlmdFileDescriptors } from '../../src/service/reflection.js'
-import { createMetadataStore, type OwnedMetadataStore } from '../../src/store/metadata-store.js'
-import type { MetadataStore } from '../../src/store/metadata-store-api.js'
-import { describeWithMlmd, mlmdPython, PYTHON_DIR, REPO_ROOT } from './venv.js'
-
-/** Runs the venv's Python without blocking the event loop (the server runs in this process). */
-function python(
-  args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
-): Promise<{ code: number; output: string }> {
-  const interpreter = mlmdPython()?.python
-  if (interpreter === undefined) throw new Error('no ML Metadata venv')
-  return new Promise((resolve) => {
-    const child = execFile(
-      interpreter,
-      args,
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...options.env },
-        maxBuffer: 64 << 20,
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
-        resolve({ code, output: `${stdout}${stderr}` })
-      },
-    )
-    if (options.input !== undefined) child.stdin?.end(options.input)
-  })
-}
-
-/** Wraps a store so the RPCs it serves are recorded. */
-function recording(store: MetadataStore, called: Set<string>): MetadataStore {
-  return new Proxy(store, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver) as unknown
-      if (typeof value !== 'function' || typeof name !== 'string') return value
-      return (request: unknown) => {
-        called.add(`${name.charAt(0).toUpperCase()}${name.slice(1)}`)
-        return (value as (r: unknown) => unknown).call(target, request)
-      }
-    },
-  })
-}
+import { recording, runPythonAsync, startTempServer, type TempServer, writeResults } from './support.js'
+import { describeWithMlmd, PYTHON_DIR } from './venv.js'
 
 describeWithMlmd('official MLMD Python client against mlmd-ts', () => {
-  let store: OwnedMetadataStore
-  let server: GrpcServer
+  // The server most tests use, and one over a file with a 100 ms busy timeout, whose write lock
+  // the retry tests hold from Python so that it answers ABORTED.
+  let main: TempServer
+  let locked: TempServer
   const called = new Set<string>()
+  const lockedFailures = new Map<string, string[]>()
+  let cases = ''
 
   beforeAll(async () => {
-    store = createMetadataStore({ filename: ':memory:' })
-    server = await createGrpcServer({ store: recording(store, called), host: '127.0.0.1', port: 0 })
+    main = await startTempServer({ wrap: (store) => recording(store, called) })
+    locked = await startTempServer({
+      wrap: (store) => recording(store, called, lockedFailures),
+      storeOptions: { busyTimeoutMs: 100 },
+    })
   })
   afterAll(async () => {
-    await server?.shutdown()
-    store?.close()
+    await main?.close()
+    await locked?.close()
+    writeResults('client', called, { pytest: cases })
   })
 
-  it('passes test_python_client.py', async () => {
-    const { code, output } = await python(
-      ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', path.join(PYTHON_DIR, 'test_python_client.py')],
-      { env: { MLMD_TS_HOST: '127.0.0.1', MLMD_TS_PORT: String(server.port) } },
+  it('passes test_python_client.py', { timeout: 300_000 }, async () => {
+    const { code, output } = await runPythonAsync(
+      ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-rs', path.join(PYTHON_DIR, 'test_python_client.py')],
+      {
+        env: {
+          MLMD_TS_HOST: '127.0.0.1',
+          MLMD_TS_PORT: String(main.server.port),
+          MLMD_TS_LOCK_PORT: String(locked.server.port),
+          MLMD_TS_LOCK_DB: locked.filename,
+        },
+      },
     )
     // pytest exits 5 when it collected nothing: that is a failure here too.
     expect(code, output).toBe(0)
     expect(output).toMatch(/\d+ passed/)
+    cases = output.trim().split('\n').at(-1) ?? ''
+    // The retry tests made the locked server answer ABORTED (once or more, then five times).
+    const aborted = (lockedFailures.get('PutArtifactType') ?? []).filter((code) => code === '10').length
+    expect(aborted, 'ABORTED answers of the locked server').toBeGreaterThanOrEqual(6)
     // The Python client's surface: every RPC it has a method for (it has none for PutTypes,
     // Get{Parent,Children}ContextsByContexts and the deprecated GetLineageGraph).
     const summary = output.trim().split('\n').at(-1)
@@ -118,7 +97,7 @@ if methods(service) != methods(theirs):
 print(json.dumps({'problems': problems, 'methods': len(service.methods)}))
 `
     const input = JSON.stringify(mlmdFileDescriptors().map((b) => b.toString('base64')))
-    const { code, output } = await python(['-c', script], { input })
+    const { code, output } = await runPythonAsync(['-c', script], { input })
     expect(code, output).toBe(0)
     expect(JSON.parse(output.trim().split('\n').at(-1) as string)).toEqual({ problems: [], methods: 52 })
   })

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Code, MlmdError } from '../errors.js'
+import { backup } from './backup.js'
 import type { CliIo } from './io.js'
 import { serve } from './serve.js'
 
@@ -15,6 +16,7 @@ const USAGE = `Usage: mlmd-ts <command> [options]
 
 Commands:
   serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
+  backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
 
 Options:
   -h, --help     show this help
@@ -34,6 +36,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     switch (command) {
       case 'serve':
         return await serve(rest, io)
+      case 'backup':
+        return await backup(rest, io)
       case '-h':
       case '--help':
       case 'help':

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -130,6 +130,35 @@ describe('serve', () => {
       })
     })
 
+    it('reads --auth-token-file: the token without surrounding whitespace', () => {
+      writeFileSync(path.join(dir, 'token'), '  tok3n-Value=\n', { mode: 0o600 })
+      expect(parse(['--auth-token-file', 'token'])).toMatchObject({
+        authToken: 'tok3n-Value=',
+        authTokenFile: path.join(dir, 'token'),
+      })
+      expect(parse([]).authToken).toBeUndefined()
+    })
+
+    it('refuses a token file it cannot use, without repeating its contents', () => {
+      writeFileSync(path.join(dir, 'bad-token'), 'two secret words\n')
+      writeFileSync(path.join(dir, 'empty-token'), '\n')
+      for (const [file, message] of [
+        ['bad-token', /bad-token: the auth token must be one non-empty word/],
+        ['empty-token', /empty-token: the auth token must be one non-empty word/],
+        ['no-such-token', /cannot read .*no-such-token \(ENOENT\)/],
+      ] as const) {
+        let error: unknown
+        try {
+          parse(['--auth-token-file', file])
+        } catch (e) {
+          error = e
+        }
+        expect(error).toMatchObject({ code: Code.InvalidArgument })
+        expect((error as Error).message).toMatch(message)
+        expect((error as Error).message).not.toMatch(/secret/)
+      }
+    })
+
     it.each([
       [['--mysql_config_host=db'], /SQLite only/],
       [['--postgres_config_host', 'db'], /SQLite only/],
@@ -205,6 +234,45 @@ describe('serve', () => {
       const reopened = createMetadataStore({ filename: db })
       expect(reopened.getArtifactType({ type_name: 'FromCli' }).artifact_type?.name).toBe('FromCli')
       reopened.close()
+    })
+
+    it('with --auth-token-file, requires the token and never prints it', async () => {
+      const token = 'never-print-me-0123456789'
+      const file = path.join(dir, 'serve-token')
+      writeFileSync(file, `${token}\n`)
+      chmodSync(file, 0o600)
+      const { io, out, err, stop, startedLine } = testIo()
+      const exit = main(['serve', '--port', '0', '--db', ':memory:', '--auth-token-file', file], io)
+      const line = await startedLine
+      expect(line).toMatch(/\(plaintext, bearer token required\)/)
+      const port = Number(/:(\d+) /.exec(line)?.[1])
+      const anonymous = createMetadataStoreClient({ port, retry: { maxAttempts: 1 } })
+      await expect(anonymous.getArtifactTypes({})).rejects.toMatchObject({ code: Code.Unauthenticated })
+      anonymous.close()
+      const client = createMetadataStoreClient({ port, authToken: token })
+      expect(await client.getArtifactTypes({})).toEqual({ artifact_types: [] })
+      client.close()
+      stop()
+      expect(await exit).toBe(0)
+      expect([...out, ...err].join('\n')).not.toContain(token)
+      expect(err.join('\n')).not.toMatch(/readable by other users/)
+    })
+
+    it('warns when the token file is readable by others, or travels in plaintext beyond loopback', async () => {
+      const file = path.join(dir, 'open-token')
+      writeFileSync(file, 'open-token-value')
+      chmodSync(file, 0o644)
+      const { io, out, err, stop, startedLine } = testIo()
+      const exit = main(
+        ['serve', '--port', '0', '--host', '0.0.0.0', '--db', ':memory:', '--auth-token-file', file],
+        io,
+      )
+      await startedLine
+      stop()
+      expect(await exit).toBe(0)
+      expect(err.join('\n')).toMatch(/open-token is readable by other users; restrict it \(chmod 600\)/)
+      expect(err.join('\n')).toMatch(/the bearer token travels in clear text/)
+      expect([...out, ...err].join('\n')).not.toContain('open-token-value')
     })
 
     it('warns when serving plaintext beyond loopback', async () => {

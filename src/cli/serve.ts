@@ -2,10 +2,11 @@
  * `mlmd-ts serve`: MLMD's gRPC server on an embedded SQLite file, with MLMD's own server flags
  * so it can replace `metadata_store_server` in an existing deployment.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Code, MlmdError } from '../errors.js'
+import { validateBearerToken } from '../service/auth.js'
 import type { GrpcServer, GrpcServerOptions, ServerTlsConfig } from '../service/grpc-server.js'
 import { createGrpcServer, formatAddress } from '../service/grpc-server.js'
 import type { ServerConfigSettings } from '../service/server-config.js'
@@ -34,6 +35,8 @@ Options:
   --tls-key PATH         server private key (PEM file)
   --tls-ca PATH          CA (PEM file) that client certificates must chain to;
                          enables mutual TLS
+  --auth-token-file PATH file holding a bearer token; every call except health
+                         checks must then send "authorization: Bearer <token>"
   -h, --help             show this help
 
 MLMD server flags (metadata_store_server):
@@ -56,6 +59,10 @@ export interface ServeSettings {
   readonly enableUpgradeMigration: boolean
   readonly tls: ServerTlsConfig | undefined
   readonly channelOptions: NonNullable<GrpcServerOptions['channelOptions']>
+  /** The bearer token every call must carry (from `--auth-token-file`); never printed. */
+  readonly authToken: string | undefined
+  /** Where the token was read from, for messages that must not show the token itself. */
+  readonly authTokenFile: string | undefined
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
@@ -116,6 +123,7 @@ function parseFlags(args: string[]) {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
+        'auth-token-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         grpc_port: { type: 'string' },
         metadata_store_server_config_file: { type: 'string' },
@@ -130,6 +138,28 @@ function parseFlags(args: string[]) {
     // node:util reports unknown or malformed options as TypeErrors with ERR_PARSE_ARGS_* codes.
     throw usageError((error as Error).message)
   }
+}
+
+/**
+ * Reads the bearer token of `--auth-token-file`: the file's text without surrounding
+ * whitespace. Messages name the file, never its contents.
+ * @throws InvalidArgument when the file cannot be read or does not hold one valid token.
+ */
+export function readAuthToken(file: string): string {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable'
+    throw usageError(`--auth-token-file: cannot read ${file} (${reason})`)
+  }
+  const token = text.trim()
+  try {
+    validateBearerToken(token)
+  } catch (error) {
+    throw usageError(`--auth-token-file: ${file}: ${(error as MlmdError).rawMessage}`)
+  }
+  return token
 }
 
 /**
@@ -204,6 +234,10 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     }
   }
 
+  const tokenFile = values['auth-token-file']
+  const authTokenFile = tokenFile === undefined ? undefined : path.resolve(cwd, tokenFile)
+  const authToken = authTokenFile === undefined ? undefined : readAuthToken(authTokenFile)
+
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
   return {
@@ -215,6 +249,47 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     enableUpgradeMigration: values.enable_database_upgrade === true || config.enableUpgradeMigration === true,
     tls,
     channelOptions,
+    authToken,
+    authTokenFile,
+  }
+}
+
+// Whether users other than the owner may read the file (POSIX permission bits).
+function readableByOthers(file: string): boolean {
+  try {
+    return process.platform !== 'win32' && (statSync(file).mode & 0o044) !== 0
+  } catch {
+    return false
+  }
+}
+
+/**
+ * How the server waits for another process's write lock. SQLite's own wait (the busy timeout)
+ * is synchronous and would stop the whole server, so the store gives up after a moment and the
+ * server retries the call on timers, answering other calls meanwhile, for up to 5 s (the wait a
+ * client saw before) until it answers ABORTED.
+ */
+export const SERVE_BUSY_TIMEOUT_MS = 10
+export const SERVE_ABORTED_RETRY_MS = 5_000
+
+// Opens the store with the short busy timeout; while another process holds the write lock
+// (opening writes the schema or checks the simple types), tries again for up to 5 s.
+async function openStore(settings: ServeSettings): Promise<OwnedMetadataStore> {
+  const started = Date.now()
+  for (;;) {
+    try {
+      return createMetadataStore({
+        filename: settings.filename,
+        readonly: settings.readonly,
+        mustExist: settings.mustExist,
+        enableUpgradeMigration: settings.enableUpgradeMigration,
+        busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+      })
+    } catch (error) {
+      if (!(error instanceof MlmdError) || error.code !== Code.Aborted) throw error
+      if (Date.now() - started >= SERVE_ABORTED_RETRY_MS) throw error
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   }
 }
 
@@ -238,12 +313,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   const settings = parseServeArgs(args, io.cwd)
   let store: OwnedMetadataStore
   try {
-    store = createMetadataStore({
-      filename: settings.filename,
-      readonly: settings.readonly,
-      mustExist: settings.mustExist,
-      enableUpgradeMigration: settings.enableUpgradeMigration,
-    })
+    store = await openStore(settings)
   } catch (error) {
     throw new MlmdError(
       Code.FailedPrecondition,
@@ -262,6 +332,8 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       port: settings.port,
       tls: settings.tls,
       channelOptions: settings.channelOptions,
+      authToken: settings.authToken,
+      abortedRetryMs: SERVE_ABORTED_RETRY_MS,
       onUnexpectedError: (rpc, error) =>
         io.err(
           `mlmd-ts: ${rpc} failed unexpectedly (answered INTERNAL): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
@@ -272,7 +344,10 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     throw error
   }
 
-  const security = settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
+  const transport =
+    settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
+  // The start line says that a token is required, never which one.
+  const security = settings.authToken === undefined ? transport : `${transport}, bearer token required`
   io.out(
     `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
       `store ${settings.filename}${settings.readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}`,
@@ -280,8 +355,13 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   if (settings.tls === undefined && !isLoopback(settings.host)) {
     io.err(
       `mlmd-ts: warning: serving without TLS on ${settings.host}, which other machines can reach; ` +
-        'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)',
+        (settings.authToken === undefined
+          ? 'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)'
+          : 'the bearer token travels in clear text (use --tls-cert/--tls-key or ssl_config)'),
     )
+  }
+  if (settings.authTokenFile !== undefined && readableByOthers(settings.authTokenFile)) {
+    io.err(`mlmd-ts: warning: ${settings.authTokenFile} is readable by other users; restrict it (chmod 600)`)
   }
 
   await io.waitForSignal(() => {

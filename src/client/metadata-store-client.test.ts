@@ -46,14 +46,23 @@ describe('metadata-store-client', () => {
       await server?.shutdown()
     })
 
-    it('retries ABORTED until the call succeeds', async () => {
+    it('retries ABORTED until the call succeeds, telling onRetry', async () => {
       failures.push(new MlmdError(Code.Aborted, 'busy'), new MlmdError(Code.Aborted, 'busy'))
-      const client = createMetadataStoreClient({ port: server.port, retry: fast })
+      const retries: [string, number, Code][] = []
+      const client = createMetadataStoreClient({
+        port: server.port,
+        retry: fast,
+        onRetry: (rpc, attempt, error) => retries.push([rpc, attempt, error.code]),
+      })
       const before = flaky.calls()
       expect(await client.getArtifactTypes({})).toEqual({
         artifact_types: [{ id: 1n, name: 'T', properties: {} }],
       })
       expect(flaky.calls() - before).toBe(3)
+      expect(retries).toEqual([
+        ['GetArtifactTypes', 1, Code.Aborted],
+        ['GetArtifactTypes', 2, Code.Aborted],
+      ])
       client.close()
     })
 
@@ -86,6 +95,25 @@ describe('metadata-store-client', () => {
       expect(flaky.last()).toEqual({ context_ids: [] })
       client.close()
     })
+  })
+
+  it('refuses requests it cannot encode with INVALID_ARGUMENT, before sending anything', async () => {
+    const client = createMetadataStoreClient({ port: 1, retry: { maxAttempts: 1 } })
+    let deep: Record<string, unknown> = { number_value: 1 }
+    for (let i = 0; i < 200; i++) deep = { struct_value: { fields: { k: deep } } }
+    try {
+      await expect(
+        client.putArtifacts({ artifacts: [{ type_id: 'seven' as unknown as bigint }] }),
+      ).rejects.toMatchObject({
+        code: Code.InvalidArgument,
+        message: /PutArtifacts: cannot encode the request/,
+      })
+      await expect(
+        client.putArtifacts({ artifacts: [{ type_id: 1n, custom_properties: { p: deep } }] }),
+      ).rejects.toMatchObject({ code: Code.InvalidArgument })
+    } finally {
+      client.close()
+    }
   })
 
   it('reports an unreachable server as UNAVAILABLE', async () => {

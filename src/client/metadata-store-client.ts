@@ -69,6 +69,14 @@ export interface MetadataStoreClientOptions {
   readonly timeoutMs?: number | undefined
   /** Retrying of ABORTED; {@link DEFAULT_RETRY_POLICY} by default. */
   readonly retry?: Partial<RetryPolicy> | undefined
+  /**
+   * A bearer token for servers started with `--auth-token-file`: sent with every call as the
+   * metadata `authorization: Bearer <authToken>`. Use it over TLS beyond loopback; in
+   * plaintext anyone on the path can read it.
+   */
+  readonly authToken?: string | undefined
+  /** Called before each retry of an ABORTED call (for logs and metrics). */
+  readonly onRetry?: ((rpc: string, attempt: number, error: MlmdError) => void) | undefined
 }
 
 /** The store's operations over gRPC, plus closing the connection. */
@@ -142,17 +150,37 @@ export function createMetadataStoreClient(options: MetadataStoreClientOptions = 
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry }
   const definition = metadataStoreServiceDefinition()
 
-  const callOnce = <Req, Res>(rpc: keyof typeof definition, request: Req): Promise<Res> =>
+  const authorization = options.authToken === undefined ? undefined : `Bearer ${options.authToken}`
+
+  // A request that cannot be encoded (a wrong value type, nesting beyond protobuf's limit) is
+  // the caller's mistake: INVALID_ARGUMENT here, where grpc-js would report INTERNAL.
+  const serialize = <Req>(rpc: keyof typeof definition, request: Req): Buffer => {
+    try {
+      return (definition[rpc].requestSerialize as (value: Req) => Buffer)(request)
+    } catch (error) {
+      throw new MlmdError(
+        Code.InvalidArgument,
+        `${rpc}: cannot encode the request: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      )
+    }
+  }
+
+  const callOnce = <Res>(rpc: keyof typeof definition, bytes: Buffer): Promise<Res> =>
     new Promise<Res>((resolve, reject) => {
       const method = definition[rpc]
       const callOptions: CallOptions = {}
       if (options.timeoutMs !== undefined) callOptions.deadline = Date.now() + options.timeoutMs
-      client.makeUnaryRequest<Req, Res>(
+      const metadata = new Metadata()
+      if (authorization !== undefined) metadata.set('authorization', authorization)
+      client.makeUnaryRequest<Buffer, Res>(
         method.path,
-        method.requestSerialize as (value: Req) => Buffer,
+        (encoded) => encoded,
         method.responseDeserialize as (bytes: Buffer) => Res,
-        request,
-        new Metadata(),
+        bytes,
+        metadata,
         callOptions,
         (error, response) => {
           if (error !== null) reject(errorFromStatus(error))
@@ -163,12 +191,14 @@ export function createMetadataStoreClient(options: MetadataStoreClientOptions = 
     })
 
   const call = async <Req, Res>(rpc: keyof typeof definition, request: Req): Promise<Res> => {
+    const bytes = serialize(rpc, request)
     for (let attempt = 1; ; attempt++) {
       try {
-        return await callOnce<Req, Res>(rpc, request)
+        return await callOnce<Res>(rpc, bytes)
       } catch (error) {
         if (!(error instanceof MlmdError) || error.code !== Code.Aborted || attempt >= policy.maxAttempts)
           throw error
+        options.onRetry?.(rpc, attempt, error)
         await sleep(backoffDelayMs(policy, attempt))
       }
     }

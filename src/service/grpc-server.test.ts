@@ -411,7 +411,7 @@ describe('GrpcServer', () => {
       }
     })
 
-    it('answers unparseable requests with INTERNAL, and the server keeps serving', async () => {
+    it('answers unparseable requests with INVALID_ARGUMENT, and the server keeps serving', async () => {
       const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure())
       try {
         const error = await new Promise<{ code: number }>((resolve) => {
@@ -425,14 +425,85 @@ describe('GrpcServer', () => {
             (e) => resolve(e as unknown as { code: number }),
           )
         })
-        expect(error.code).toBe(status.INTERNAL)
+        expect(error.code).toBe(status.INVALID_ARGUMENT)
         expect(await client.getArtifactTypes({})).toHaveProperty('artifact_types')
       } finally {
         raw.close()
       }
     })
+
+    it('answers strings that are not valid UTF-8 with INVALID_ARGUMENT, and stores nothing', async () => {
+      // PutArtifactTypeRequest { artifact_type { name: "a\xff\xfe" } }
+      const request = Buffer.from('0a05120361fffe', 'hex')
+      const answer = await rawUnary(server.port, 'PutArtifactType', request)
+      expect(answer).toMatchObject({ code: status.INVALID_ARGUMENT })
+      expect(answer.details).toMatch(/not valid UTF-8 in PutArtifactTypeRequest.artifact_type.name/)
+      const names = (await client.getArtifactTypes({})).artifact_types?.map((t) => t.name)
+      expect(names?.some((name) => name?.startsWith('a') === true)).toBe(false)
+    })
+
+    it('cuts an error message that quotes a huge request, and keeps serving', async () => {
+      // The store's message quotes the 300 KB property name; uncut, that trailer hung the server.
+      const error = await client
+        .putContextType({
+          context_type: { name: 'Huge', properties: { ['x'.repeat(300_000)]: 37 as never } },
+        })
+        .catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: Code.InvalidArgument })
+      expect((error as MlmdError).rawMessage).toMatch(
+        /^Property x+ … \[message cut; \d+ characters in all\]$/,
+      )
+      expect(await client.getContextTypes({})).toHaveProperty('context_types')
+    })
+
+    it('answers messages nested beyond the protobuf recursion limit with INVALID_ARGUMENT', async () => {
+      const field = (number: number, payload: Buffer) =>
+        Buffer.concat([encodeVarint((number << 3) | 2), encodeVarint(payload.length), payload])
+      const entry = (value: Buffer) => field(1, Buffer.concat([field(1, Buffer.from('k')), field(2, value)]))
+      // Struct { fields { key: "k" value { number_value: 1 } } }, then 200 levels of
+      // Struct { fields { key: "k" value { struct_value: <previous> } } }.
+      let struct = entry(Buffer.from('11000000000000f03f', 'hex'))
+      for (let i = 0; i < 200; i++) struct = entry(field(5, struct))
+      // PutContextsRequest { contexts { custom_properties { key: "p" value { struct_value: … } } } }
+      const property = Buffer.concat([field(1, Buffer.from('p')), field(2, field(4, struct))])
+      const request = field(1, field(5, property))
+      const answer = await rawUnary(server.port, 'PutContexts', request)
+      expect(answer).toMatchObject({ code: status.INVALID_ARGUMENT })
+      expect(answer.details).toMatch(/not a valid ml_metadata.PutContextsRequest: .*nesting depth/)
+      expect(await client.getContextTypes({})).toHaveProperty('context_types')
+    })
   })
 })
+
+function encodeVarint(value: number): Buffer {
+  const bytes: number[] = []
+  let rest = value
+  while (rest > 127) {
+    bytes.push((rest & 127) | 128)
+    rest >>>= 7
+  }
+  bytes.push(rest)
+  return Buffer.from(bytes)
+}
+
+/** Sends raw request bytes; resolves with the status code and details (0 and '' on success). */
+function rawUnary(port: number, rpc: string, request: Buffer): Promise<{ code: number; details: string }> {
+  const raw = new Client(`127.0.0.1:${port}`, credentials.createInsecure())
+  return new Promise((resolve) => {
+    raw.makeUnaryRequest(
+      `/ml_metadata.MetadataStoreService/${rpc}`,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      request,
+      new Metadata(),
+      {},
+      (e) => {
+        raw.close()
+        resolve(e === null ? { code: 0, details: '' } : { code: e.code, details: e.details })
+      },
+    )
+  })
+}
 
 describe('GrpcServer channel options', () => {
   it('enforces grpc.max_receive_message_length from the channel arguments', async () => {

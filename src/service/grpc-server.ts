@@ -8,6 +8,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check'
 import { Code, MlmdError } from '../errors.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
+import { createBearerTokenInterceptor } from './auth.js'
 import type { UnexpectedErrorLogger } from './handlers.js'
 import { createHandlers } from './handlers.js'
 import { createReflectionService } from './reflection.js'
@@ -37,6 +38,18 @@ export interface GrpcServerOptions {
   readonly tls?: ServerTlsConfig | undefined
   /** grpc-js options, e.g. `grpc.max_receive_message_length`. */
   readonly channelOptions?: ServerOptions | undefined
+  /**
+   * When set, every call except health checks must carry the metadata
+   * `authorization: Bearer <authToken>`, or it is answered UNAUTHENTICATED (see `auth.ts`).
+   */
+  readonly authToken?: string | undefined
+  /**
+   * How long to keep retrying, inside the server, a call the store answers ABORTED (another
+   * process holds the write lock) before the client gets ABORTED; default 0 (answer at once).
+   * Meant for a store opened with a short busy timeout, so that waiting for another process's
+   * lock does not freeze the server: see `unary` in `handlers.ts`.
+   */
+  readonly abortedRetryMs?: number | undefined
   /**
    * Receives errors that are not `MlmdError`s (bugs), answered as INTERNAL. Default: a process
    * warning, so the cause is never lost.
@@ -130,16 +143,23 @@ export class GrpcServer {
 
 /**
  * Binds and starts a server for `options.store`; health reports SERVING once it listens.
- * @throws InvalidArgument for an incomplete TLS config.
+ * @throws InvalidArgument for an incomplete TLS config, or an auth token that cannot be sent
+ *   as a bearer token.
  * @throws Unavailable when the address cannot be bound.
  */
 export async function createGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const host = options.host ?? '127.0.0.1'
   const credentials = serverCredentials(options.tls)
-  const server = new Server(options.channelOptions)
+  const interceptors = [
+    ...(options.channelOptions?.interceptors ?? []),
+    ...(options.authToken === undefined ? [] : [createBearerTokenInterceptor(options.authToken)]),
+  ]
+  const server = new Server({ ...options.channelOptions, interceptors })
   server.addService(
     untypedServiceDefinition(),
-    createHandlers(options.store, options.onUnexpectedError ?? defaultUnexpectedErrorLogger),
+    createHandlers(options.store, options.onUnexpectedError ?? defaultUnexpectedErrorLogger, {
+      budgetMs: options.abortedRetryMs ?? 0,
+    }),
   )
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' })
   health.addToServer(server)

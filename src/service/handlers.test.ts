@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { loadMlmdRoot } from '../proto/load-root.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
-import { createHandlers, toServiceError, unary } from './handlers.js'
+import { createHandlers, MAX_STATUS_DETAILS_BYTES, statusDetails, toServiceError, unary } from './handlers.js'
 import { metadataStoreServiceDefinition, SERVICE_NAME } from './service-definition.js'
 
 // Every operation answers with its own name, so the table's wiring is visible.
@@ -88,6 +88,89 @@ describe('handlers', () => {
       expect(callback.mock.calls[0]?.[0]).toMatchObject({ code: Code.Internal, details: 'a string' })
     })
 
+    it.each([
+      ['cancelled', { cancelled: true, getDeadline: () => Infinity }, Code.Cancelled],
+      [
+        'past its deadline',
+        { cancelled: false, getDeadline: () => new Date(Date.now() - 1) },
+        Code.DeadlineExceeded,
+      ],
+    ])('does not run a call that is %s by the time its turn comes', (_name, state, code) => {
+      const operation = vi.fn(() => ({}))
+      const callback = vi.fn()
+      unary('PutArtifacts', operation, () => {})(
+        { request: {}, ...state } as unknown as ServerUnaryCall<object, unknown>,
+        callback,
+      )
+      expect(operation).not.toHaveBeenCalled()
+      expect(callback.mock.calls[0]?.[0]).toMatchObject({ code })
+    })
+
+    it('runs a call whose deadline is still ahead', () => {
+      const callback = vi.fn()
+      unary(
+        'GetArtifactTypes',
+        () => ({ artifact_types: [] }),
+        () => {},
+      )(
+        {
+          request: {},
+          cancelled: false,
+          getDeadline: () => Date.now() + 60_000,
+        } as unknown as ServerUnaryCall<object, unknown>,
+        callback,
+      )
+      expect(callback).toHaveBeenCalledExactlyOnceWith(null, { artifact_types: [] })
+    })
+
+    describe('with a retry budget for ABORTED', () => {
+      const flaky = (failures: MlmdError[]) => {
+        let calls = 0
+        const operation = () => {
+          calls++
+          const failure = failures.shift()
+          if (failure !== undefined) throw failure
+          return { artifact_types: [] }
+        }
+        return { operation, calls: () => calls }
+      }
+      const answer = (handler: ReturnType<typeof unary>) =>
+        new Promise<unknown[]>((resolve) => handler(call({}), (...args: unknown[]) => resolve(args)))
+
+      it('retries on timers until the store stops answering ABORTED, and calls back once', async () => {
+        const store = flaky([new MlmdError(Code.Aborted, 'locked'), new MlmdError(Code.Aborted, 'locked')])
+        const handler = unary('PutArtifacts', store.operation, () => {}, {
+          budgetMs: 1000,
+          initialPauseMs: 1,
+        })
+        expect(await answer(handler)).toEqual([null, { artifact_types: [] }])
+        expect(store.calls()).toBe(3)
+      })
+
+      it('answers ABORTED once the budget is spent', async () => {
+        const store = flaky(Array.from({ length: 100 }, () => new MlmdError(Code.Aborted, 'locked')))
+        const handler = unary('PutArtifacts', store.operation, () => {}, { budgetMs: 30, initialPauseMs: 5 })
+        const [error] = await answer(handler)
+        expect(error).toMatchObject({ code: Code.Aborted, details: 'locked' })
+        expect(store.calls()).toBeGreaterThan(1)
+      })
+
+      it('does not retry other codes, nor ABORTED without a budget', async () => {
+        const other = flaky([new MlmdError(Code.NotFound, 'gone')])
+        expect(
+          (await answer(unary('GetArtifactType', other.operation, () => {}, { budgetMs: 1000 })))[0],
+        ).toMatchObject({
+          code: Code.NotFound,
+        })
+        expect(other.calls()).toBe(1)
+        const noBudget = flaky([new MlmdError(Code.Aborted, 'locked')])
+        expect((await answer(unary('PutArtifacts', noBudget.operation, () => {})))[0]).toMatchObject({
+          code: Code.Aborted,
+        })
+        expect(noBudget.calls()).toBe(1)
+      })
+    })
+
     it('calls back once with the response', () => {
       const callback = vi.fn()
       unary(
@@ -102,6 +185,23 @@ describe('handlers', () => {
   describe('toServiceError', () => {
     it('copies code and raw message', () => {
       expect(toServiceError(new MlmdError(Code.Aborted, 'busy'))).toMatchObject({ code: 10, details: 'busy' })
+    })
+
+    it.each([
+      ['ASCII', 'x'],
+      ['multi-byte text', 'ü'],
+      ['emoji', '🌍'],
+    ])('cuts messages whose encoded form would exceed the trailer budget (%s)', (_name, unit) => {
+      const details = toServiceError(
+        new MlmdError(Code.InvalidArgument, `Property ${unit.repeat(300_000)} is unknown`),
+      ).details as string
+      expect(encodeURI(details).length).toBeLessThanOrEqual(MAX_STATUS_DETAILS_BYTES)
+      expect(details).toMatch(/^Property /)
+      expect(details).toMatch(/ … \[message cut; \d+ characters in all\]$/)
+    })
+
+    it('replaces lone surrogates, which cannot be encoded', () => {
+      expect(statusDetails('a\uD800b\uDC00c\uD83C\uDF0D')).toBe('a\uFFFDb\uFFFDc\uD83C\uDF0D')
     })
   })
 })

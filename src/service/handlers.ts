@@ -20,35 +20,119 @@ import { wireErrorOf } from './service-definition.js'
 /** Receives errors that are not `MlmdError`s (bugs) before they are answered as INTERNAL. */
 export type UnexpectedErrorLogger = (rpc: RpcName, error: unknown) => void
 
+/**
+ * The most bytes a status message may take on the wire (percent-encoded in the `grpc-message`
+ * trailer). Store messages quote the request (a property name, a filter), so without a cap one
+ * request with a 300 KB name got a 300 KB trailer, which left that call and every later one on
+ * the server hanging; gRPC C-core clients (MLMD's Python client) refuse trailers over 8 KiB.
+ */
+export const MAX_STATUS_DETAILS_BYTES = 4096
+
+// encodeURI (which grpc-js applies to the message) throws on lone surrogates.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/**
+ * A status message that fits {@link MAX_STATUS_DETAILS_BYTES} once encoded: well-formed text,
+ * cut with a note saying how long it was.
+ */
+export function statusDetails(message: string): string {
+  const text = message.replace(LONE_SURROGATE, '\uFFFD')
+  if (encodeURI(text).length <= MAX_STATUS_DETAILS_BYTES) return text
+  const note = ` … [message cut; ${text.length} characters in all]`
+  const budget = MAX_STATUS_DETAILS_BYTES - encodeURI(note).length
+  let size = 0
+  let end = 0
+  for (const char of text) {
+    size += encodeURI(char).length
+    if (size > budget) break
+    end += char.length
+  }
+  return `${text.slice(0, end)}${note}`
+}
+
 /** The grpc-js status of an error: its code and raw message, as MLMD sends absl statuses. */
 export function toServiceError(error: MlmdError): Partial<ServiceError> {
   // grpc-js's Status enum has the same numbers as Code.
-  return { code: error.code as number as status, details: error.rawMessage, metadata: new Metadata() }
+  return {
+    code: error.code as number as status,
+    details: statusDetails(error.rawMessage),
+    metadata: new Metadata(),
+  }
 }
+
+/**
+ * Why a call must not run any more, if it must not: the client cancelled it, or its deadline
+ * passed while it waited behind other calls (the store is synchronous, so calls queue while one
+ * runs). Skipping it spares the work and, for a write, applies nothing the client was already
+ * told had failed.
+ */
+function lateCallError(call: ServerUnaryCall<unknown, unknown>): MlmdError | undefined {
+  // Tests call handlers with bare `{ request }` objects; real calls have both members.
+  if (call.cancelled === true) return new MlmdError(Code.Cancelled, 'The call was cancelled before it ran.')
+  const deadline = typeof call.getDeadline === 'function' ? call.getDeadline() : Infinity
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline
+  if (Number.isFinite(ms) && Date.now() >= ms) {
+    return new MlmdError(Code.DeadlineExceeded, 'The deadline passed before the call ran; nothing was done.')
+  }
+  return undefined
+}
+
+/** How long a handler keeps retrying a call the store answered ABORTED (lock contention). */
+export interface AbortedRetry {
+  /** Total time to keep retrying; 0 answers ABORTED at once. */
+  readonly budgetMs: number
+  /** First pause between attempts; it doubles up to {@link MAX_RETRY_PAUSE_MS}. */
+  readonly initialPauseMs?: number
+}
+
+const MAX_RETRY_PAUSE_MS = 200
 
 /**
  * Wraps one synchronous store operation as a grpc-js unary handler. The store's `MlmdError`s
  * keep their code and message; anything else becomes INTERNAL (with the cause logged) and never
  * escapes into grpc-js.
+ *
+ * With `retry`, an ABORTED answer (another process holds the write lock; the transaction was
+ * rolled back whole, so running it again is safe) is retried after a pause, for up to
+ * `retry.budgetMs`, before the client gets ABORTED. The pauses are timers, not a busy wait
+ * inside SQLite, so the server answers other calls meanwhile. Pair it with a short SQLite busy
+ * timeout on the store (what `mlmd-ts serve` does): a long one freezes the whole server while
+ * it waits for the lock.
  */
 export function unary<Req extends object, Res>(
   rpc: RpcName,
   operation: (request: Req) => Res,
   logUnexpected: UnexpectedErrorLogger,
+  retry: AbortedRetry = { budgetMs: 0 },
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
-    let response: Res
-    try {
-      const wireError = wireErrorOf(call.request)
-      if (wireError !== undefined) throw wireError
-      response = operation(call.request)
-    } catch (error) {
-      if (!(error instanceof MlmdError)) logUnexpected(rpc, error)
-      callback(toServiceError(MlmdError.from(error, Code.Internal)))
-      return
+    const started = Date.now()
+    let pause = retry.initialPauseMs ?? 10
+    const attempt = (): void => {
+      let response: Res
+      try {
+        const wireError = wireErrorOf(call.request)
+        if (wireError !== undefined) throw wireError
+        const late = lateCallError(call)
+        if (late !== undefined) throw late
+        response = operation(call.request)
+      } catch (error) {
+        if (
+          error instanceof MlmdError &&
+          error.code === Code.Aborted &&
+          Date.now() - started + pause <= retry.budgetMs
+        ) {
+          setTimeout(attempt, pause)
+          pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)
+          return
+        }
+        if (!(error instanceof MlmdError)) logUnexpected(rpc, error)
+        callback(toServiceError(MlmdError.from(error, Code.Internal)))
+        return
+      }
+      callback(null, response)
     }
-    callback(null, response)
-    return
+    attempt()
   }
 }
 
@@ -60,12 +144,13 @@ export function unary<Req extends object, Res>(
 export function createHandlers(
   store: MetadataStore,
   logUnexpected: UnexpectedErrorLogger,
+  retry?: AbortedRetry,
 ): Record<RpcName, ReturnType<typeof unary>> & UntypedServiceImplementation {
   const table: Record<string, ReturnType<typeof unary>> = {}
   for (const rpc of RPC_NAMES) {
     const operation = store[operationName(rpc)] as (request: object) => unknown
     if (typeof operation !== 'function') throw new Error(`the store has no operation ${operationName(rpc)}`)
-    table[rpc] = unary(rpc, (request: object) => operation.call(store, request), logUnexpected)
+    table[rpc] = unary(rpc, (request: object) => operation.call(store, request), logUnexpected, retry)
   }
   return table as Record<RpcName, ReturnType<typeof unary>> & UntypedServiceImplementation
 }

@@ -11,7 +11,7 @@ import { loadMlmdRoot } from '../proto/load-root.js'
 import type { MetadataStoreServiceRpcs } from '../proto/messages.js'
 import { RPC_NAMES } from '../proto/messages.js'
 import { operationName } from '../store/metadata-store-api.js'
-import { createMessageCodec, hasTopLevelField } from './wire-codec.js'
+import { createMessageCodec, findInvalidUtf8, hasTopLevelField } from './wire-codec.js'
 
 /** Full name of MLMD's service. */
 export const SERVICE_NAME = 'ml_metadata.MetadataStoreService'
@@ -54,6 +54,19 @@ const RAW_REQUEST_CHECKS: Partial<Record<RpcName, (bytes: Uint8Array) => MlmdErr
       : undefined,
 }
 
+function withWireError(request: object, error: MlmdError): object {
+  Object.defineProperty(request, WIRE_ERROR, { value: error })
+  return request
+}
+
+// Strings must be valid UTF-8: protobufjs would decode invalid bytes into other text, and the
+// store would keep that text instead of what was sent.
+function invalidUtf8Error(type: protobuf.Type, bytes: Uint8Array): MlmdError | undefined {
+  const path = findInvalidUtf8(type, bytes)
+  if (path === undefined) return undefined
+  return new MlmdError(Code.InvalidArgument, `The request holds a string that is not valid UTF-8 in ${path}`)
+}
+
 function methodDefinition(service: protobuf.Service, rpc: RpcName): MethodDefinition<object, object> {
   const method = service.methods[rpc]
   if (method === undefined) throw new Error(`${SERVICE_NAME} has no method ${rpc}`)
@@ -70,10 +83,20 @@ function methodDefinition(service: protobuf.Service, rpc: RpcName): MethodDefini
     responseStream: false,
     requestSerialize: (value) => Buffer.from(request.encode(value)),
     requestDeserialize: (bytes) => {
-      const decoded = request.decode(bytes)
-      const error = check?.(bytes)
-      if (error !== undefined) Object.defineProperty(decoded, WIRE_ERROR, { value: error })
-      return decoded
+      let decoded: object
+      let error: MlmdError | undefined
+      try {
+        decoded = request.decode(bytes)
+        error = check?.(bytes) ?? invalidUtf8Error(requestType, bytes)
+      } catch (cause) {
+        // Bytes that are not a message of the request type (truncated, malformed, or nested
+        // deeper than protobuf's recursion limit of 100, as in MLMD's C++ parser) are the
+        // caller's mistake: INVALID_ARGUMENT, where grpc-js would answer INTERNAL.
+        const type = requestType.fullName.replace(/^\./, '')
+        const message = `The request is not a valid ${type}: ${(cause as Error).message}`
+        return withWireError({}, new MlmdError(Code.InvalidArgument, message))
+      }
+      return error === undefined ? decoded : withWireError(decoded, error)
     },
     responseSerialize: (value) => Buffer.from(response.encode(value)),
     responseDeserialize: (bytes) => response.decode(bytes),

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { messageType } from '../proto/load-root.js'
 import type * as m from '../proto/messages.js'
-import { createMessageCodec, hasTopLevelField, messageFromWire, messageToWire } from './wire-codec.js'
+import {
+  createMessageCodec,
+  findInvalidUtf8,
+  hasTopLevelField,
+  messageFromWire,
+  messageToWire,
+} from './wire-codec.js'
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
@@ -176,6 +182,95 @@ describe('wire-codec', () => {
     it('does not look inside nested messages', () => {
       // field 2 holding the bytes of a message that itself has field 1.
       expect(hasTopLevelField(Buffer.from('12020801', 'hex'), 1)).toBe(false)
+    })
+  })
+
+  describe('findInvalidUtf8', () => {
+    const type = (name: string) => messageType(`ml_metadata.${name}`)
+    // Encodes `message`, then overwrites the marker text `ZZZZ` with `bad` (4 bytes).
+    const corrupt = (name: string, message: object, bad: number[]) => {
+      const bytes = Buffer.from(codec<object>(name).encode(message))
+      const at = bytes.indexOf('ZZZZ')
+      expect(at).toBeGreaterThanOrEqual(0)
+      Buffer.from(bad).copy(bytes, at)
+      return bytes
+    }
+    const stray = [0x5a, 0x80, 0x5a, 0x5a] // a continuation byte without a lead byte
+    const overlong = [0xc0, 0x80, 0x5a, 0x5a] // NUL in two bytes
+    const surrogate = [0xed, 0xa0, 0x80, 0x5a] // U+D800 encoded, which UTF-8 forbids
+    const truncated = [0x5a, 0x5a, 0x5a, 0xe2] // the first byte of a three-byte sequence
+
+    it('accepts valid text, multi-byte characters and U+FFFD itself', () => {
+      const bytes = codec<m.PutArtifactsRequest>('PutArtifactsRequest').encode({
+        artifacts: [{ uri: 'héllo 🌍 \uFFFD', custom_properties: { ключ: { string_value: '值' } } }],
+      })
+      expect(findInvalidUtf8(type('PutArtifactsRequest'), bytes)).toBeUndefined()
+    })
+
+    it.each([
+      { name: 'a stray continuation byte', bad: stray },
+      { name: 'an overlong encoding', bad: overlong },
+      { name: 'an encoded surrogate', bad: surrogate },
+      { name: 'a truncated sequence', bad: truncated },
+    ])('finds $name in a nested string field', ({ bad }) => {
+      const bytes = corrupt('PutArtifactsRequest', { artifacts: [{ type_id: 1n, uri: 'ZZZZ' }] }, bad)
+      expect(findInvalidUtf8(type('PutArtifactsRequest'), bytes)).toBe('PutArtifactsRequest.artifacts.uri')
+    })
+
+    it('finds it in map keys, map values, repeated strings and Struct values', () => {
+      expect(
+        findInvalidUtf8(
+          type('PutArtifactsRequest'),
+          corrupt(
+            'PutArtifactsRequest',
+            { artifacts: [{ custom_properties: { ZZZZ: { int_value: 1n } } }] },
+            stray,
+          ),
+        ),
+      ).toBe('PutArtifactsRequest.artifacts.custom_properties (a key)')
+      expect(
+        findInvalidUtf8(
+          type('PutArtifactsRequest'),
+          corrupt(
+            'PutArtifactsRequest',
+            { artifacts: [{ properties: { p: { string_value: 'ZZZZ' } } }] },
+            stray,
+          ),
+        ),
+      ).toBe('PutArtifactsRequest.artifacts.properties.string_value')
+      expect(
+        findInvalidUtf8(
+          type('GetArtifactsByURIRequest'),
+          corrupt('GetArtifactsByURIRequest', { uris: ['a', 'ZZZZ'] }, stray),
+        ),
+      ).toBe('GetArtifactsByURIRequest.uris')
+      expect(
+        findInvalidUtf8(
+          type('PutContextsRequest'),
+          corrupt(
+            'PutContextsRequest',
+            {
+              contexts: [
+                { custom_properties: { s: { struct_value: { fields: { k: { string_value: 'ZZZZ' } } } } } },
+              ],
+            },
+            stray,
+          ),
+        ),
+      ).toBe('PutContextsRequest.contexts.custom_properties.struct_value.fields.string_value')
+    })
+
+    it('leaves bytes fields alone', () => {
+      const bytes = corrupt(
+        'PutArtifactsRequest',
+        {
+          artifacts: [
+            { custom_properties: { p: { proto_value: { type_url: 't', value: Buffer.from('ZZZZ') } } } },
+          ],
+        },
+        [0xff, 0xfe, 0x80, 0x00],
+      )
+      expect(findInvalidUtf8(type('PutArtifactsRequest'), bytes)).toBeUndefined()
     })
   })
 })

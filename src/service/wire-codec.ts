@@ -17,6 +17,7 @@
  *
  * @internal
  */
+import { isUtf8 } from 'node:buffer'
 import protobuf from 'protobufjs'
 
 /** Encodes and decodes one message type. */
@@ -259,4 +260,81 @@ export function hasTopLevelField(bytes: Uint8Array, number: number): boolean {
     reader.skipType(tag & 7)
   }
   return false
+}
+
+// --- UTF-8 ---------------------------------------------------------------------------------
+
+/**
+ * The path of the first `string` field in an encoded message whose bytes are not valid UTF-8,
+ * or `undefined` when every string is valid.
+ *
+ * protobufjs decodes strings leniently (stray continuation bytes vanish, bad sequences become
+ * U+FFFD or lone surrogates), so a request with invalid UTF-8 would be stored as different
+ * text than was sent. The server refuses such requests instead; this reads the bytes
+ * themselves, guided by the schema. Nesting is bounded by the decoder's recursion limit (the
+ * bytes have been decoded successfully before this runs).
+ * @throws Error when the bytes are not a well-formed message.
+ */
+export function findInvalidUtf8(type: protobuf.Type, bytes: Uint8Array): string | undefined {
+  const reader = protobuf.Reader.create(bytes)
+  return scanMessage(type, reader, bytes.length, type.name)
+}
+
+const LENGTH_DELIMITED = 2
+
+function scanMessage(type: protobuf.Type, reader: protobuf.Reader, end: number, path: string) {
+  while (reader.pos < end) {
+    const tag = reader.uint32()
+    const field = type.fieldsById[tag >>> 3]
+    if (field === undefined || (tag & 7) !== LENGTH_DELIMITED) {
+      reader.skipType(tag & 7)
+      continue
+    }
+    field.resolve()
+    const length = reader.uint32()
+    const stop = reader.pos + length
+    const where = `${path}.${field.name}`
+    let found: string | undefined
+    if (field instanceof protobuf.MapField) {
+      found = scanMapEntry(field, reader, stop, where)
+    } else {
+      found = scanValue(field.type, field.resolvedType, reader, stop, where)
+    }
+    if (found !== undefined) return found
+    reader.pos = stop
+  }
+  return undefined
+}
+
+// A map entry is a message with the key as field 1 and the value as field 2.
+function scanMapEntry(field: protobuf.MapField, reader: protobuf.Reader, end: number, path: string) {
+  while (reader.pos < end) {
+    const tag = reader.uint32()
+    const number = tag >>> 3
+    if ((number !== 1 && number !== 2) || (tag & 7) !== LENGTH_DELIMITED) {
+      reader.skipType(tag & 7)
+      continue
+    }
+    const length = reader.uint32()
+    const stop = reader.pos + length
+    const found =
+      number === 1
+        ? scanValue(field.keyType, null, reader, stop, `${path} (a key)`)
+        : scanValue(field.type, field.resolvedType, reader, stop, path)
+    if (found !== undefined) return found
+    reader.pos = stop
+  }
+  return undefined
+}
+
+function scanValue(
+  typeName: string,
+  resolved: protobuf.ReflectionObject | null,
+  reader: protobuf.Reader,
+  stop: number,
+  path: string,
+): string | undefined {
+  if (typeName === 'string') return isUtf8(reader.buf.subarray(reader.pos, stop)) ? undefined : path
+  if (resolved instanceof protobuf.Type) return scanMessage(resolved, reader, stop, path)
+  return undefined
 }
