@@ -259,6 +259,14 @@ describe('value-codec', () => {
     ])('refuses a Value with $case', ({ value }) => {
       expect(errorOf(() => encodeValue(value))).toMatchObject({ code: Code.InvalidArgument })
     })
+
+    it('refuses a Struct nested past the protobuf recursion limit with INVALID_ARGUMENT', () => {
+      let value: StructValue = { number_value: 1 }
+      for (let i = 0; i < 120; i++) value = { struct_value: { fields: { a: value } } }
+      expect(errorOf(() => encodeValue({ struct_value: { fields: { a: value } } }))).toMatchObject({
+        code: Code.InvalidArgument,
+      })
+    })
   })
 
   describe('valueKind', () => {

@@ -75,7 +75,12 @@ const TO_OBJECT_OPTIONS = { arrays: true, objects: true, defaults: false, bytes:
 /** Serializes a Struct to its protobuf bytes. */
 export function encodeStruct(struct: Struct): Uint8Array {
   const codec = structCodec()
-  return codec.encode(codec.fromObject(struct)).finish()
+  try {
+    return codec.encode(codec.fromObject(struct)).finish()
+  } catch (error) {
+    // protobufjs refuses Structs nested past its recursion limit (and malformed ones): bad input.
+    throw invalidArgument(`Cannot encode struct_value: ${(error as Error).message}`)
+  }
 }
 
 /** Parses protobuf bytes into a plain Struct. */
