@@ -543,7 +543,7 @@ def sleeps(monkeypatch):
 
     def fake(seconds):
         recorded.append(seconds)
-        real_sleep(min(seconds, 0.05))
+        real_sleep(min(seconds, 0.2))
 
     monkeypatch.setattr(metadata_store.time, "sleep", fake)
     return recorded
