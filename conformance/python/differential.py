@@ -181,20 +181,6 @@ def _error_codes(mlmd_code: str, ours_code: str):
     return lambda r: not r["mlmd"].ok and r["mlmd"].code == mlmd_code and r["ours"].code == ours_code
 
 
-def _stamp_only(r) -> bool:
-    return r["diff"].split(":")[0].endswith(".last_update_time_since_epoch")
-
-
-def _ours_newer(r) -> bool:
-    found = re.search(r"MLMD '@(\d+)' vs mlmd-ts '@(\d+)'", r["diff"])
-    return found is not None and int(found.group(2)) > int(found.group(1))
-
-
-def _has_struct_values(r) -> bool:
-    text = short_text(r["request"], limit=10**9)
-    return "struct_value" in text or "proto_value" in text
-
-
 def _same_after(r, fix) -> bool:
     """Whether the canonical responses agree once `fix(mlmd, ours)` has rewritten them."""
     if r["canon"] is None:
@@ -202,11 +188,6 @@ def _same_after(r, fix) -> bool:
     cm, co = json.loads(json.dumps(r["canon"][0])), json.loads(json.dumps(r["canon"][1]))
     fix(cm, co)
     return first_diff(cm, co) is None
-
-
-def _types_in_mlmd_order(cm, co):
-    order = {t["id"]: i for i, t in enumerate(cm.get("artifact_types", []))}
-    co["artifact_types"] = sorted(co.get("artifact_types", []), key=lambda t: order.get(t["id"], len(order)))
 
 
 def _without_io_types(cm, co):
@@ -261,31 +242,6 @@ KNOWN_DIVERGENCES: List[Known] = [
         and "UNIQUE constraint failed" in r["mlmd"].message,
     ),
     Known(
-        "equal_value_update_bumps",
-        "bug",
-        "An update that re-sends a property value equal to the stored one moves mlmd-ts's "
-        "last_update_time (MLMD's does not) when the value's encoding differs: node-operations.ts "
-        "sameValue() compares encodeValue() output, MLMD compares the messages. Two cases found: "
-        "(a) a Struct whose map entries arrive in another order than stored (put an execution with "
-        "custom property c = {'k0': 'tab\\there', 'k1': None, 'ü key': 0.0}, read it back from MLMD, "
-        "put that read to mlmd-ts); (b) an Any with a type_url and an empty value (put "
-        "Any(type_url='type.googleapis.com/google.protobuf.Struct'), read it back from mlmd-ts "
-        "itself, put it again: the update time moves every time). Fix: compare values as messages.",
-        lambda r: _stamp_only(r) and _ours_newer(r) and _has_struct_values(r),
-    ),
-    Known(
-        "context_rename_conflict_aborted",
-        "bug",
-        "PutLineageSubgraph (or PutExecution) with reuse_context_if_already_exist that updates a "
-        "context by id to a name another context of its type holds: MLMD answers INTERNAL (the "
-        "UNIQUE failure of its UPDATE), mlmd-ts ABORTED ('Concurrent creation of the same context; "
-        "retry to reuse it'). ABORTED is wrong here: clients retry it (the Python client 5 times) "
-        "and it can never succeed. Seen at soak seed 301 op 1881 (2500 ops). The ABORTED mapping "
-        "should apply only to inserts racing on (type_id, name).",
-        lambda r: r["diff"] == "outcome" and _error_codes("INTERNAL", "ABORTED")(r)
-        and "UNIQUE constraint failed: Context" in r["mlmd"].message and "UPDATE" in r["mlmd"].message,
-    ),
-    Known(
         "put_types_batch_snapshot",
         "unsure",
         "PutTypes with two different entries for one existing (name, version): MLMD checks every "
@@ -313,16 +269,6 @@ KNOWN_DIVERGENCES: List[Known] = [
         lambda r: r["diff"] == "outcome" and _error_codes("ALREADY_EXISTS", "INVALID_ARGUMENT")(r)
         and r["rpc"] in ("PutEvents", "PutExecution", "PutLineageSubgraph", "PutArtifactType",
                          "PutExecutionType", "PutContextType", "PutTypes"),
-    ),
-    Known(
-        "populated_types_order",
-        "bug",
-        "GetArtifactsByID with populate_artifact_types: MLMD lists the types in the order their "
-        "first artifact appears in the response (artifacts by ascending id; checked: artifacts of "
-        "types [13, 11, 15, 10, 13, 12, 14] give types [13, 11, 15, 10, 12, 14]); mlmd-ts lists "
-        "them by ascending type id (metadata-store.ts getArtifactsByID sorts typeIds).",
-        lambda r: r["rpc"] == "GetArtifactsByID" and r["diff"].startswith(".artifact_types")
-        and _same_after(r, _types_in_mlmd_order),
     ),
     Known(
         "io_types_in_external_id_reads",

@@ -52,7 +52,8 @@ function upsertContextWithOptions(
     return upsertNode(tx, CONTEXT, context, validatedType === undefined ? {} : { validatedType })
   } catch (error) {
     // Another writer created the same context between our lookup and insert: the client retries.
-    if (reuse && error instanceof MlmdError && error.code === Code.AlreadyExists) {
+    // (An update by id that collides cannot succeed on retry, so it stays ALREADY_EXISTS.)
+    if (reuse && !present(context.id) && error instanceof MlmdError && error.code === Code.AlreadyExists) {
       throw new MlmdError(
         Code.Aborted,
         `Concurrent creation of the same context; retry to reuse it: ${context.name}`,

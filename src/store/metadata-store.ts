@@ -347,9 +347,8 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
       read((tx) => {
         const artifacts = nodes<m.Artifact>(tx, ARTIFACT, list(r.artifact_ids))
         if (r.populate_artifact_types !== true) return { artifacts, artifact_types: [] }
-        const typeIds = unique(artifacts.map((a) => a.type_id as bigint)).sort((a, b) =>
-          a < b ? -1 : a > b ? 1 : 0,
-        )
+        // In the order each type's first artifact appears, as MLMD lists them.
+        const typeIds = unique(artifacts.map((a) => a.type_id as bigint))
         const artifact_types = findTypesByIds(tx, TypeKind.ARTIFACT, typeIds).map(
           typeToMessage,
         ) as m.ArtifactType[]

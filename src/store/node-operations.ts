@@ -20,7 +20,7 @@ import { Code, invalidArgument, MlmdError, notFound } from '../errors.js'
 import type { Artifact, Execution, FieldMask, Value } from '../proto/messages.js'
 import type { TypeKind } from '../storage/schema/v10.js'
 import type { Tx } from '../storage/transaction-executor.js'
-import { encodeValue, VALUE_KINDS, valueKind } from '../storage/value-codec.js'
+import { VALUE_KINDS, valueKind } from '../storage/value-codec.js'
 
 /** The current time as MLMD stores it: milliseconds since the Unix epoch. */
 export function nowMillis(): bigint {
@@ -274,17 +274,38 @@ function columnsDiffer(a: NodeColumns, b: NodeColumns): boolean {
   return false
 }
 
+// Values are compared as messages, not by their stored encoding: a Struct's map entries may
+// arrive in any order and an Any may omit an empty value, and neither is a change (as in MLMD).
 function sameValue(a: Value, b: Value): boolean {
-  const x = encodeValue(a)
-  const y = encodeValue(b)
-  return (
-    x.int_value === y.int_value &&
-    x.double_value === y.double_value &&
-    x.string_value === y.string_value &&
-    x.proto_value === y.proto_value &&
-    x.bool_value === y.bool_value &&
-    x.byte_value === y.byte_value
-  )
+  const kind = valueKind(a)
+  if (kind !== valueKind(b)) return false
+  switch (kind) {
+    case 'struct_value':
+      return sameMessage(a.struct_value, b.struct_value)
+    case 'proto_value':
+      return (
+        (a.proto_value?.type_url ?? '') === (b.proto_value?.type_url ?? '') &&
+        Buffer.from(a.proto_value?.value ?? []).equals(Buffer.from(b.proto_value?.value ?? []))
+      )
+    case undefined:
+      return true
+    default:
+      return Object.is(a[kind], b[kind])
+  }
+}
+
+// Structural equality of plain messages, ignoring the order of map keys; numbers by Object.is.
+function sameMessage(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return Object.is(a, b)
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameMessage(x, b[i]))
+    )
+  }
+  const present = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined && v !== null)
+  const x = present(a)
+  const y = new Map(present(b))
+  return x.length === y.size && x.every(([k, v]) => y.has(k) && sameMessage(v, y.get(k)))
 }
 
 // Writes the property rows an update changes; returns whether anything changed.
