@@ -198,7 +198,7 @@ export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.Ge
     if (stop.max_num_hops < maxHops) maxHops = stop.max_num_hops
   }
   // The query nodes are one page of the artifact listing, as MLMD lists them.
-  let queryIds = listNodeIds(tx, ARTIFACT, { kind: 'all' }, () => [], options.artifacts_options).ids
+  let queryIds = listNodeIds(tx, ARTIFACT, { kind: 'all' }, options.artifacts_options).ids
   if (queryIds.length === 0)
     throw notFound('The query_nodes condition does not match any nodes to do traversal.')
   const maxNodeSize = options.max_node_size ?? 20n

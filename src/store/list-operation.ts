@@ -5,7 +5,7 @@
  * Without options a listing returns every candidate by ascending id. With options, a page:
  * see {@link listNodeIds}.
  */
-import type { NodeKind } from '../access/node-access.js'
+import { findAllNodeIds, type NodeKind } from '../access/node-access.js'
 import { IN_LIST, idList, q } from '../access/sql.js'
 import type { ListOperationOptions } from '../proto/messages.js'
 import type { SqlValue, Tx } from '../storage/transaction-executor.js'
@@ -28,11 +28,10 @@ export function listNodeIds(
   tx: Tx,
   kind: NodeKind,
   candidates: Candidates,
-  allIds: () => bigint[],
   options: ListOperationOptions | undefined,
 ): IdPage {
   if (options === undefined || options === null) {
-    return { ids: candidates.kind === 'all' ? allIds() : [...candidates.ids] }
+    return { ids: candidates.kind === 'all' ? findAllNodeIds(tx, kind) : [...candidates.ids] }
   }
   // MLMD answers a listing over no candidates (an unknown type or context) before it looks at
   // the options, so even invalid options list nothing there.

@@ -22,7 +22,6 @@ import {
   ARTIFACT,
   CONTEXT,
   EXECUTION,
-  findAllNodeIds,
   findArtifactIdsByUris,
   findNodeIdByTypeIdAndName,
   findNodeIdsByTypeId,
@@ -112,7 +111,7 @@ function listed<N extends Node>(
   candidates: Candidates,
   options: m.ListOperationOptions | undefined,
 ): { nodes: N[]; nextPageToken?: string } {
-  const page = listNodeIds(tx, kind, candidates, () => findAllNodeIds(tx, kind), options)
+  const page = listNodeIds(tx, kind, candidates, options)
   const byId = new Map(nodes<N>(tx, kind, page.ids).map((n) => [n.id as bigint, n]))
   const ordered = page.ids.flatMap((id) => {
     const node = byId.get(id)
