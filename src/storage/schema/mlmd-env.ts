@@ -6,7 +6,7 @@
 import { Code, failedPrecondition, MlmdError } from '../../errors.js'
 import type { MetadataSource } from '../metadata-source.js'
 import type { Tx } from '../transaction-executor.js'
-import { INDICES, SCHEMA_VERSION, SIMPLE_TYPES, TABLES } from './v10.js'
+import { INDICES, LOOKUP_INDICES, SCHEMA_VERSION, SIMPLE_TYPES, TABLES } from './v10.js'
 
 /** Options for {@link initMetadataStore}. */
 export interface InitOptions {
@@ -74,6 +74,7 @@ export function initMetadataStore(source: MetadataSource, options: InitOptions =
     checkVersion(state, options, false)
     if (state.kind === 'empty') createSchema(tx)
     else checkTablesPresent(tx)
+    for (const index of LOOKUP_INDICES) tx.run({ sql: index, params: [] })
     upsertSimpleTypes(tx)
   })
 }

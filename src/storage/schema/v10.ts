@@ -227,6 +227,21 @@ export const INDICES: readonly string[] = [
 ]
 
 /**
+ * Two lookup indices mlmd-ts adds to MLMD's set. Schema v10 can find the links of a context
+ * (`UNIQUE(context_id, …)`) but not the contexts of an artifact or an execution, so every such
+ * read (`GetContextsByArtifact`, the contexts of a lineage subgraph, a `contexts_…` filter term
+ * checked per artifact) scans the whole link table and grows with the store. Tables and columns
+ * are untouched and MLMD never looks at indices it did not create, so the file stays MLMD's:
+ * MLMD 1.16 opens it, reads and writes it, and its own queries use these indices too.
+ * Created with the schema, and on opening a writable file that lacks them (a file written by
+ * MLMD), so every file mlmd-ts writes to has them.
+ */
+export const LOOKUP_INDICES: readonly string[] = [
+  index('idx_attribution_artifact_id', 'Attribution', ['artifact_id']),
+  index('idx_association_execution_id', 'Association', ['execution_id']),
+]
+
+/**
  * The "simple types" MLMD seeds into every store, in seeding order. On a fresh file they get
  * ids 1–9. `base_type` on a user type is stored as a `ParentType` link to one of them;
  * `baseType` is the `SystemDefinedBaseType` enum number that stands for each.
