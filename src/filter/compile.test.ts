@@ -45,19 +45,19 @@ describe('compile', () => {
       [
         A,
         "contexts_run.name = 'r1'",
-        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id WHERE (table_1.name = ?)',
+        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) WHERE (table_1.name = ?)',
         ['r1'],
       ],
       [
         A,
         "contexts_a.type = 'x' OR contexts_a.id = 1",
-        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id JOIN `Type` AS table_1_type ON table_1_type.id = table_1.type_id WHERE ((table_1_type.name = ?) OR (table_1.id = ?))',
+        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) JOIN `Type` AS table_1_type ON table_1_type.id = table_1.type_id WHERE ((table_1_type.name = ?) OR (table_1.id = ?))',
         ['x', 1n],
       ],
       [
         A,
         'contexts_a.id = 1 AND contexts_b.id = 2',
-        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id JOIN `Attribution` AS table_2_link ON table_2_link.artifact_id = table_0.id JOIN `Context` AS table_2 ON table_2.id = table_2_link.context_id WHERE ((table_1.id = ?) AND (table_2.id = ?))',
+        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) JOIN `Attribution` AS table_2_link ON table_2_link.artifact_id = table_0.id JOIN `Context` AS table_2 ON table_2.id = table_2_link.context_id AND table_2.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) WHERE ((table_1.id = ?) AND (table_2.id = ?))',
         [1n, 2n],
       ],
       [
@@ -137,7 +137,7 @@ describe('compile', () => {
       [
         E,
         'contexts_run.id = 5 AND custom_properties.parent_dag_id.int_value = 7',
-        '`Execution` AS table_0 JOIN `Association` AS table_1_link ON table_1_link.execution_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id JOIN `ExecutionProperty` AS table_2 ON table_2.execution_id = table_0.id AND table_2.name = ? AND table_2.is_custom_property = 1 WHERE ((table_1.id = ?) AND (table_2.int_value = ?))',
+        '`Execution` AS table_0 JOIN `Association` AS table_1_link ON table_1_link.execution_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) JOIN `ExecutionProperty` AS table_2 ON table_2.execution_id = table_0.id AND table_2.name = ? AND table_2.is_custom_property = 1 WHERE ((table_1.id = ?) AND (table_2.int_value = ?))',
         ['parent_dag_id', 5n, 7n],
       ],
       [
@@ -155,25 +155,25 @@ describe('compile', () => {
       [
         C,
         "parent_contexts_p.type = 'Pipeline'",
-        '`Context` AS table_0 JOIN `ParentContext` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.parent_context_id JOIN `Type` AS table_1_type ON table_1_type.id = table_1.type_id WHERE (table_1_type.name = ?)',
+        '`Context` AS table_0 JOIN `ParentContext` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.parent_context_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) JOIN `Type` AS table_1_type ON table_1_type.id = table_1.type_id WHERE (table_1_type.name = ?)',
         ['Pipeline'],
       ],
       [
         C,
         "child_contexts_c.name = 'x'",
-        '`Context` AS table_0 JOIN `ParentContext` AS table_1_link ON table_1_link.parent_context_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id WHERE (table_1.name = ?)',
+        '`Context` AS table_0 JOIN `ParentContext` AS table_1_link ON table_1_link.parent_context_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) WHERE (table_1.name = ?)',
         ['x'],
       ],
       [
         C,
         'artifacts_a.state != LIVE',
-        '`Context` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Artifact` AS table_1 ON table_1.id = table_1_link.artifact_id WHERE ((table_1.state <> ?) OR (table_1.state IS NULL))',
+        '`Context` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Artifact` AS table_1 ON table_1.id = table_1_link.artifact_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 1) WHERE ((table_1.state <> ?) OR (table_1.state IS NULL))',
         [2n],
       ],
       [
         C,
         'executions_e.last_known_state IN (COMPLETE, CACHED)',
-        '`Context` AS table_0 JOIN `Association` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Execution` AS table_1 ON table_1.id = table_1_link.execution_id WHERE (table_1.last_known_state IN (?, ?))',
+        '`Context` AS table_0 JOIN `Association` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Execution` AS table_1 ON table_1.id = table_1_link.execution_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 0) WHERE (table_1.last_known_state IN (?, ?))',
         [3n, 5n],
       ],
       [
@@ -191,11 +191,11 @@ describe('compile', () => {
       [
         C,
         "artifacts_a.external_id = 'x' AND executions_e.external_id = 'y'",
-        '`Context` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Artifact` AS table_1 ON table_1.id = table_1_link.artifact_id JOIN `Association` AS table_2_link ON table_2_link.context_id = table_0.id JOIN `Execution` AS table_2 ON table_2.id = table_2_link.execution_id WHERE ((table_1.external_id = ?) AND (table_2.external_id = ?))',
+        '`Context` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Artifact` AS table_1 ON table_1.id = table_1_link.artifact_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 1) JOIN `Association` AS table_2_link ON table_2_link.context_id = table_0.id JOIN `Execution` AS table_2 ON table_2.id = table_2_link.execution_id AND table_2.type_id IN (SELECT id FROM `Type` WHERE type_kind = 0) WHERE ((table_1.external_id = ?) AND (table_2.external_id = ?))',
         ['x', 'y'],
       ],
     ])('%s: %s', (kind, query, sql, params) => {
-      expect(compileFilterQuery(kind, query)).toEqual({
+      expect(compileFilterQuery(kind, query)).toMatchObject({
         sql: `SELECT DISTINCT table_0.id FROM ${sql}`,
         params,
       })
@@ -205,11 +205,32 @@ describe('compile', () => {
       const query = Array.from({ length: 20 }, (_, i) => `id = ${i}`).join(' OR ')
       const term = '(table_0.id = ?)'
       const group = (n: number) => `(${Array(n).fill(term).join(' OR ')})`
-      expect(compileFilterQuery(A, query)).toEqual({
+      expect(compileFilterQuery(A, query)).toMatchObject({
         sql: `SELECT DISTINCT table_0.id FROM \`Artifact\` AS table_0 WHERE (${[...Array(6).fill(group(3)), group(2)].join(' OR ')})`,
         params: Array.from({ length: 20 }, (_, i) => BigInt(i)),
       })
     })
+
+    it.each<[FilterNodeKind, string, string, SqlValue[]]>([
+      [A, "uri = 'u' AND state = LIVE", '((table_0.uri = ?) AND (table_0.state = ?))', ['u', 2n]],
+      [
+        A,
+        "type = 'Model'",
+        'EXISTS (SELECT 1 FROM `Type` AS table_1 WHERE table_1.id = table_0.type_id AND table_1.type_kind = 1 AND (table_1.name = ?))',
+        ['Model'],
+      ],
+      [
+        E,
+        "custom_properties.p.int_value = 3 AND contexts_r.name = 'r'",
+        'EXISTS (SELECT 1 FROM `ExecutionProperty` AS table_1 JOIN `Association` AS table_2_link ON table_2_link.execution_id = table_0.id JOIN `Context` AS table_2 ON table_2.id = table_2_link.context_id AND table_2.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) WHERE table_1.execution_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 1 AND ((table_1.int_value = ?) AND (table_2.name = ?)))',
+        ['p', 3n, 'r'],
+      ],
+    ])(
+      'also compiles %s: %s to a condition on the row table_0',
+      (kind, query, condition, conditionParams) => {
+        expect(compileFilterQuery(kind, query)).toMatchObject({ condition, conditionParams })
+      },
+    )
 
     it('binds every value and never copies query text into the SQL', () => {
       const hostile = "x'; DROP TABLE `Artifact`; --"

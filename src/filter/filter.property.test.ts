@@ -11,7 +11,7 @@ import { Code, MlmdError } from '../errors.js'
 import { MetadataSource } from '../storage/metadata-source.js'
 import type { SqlValue } from '../storage/transaction-executor.js'
 import { createMetadataStore } from '../store/metadata-store.js'
-import { compileFilterQuery, FILTER_ERROR_PREFIX, type FilterNodeKind } from './index.js'
+import { type CompiledFilter, compileFilterQuery, FILTER_ERROR_PREFIX, type FilterNodeKind } from './index.js'
 
 const KINDS: readonly FilterNodeKind[] = ['artifact', 'execution', 'context']
 
@@ -347,6 +347,7 @@ function mutated(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
 const SQL_WORDS = new Set([
   'SELECT',
   'DISTINCT',
+  'EXISTS',
   'FROM',
   'AS',
   'JOIN',
@@ -433,14 +434,16 @@ function foreignText(sql: string): string | undefined {
   return at === sql.length ? undefined : sql.slice(at)
 }
 
-type Outcome = { kind: 'compiled'; sql: string; params: SqlValue[] } | { kind: 'invalid'; message: string }
+type Outcome =
+  | { kind: 'compiled'; compiled: CompiledFilter; sql: string; params: SqlValue[] }
+  | { kind: 'invalid'; message: string }
 
 function compile(kind: FilterNodeKind, query: string): Outcome {
   const started = performance.now()
   let outcome: Outcome
   try {
     const compiled = compileFilterQuery(kind, query)
-    outcome = { kind: 'compiled', sql: compiled.sql, params: compiled.params }
+    outcome = { kind: 'compiled', compiled, sql: compiled.sql, params: compiled.params }
   } catch (error) {
     if (!(error instanceof MlmdError) || error.code !== Code.InvalidArgument) {
       throw new Error(`${kind} ${JSON.stringify(query)} threw ${String(error)}`, { cause: error })
@@ -531,15 +534,27 @@ describe('filter_query compiler, property-based', () => {
       return 'invalid'
     }
     seen.compiled++
-    const foreign = foreignText(outcome.sql)
-    expect(foreign, `${JSON.stringify(query)} compiled to ${outcome.sql}`).toBeUndefined()
-    expect(outcome.sql.split('?').length - 1).toBe(outcome.params.length)
-    // Deterministic: the same text compiles to the same statement.
-    expect(compileFilterQuery(kind, query)).toEqual({ sql: outcome.sql, params: outcome.params })
-    const rows = source.execute('read', (tx) =>
-      tx.all<{ id: bigint }>({ sql: `SELECT id FROM (${outcome.sql}) ORDER BY id`, params: outcome.params }),
-    )
-    return rows.map((r) => r.id)
+    const { compiled } = outcome
+    for (const sql of [compiled.sql, compiled.condition]) {
+      expect(foreignText(sql), `${JSON.stringify(query)} compiled to ${sql}`).toBeUndefined()
+    }
+    expect(compiled.sql.split('?').length - 1).toBe(compiled.params.length)
+    expect(compiled.condition.split('?').length - 1).toBe(compiled.conditionParams.length)
+    // Deterministic: the same text compiles to the same statements.
+    expect(compileFilterQuery(kind, query)).toEqual(compiled)
+    const ids = (sql: string, params: SqlValue[]) =>
+      source.execute('read', (tx) => tx.all<{ id: bigint }>({ sql, params })).map((r) => r.id)
+    const rows = ids(`SELECT id FROM (${compiled.sql}) ORDER BY id`, compiled.params)
+    // The row form selects exactly the rows of the set form.
+    const table = { artifact: 'Artifact', execution: 'Execution', context: 'Context' }[kind]
+    expect(
+      ids(
+        `SELECT table_0.id FROM \`${table}\` AS table_0 WHERE ${compiled.condition} ORDER BY table_0.id`,
+        compiled.conditionParams,
+      ),
+      `${JSON.stringify(query)} as a row condition`,
+    ).toEqual(rows)
+    return rows
   }
 
   const kind = fc.constantFrom(...KINDS)

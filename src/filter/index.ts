@@ -9,29 +9,30 @@
  * // sql:    SELECT DISTINCT table_0.id FROM `Execution` AS table_0
  * //           JOIN `Association` AS table_1_link ON table_1_link.execution_id = table_0.id
  * //           JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id
+ * //             AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2)
  * //         WHERE ((table_1.name = ?) AND (table_0.last_known_state = ?))
  * // params: ['r1', 3n]
+ * // condition: EXISTS (SELECT 1 FROM `Association` AS table_1_link JOIN `Context` AS table_1 ON …
+ * //              WHERE table_1_link.execution_id = table_0.id AND ((table_1.name = ?) AND …))
  * tx.all({ sql: `SELECT id FROM \`Execution\` WHERE id IN (${sql}) ORDER BY id`, params })
  * ```
  */
-import type { SqlValue } from '../storage/transaction-executor.js'
 import type { FilterNodeKind } from './catalog.js'
-import { compileResolvedFilter } from './compile.js'
+import { type CompiledFilter, compileResolvedFilter } from './compile.js'
 import { parseFilterQuery } from './parser.js'
 import { resolveFilterQuery } from './resolve.js'
 
 export type { FilterNodeKind } from './catalog.js'
-export { MAX_BOUND_PARAMETERS } from './compile.js'
+export { type CompiledFilter, MAX_BOUND_PARAMETERS } from './compile.js'
 export { FILTER_ERROR_PREFIX } from './filter-error.js'
 export { MAX_FILTER_NESTING_DEPTH, MAX_FILTER_QUERY_LENGTH } from './parser.js'
 export { MAX_JOINED_TABLES } from './resolve.js'
 
 /**
- * Compiles a filter_query into a subquery selecting the ids of matching nodes.
- *
- * `sql` is a complete `SELECT DISTINCT table_0.id FROM \`<Node>\` AS table_0 <JOIN …> WHERE
- * (<condition>)`, usable as `id IN (<sql>)`; `params` are its bound values in order. Nothing
- * from `query` is ever part of `sql`.
+ * Compiles a filter_query into SQL selecting the matching nodes, in the two forms of
+ * {@link CompiledFilter}: `sql` is a complete `SELECT DISTINCT table_0.id FROM \`<Node>\` AS
+ * table_0 <JOIN …> WHERE (<condition>)`, usable as `id IN (<sql>)`, and `condition` a condition
+ * on a row aliased `table_0`. Nothing from `query` is ever part of the SQL.
  *
  * @throws InvalidArgument (message `Invalid \`filter_query\`: …`, with `[at line:column]` where
  *   the problem has a place) for a syntax error, an unknown name or field, a type mismatch, an
@@ -39,7 +40,6 @@ export { MAX_JOINED_TABLES } from './resolve.js'
  *   ({@link MAX_FILTER_QUERY_LENGTH}, {@link MAX_FILTER_NESTING_DEPTH}, {@link MAX_JOINED_TABLES},
  *   {@link MAX_BOUND_PARAMETERS}).
  */
-export function compileFilterQuery(kind: FilterNodeKind, query: string): { sql: string; params: SqlValue[] } {
-  const compiled = compileResolvedFilter(resolveFilterQuery(kind, parseFilterQuery(query), query))
-  return { sql: compiled.sql, params: compiled.params }
+export function compileFilterQuery(kind: FilterNodeKind, query: string): CompiledFilter {
+  return compileResolvedFilter(resolveFilterQuery(kind, parseFilterQuery(query), query))
 }

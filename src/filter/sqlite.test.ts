@@ -766,6 +766,15 @@ function runOurs(source: MetadataSource, kind: FilterNodeKind, query: string): O
       params: compiled.params,
     }),
   )
+  // The row form must select the same nodes as the set form.
+  const table = { artifact: 'Artifact', execution: 'Execution', context: 'Context' }[kind]
+  const byCondition = source.execute('read', (tx) =>
+    tx.all<{ id: bigint }>({
+      sql: `SELECT table_0.id AS id FROM \`${table}\` AS table_0 WHERE ${compiled.condition} ORDER BY table_0.id`,
+      params: compiled.conditionParams,
+    }),
+  )
+  expect(byCondition, `${kind}: ${query} as a row condition`).toEqual(rows)
   return rows.map((row) => nameOf(kind, row.id)).sort()
 }
 

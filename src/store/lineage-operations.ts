@@ -94,7 +94,7 @@ export function getLineageSubgraph(
   )
 
   const startKind = fromArtifacts ? ARTIFACT : EXECUTION
-  const startIds = filterNodeIds(tx, startKind, starting.filter_query).slice(0, MAX_STARTING_NODES)
+  const startIds = filterNodeIds(tx, startKind, starting.filter_query, undefined, MAX_STARTING_NODES)
   if (startIds.length === 0) throw notFound('Cannot find qualified nodes to start the traversal.')
 
   const visited = { artifact: new Set<bigint>(), execution: new Set<bigint>() }

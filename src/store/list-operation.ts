@@ -40,8 +40,8 @@ export function listNodeIds(
 }
 
 /**
- * Ids of the nodes of `kind` matching a filter query, ascending; among `candidates` when given.
- * An empty query matches every candidate.
+ * Ids of the nodes of `kind` matching a filter query, ascending (the lowest `limit` when
+ * given); among `candidates` when given. An empty query matches every candidate.
  * @throws InvalidArgument for an invalid query.
  */
 export function filterNodeIds(
@@ -49,6 +49,7 @@ export function filterNodeIds(
   kind: NodeKind,
   filterQuery: string,
   candidates?: readonly bigint[],
+  limit?: number,
 ): bigint[] {
   const where: string[] = []
   const params: SqlValue[] = []
@@ -61,6 +62,10 @@ export function filterNodeIds(
     where.push(filter.sql)
     params.push(...filter.params)
   }
-  const sql = `SELECT id FROM \`${kind.tables.node}\`${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`
+  let sql = `SELECT id FROM \`${kind.tables.node}\`${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`
+  if (limit !== undefined) {
+    sql += ' LIMIT ?'
+    params.push(BigInt(limit))
+  }
   return tx.all<{ id: bigint }>(q(sql, ...params)).map((r) => r.id)
 }

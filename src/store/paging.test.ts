@@ -1010,3 +1010,65 @@ describe('paging: what MLMD gets wrong, and stability', () => {
     expect(rows).toHaveLength(everything.length)
   })
 })
+
+// A filtered page is found in one of three ways, depending on how many nodes match and where
+// they lie in the page order (paging.ts, filteredPage). Whichever way, the pages must be the same.
+describe('paging: filtered pages, however they are found', () => {
+  let dir: string
+  let store: OwnedMetadataStore
+  const expected = new Map<string, bigint[]>()
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mlmd-ts-filtered-pages-'))
+    store = createMetadataStore({ filename: path.join(dir, 'filtered.sqlite') })
+    const [a, b] = store.putTypes({ artifact_types: [{ name: 'A' }, { name: 'B' }] })
+      .artifact_type_ids as bigint[]
+    const contextType = store.putContextType({ context_type: { name: 'Run' } }).type_id as bigint
+    const [run] = store.putContexts({ contexts: [{ type_id: contextType, name: 'run' }] })
+      .context_ids as bigint[]
+    // 240 of type A, then 160 of type B: B's matches all lie at the end of ascending id order,
+    // beyond any window of the first nodes, and at the start of descending order.
+    const ofA = store.putArtifacts({ artifacts: Array.from({ length: 240 }, () => ({ type_id: a })) })
+      .artifact_ids as bigint[]
+    const ofB = store.putArtifacts({ artifacts: Array.from({ length: 160 }, () => ({ type_id: b })) })
+      .artifact_ids as bigint[]
+    // Every third artifact belongs to the run: common, and spread over the whole order.
+    const inRun = [...ofA, ...ofB].filter((_, i) => i % 3 === 0)
+    store.putAttributionsAndAssociations({
+      attributions: inRun.map((artifact_id) => ({ artifact_id, context_id: run })),
+    })
+    expected.set("type = 'A'", ofA)
+    expected.set("type = 'B'", ofB)
+    expected.set("contexts_r.name = 'run'", inRun)
+    expected.set(
+      "contexts_r.name = 'run' AND type = 'B'",
+      inRun.filter((id) => ofB.includes(id)),
+    )
+    expected.set("type = 'C'", [])
+  })
+  afterAll(() => {
+    store?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it.each([
+    "type = 'A'",
+    "type = 'B'",
+    "contexts_r.name = 'run'",
+    "contexts_r.name = 'run' AND type = 'B'",
+    "type = 'C'",
+  ])('%s: every order and page size walks the matching nodes exactly once, in order', (filter) => {
+    const ids = (expected.get(filter) as bigint[]).map(String)
+    for (const field of [ID, CREATE_TIME]) {
+      for (const is_asc of [true, false]) {
+        // Equal create times (one PutArtifacts) fall back to id order.
+        const want = is_asc ? ids : [...ids].reverse()
+        for (const size of [1, 3, 100]) {
+          const q: Query = { method: 'GetArtifacts', filter }
+          const walk = ourWalk(store, q.method, {}, listOptions(q, { field, is_asc }, size), 500)
+          expect(walk.truncated, `${filter} ${field} ${is_asc} ${size}`).toBeUndefined()
+          expect(walk.pages.flat(), `${filter} ${field} ${is_asc} ${size}`).toEqual(want)
+        }
+      }
+    }
+  })
+})

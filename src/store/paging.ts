@@ -9,7 +9,7 @@
 import type { NodeKind } from '../access/node-access.js'
 import { IN_LIST, idList, q } from '../access/sql.js'
 import { invalidArgument } from '../errors.js'
-import { compileFilterQuery } from '../filter/index.js'
+import { type CompiledFilter, compileFilterQuery } from '../filter/index.js'
 import { messageType } from '../proto/load-root.js'
 import type { ListOperationNextPageToken, ListOperationOptions } from '../proto/messages.js'
 import type { SqlValue, Tx } from '../storage/transaction-executor.js'
@@ -79,6 +79,109 @@ export function filterCondition(
   return { sql: `id IN (${compiled.sql})`, params: compiled.params }
 }
 
+/**
+ * How many nodes a filtered page may examine one by one, per row of the page, before the
+ * listing computes the filter's whole match set instead (see `filteredPage`).
+ */
+export const FILTER_WINDOW_PER_ROW = 20
+
+/** The `WHERE` of a page query under construction: conditions on the node row `table_0`. */
+interface Conditions {
+  readonly sql: string[]
+  readonly params: SqlValue[]
+}
+
+const and = (a: Conditions, b: Conditions): Conditions => ({
+  sql: [...a.sql, ...b.sql],
+  params: [...a.params, ...b.params],
+})
+
+/** The order of a listing: its column, and whether it runs ascending. */
+interface PageOrder {
+  readonly field: number
+  readonly column: string
+  readonly ascending: boolean
+}
+
+function orderBy(order: PageOrder): string {
+  const dir = order.ascending ? 'ASC' : 'DESC'
+  return order.field === FIELD_ID
+    ? `table_0.id ${dir}`
+    : `table_0.\`${order.column}\` ${dir}, table_0.id ${dir}`
+}
+
+type PageRow = { id: bigint; field: bigint }
+
+function selectPage(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limit: number): PageRow[] {
+  const whereSql = where.sql.length > 0 ? ` WHERE ${where.sql.join(' AND ')}` : ''
+  return tx.all<PageRow>(
+    q(
+      `SELECT table_0.id AS id, table_0.\`${order.column}\` AS field FROM \`${kind.tables.node}\` AS table_0${whereSql} ORDER BY ${orderBy(order)} LIMIT ?`,
+      ...where.params,
+      BigInt(limit),
+    ),
+  )
+}
+
+/**
+ * The first `limit` rows, in page order, of the nodes that satisfy `base` and a filter with
+ * joins. Which plan is fast depends on how many nodes match, which SQLite cannot know without
+ * statistics, so the listing finds out, spending at most `window` steps on each attempt:
+ * 1. count up to `window` matches through the filter's own joins and indices; fewer means
+ *    that was all of them (a context by name, a property value), and the page is read from
+ *    the whole match set, which is small;
+ * 2. else many nodes match (a type): walk the first `window` nodes in page order, testing
+ *    each, which fills the page after a few steps when matches are common;
+ * 3. else (the matches lie further on) compute the whole match set and sort it.
+ * Each step returns exactly the rows the last one would, so the choice affects only the time.
+ */
+function filteredPage(
+  tx: Tx,
+  kind: NodeKind,
+  order: PageOrder,
+  base: Conditions,
+  filter: CompiledFilter,
+  limit: number,
+): PageRow[] {
+  const window = FILTER_WINDOW_PER_ROW * limit
+  const inMatches: Conditions = { sql: [`table_0.id IN (${filter.sql})`], params: filter.params }
+  const counted = tx.get<{ n: bigint }>(
+    q(`SELECT count(*) AS n FROM (${filter.sql} LIMIT ?)`, ...filter.params, BigInt(window)),
+  )
+  if ((counted?.n ?? 0n) < BigInt(window)) return selectPage(tx, kind, order, and(base, inMatches), limit)
+  const last = tx.get<PageRow>(
+    q(
+      `SELECT table_0.id AS id, table_0.\`${order.column}\` AS field FROM \`${kind.tables.node}\` AS table_0${base.sql.length > 0 ? ` WHERE ${base.sql.join(' AND ')}` : ''} ORDER BY ${orderBy(order)} LIMIT 1 OFFSET ?`,
+      ...base.params,
+      BigInt(window - 1),
+    ),
+  )
+  const probed = selectPage(
+    tx,
+    kind,
+    order,
+    and(and(base, last === undefined ? { sql: [], params: [] } : upTo(order, last)), {
+      sql: [filter.condition],
+      params: filter.conditionParams,
+    }),
+    limit,
+  )
+  // Without a last window row the walk covered every node, so its rows are all there are.
+  if (probed.length === limit || last === undefined) return probed
+  return selectPage(tx, kind, order, and(base, inMatches), limit)
+}
+
+/** Nodes up to and including `last` in page order (written so SQLite can range-scan the order's index). */
+function upTo(order: PageOrder, last: PageRow): Conditions {
+  const [lt, le] = order.ascending ? ['<', '<='] : ['>', '>=']
+  if (order.field === FIELD_ID) return { sql: [`table_0.id ${le} ?`], params: [last.id] }
+  const c = `table_0.\`${order.column}\``
+  return {
+    sql: [`${c} ${le} ? AND (${c} ${lt} ? OR table_0.id ${le} ?)`],
+    params: [last.field, last.field, last.id],
+  }
+}
+
 /** See `listNodeIds`: one page of ids of `kind` among the candidates. */
 export function listNodeIdsPage(
   tx: Tx,
@@ -95,17 +198,17 @@ export function listNodeIdsPage(
   const column = ORDER_COLUMNS[field]
   if (column === undefined) throw invalidArgument(`Unsupported field ${String(field)} in order_by_field.`)
   const ascending = options.order_by_field?.is_asc ?? true
+  const order: PageOrder = { field, column, ascending }
   const where: string[] = []
   const params: SqlValue[] = []
   if (candidates.kind === 'ids') {
-    where.push(`id IN ${IN_LIST}`)
+    where.push(`table_0.id IN ${IN_LIST}`)
     params.push(idList(candidates.ids))
   }
-  const filter = filterCondition(kind, options.filter_query)
-  if (filter !== undefined) {
-    where.push(filter.sql)
-    params.push(...filter.params)
-  }
+  const filter =
+    options.filter_query === undefined || options.filter_query === null || options.filter_query === ''
+      ? undefined
+      : compileFilterQuery(kind.name, options.filter_query)
   const tokenText = options.next_page_token
   if (tokenText !== undefined && tokenText !== null && tokenText !== '') {
     const token = decodePageToken(tokenText)
@@ -118,30 +221,35 @@ export function listNodeIdsPage(
     const cmp = ascending ? '>' : '<'
     if (field === FIELD_ID) {
       // MLMD continues an ID page from field_offset (it writes the same id into both fields).
-      where.push(`id ${cmp} ?`)
+      where.push(`table_0.id ${cmp} ?`)
       params.push(token.field_offset ?? 0n)
     } else if (token.id_offset !== undefined || field !== FIELD_LAST_UPDATE_TIME) {
-      where.push(`(\`${column}\` ${cmp} ? OR (\`${column}\` = ? AND id ${cmp} ?))`)
+      where.push(`(table_0.\`${column}\` ${cmp} ? OR (table_0.\`${column}\` = ? AND table_0.id ${cmp} ?))`)
       params.push(token.field_offset ?? 0n, token.field_offset ?? 0n, token.id_offset ?? 0n)
     } else {
       // A LAST_UPDATE_TIME token written by MLMD: the ids already listed at the boundary time.
       if ((token.listed_ids ?? []).length === 0) {
         throw invalidArgument('Invalid next_page_token: listed_ids field should not be empty.')
       }
-      where.push(`\`${column}\` ${cmp}= ? AND id NOT IN ${IN_LIST}`)
+      where.push(`table_0.\`${column}\` ${cmp}= ? AND table_0.id NOT IN ${IN_LIST}`)
       params.push(token.field_offset ?? 0n, idList(token.listed_ids ?? []))
     }
   }
-  const dir = ascending ? 'ASC' : 'DESC'
-  const order = field === FIELD_ID ? `id ${dir}` : `\`${column}\` ${dir}, id ${dir}`
-  const rows = tx.all<{ id: bigint; field: bigint }>(
-    q(
-      `SELECT id, \`${column}\` AS field FROM \`${kind.tables.node}\`${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY ${order} LIMIT ?`,
-      ...params,
-      BigInt(pageSize + 1),
-    ),
-  )
+  const base: Conditions = { sql: where, params }
+  const limit = pageSize + 1
+  const rows =
+    filter === undefined
+      ? selectPage(tx, kind, order, base, limit)
+      : filter.joins === 0
+        ? // A condition on the node's own columns: SQLite weighs its indices against the order's.
+          selectPage(
+            tx,
+            kind,
+            order,
+            and(base, { sql: [filter.condition], params: filter.conditionParams }),
+            limit,
+          )
+        : filteredPage(tx, kind, order, base, filter, limit)
   const page = rows.slice(0, pageSize)
   const last = page[page.length - 1]
   if (rows.length <= pageSize || last === undefined) return { ids: page.map((r) => r.id) }
