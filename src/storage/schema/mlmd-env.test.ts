@@ -89,7 +89,10 @@ function withoutLookupIndices(dump: SchemaDump): SchemaDump {
       expect(body.indexes).toContainEqual({ name, unique: 0, origin: 'c', partial: 0, columns: [column] })
       delete indexSql[name]
     }
-    tables[table] = { ...body, indexes: body.indexes.filter((ix) => !((ix as { name: string }).name in indices)) }
+    tables[table] = {
+      ...body,
+      indexes: body.indexes.filter((ix) => !((ix as { name: string }).name in indices)),
+    }
   }
   return { ...dump, tables, index_sql: indexSql }
 }
