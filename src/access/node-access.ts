@@ -40,10 +40,49 @@ export interface NodeColumns {
   last_known_state?: bigint | null
 }
 
-function selectNodes(kind: NodeKind): string {
+// The statements of each kind, built once: the statement cache is keyed by SQL text, and
+// reusing one string object spares hashing and comparing a freshly built text on every call.
+interface KindStatements {
+  readonly selectByIds: string
+  readonly selectProperties: string
+  readonly insert: string
+  readonly update: string
+  readonly upsertProperty: string
+  readonly deleteProperty: string
+}
+
+const statements = new WeakMap<NodeKind, KindStatements>()
+
+function statementsOf(kind: NodeKind): KindStatements {
+  let built = statements.get(kind)
+  if (built === undefined) {
+    built = buildStatements(kind)
+    statements.set(kind, built)
+  }
+  return built
+}
+
+function buildStatements(kind: NodeKind): KindStatements {
   const extra = kind.kindColumns.map((c) => `, n.\`${c}\``).join('')
-  return `SELECT n.id, n.type_id, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra},
-    t.name AS type FROM \`${kind.tables.node}\` AS n LEFT JOIN \`Type\` AS t ON t.id = n.type_id`
+  const { node, property, propertyNodeColumn: owner } = kind.tables
+  const names = columnsOf(kind)
+  return {
+    selectByIds: `SELECT n.id, n.type_id, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra},
+    t.name AS type FROM \`${node}\` AS n LEFT JOIN \`Type\` AS t ON t.id = n.type_id WHERE n.id IN ${IN_LIST} ORDER BY n.id`,
+    selectProperties: `SELECT \`${owner}\` AS node_id, name, is_custom_property, int_value, double_value, string_value,
+        proto_value, bool_value, byte_value FROM \`${property}\` WHERE \`${owner}\` IN ${IN_LIST}`,
+    insert: `INSERT INTO \`${node}\`(${names.map((c) => `\`${c}\``).join(', ')},
+    \`create_time_since_epoch\`, \`last_update_time_since_epoch\`) VALUES(${names.map(() => '?').join(', ')}, ?, ?)`,
+    update: `UPDATE \`${node}\` SET ${names.map((c) => `\`${c}\` = ?`).join(', ')},
+    \`last_update_time_since_epoch\` = ? WHERE id = ?`,
+    upsertProperty: `INSERT INTO \`${property}\`(\`${owner}\`, \`name\`, \`is_custom_property\`, \`int_value\`, \`double_value\`,
+        \`string_value\`, \`byte_value\`, \`proto_value\`, \`bool_value\`) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(\`${owner}\`, \`name\`, \`is_custom_property\`) DO UPDATE SET
+        \`int_value\` = excluded.\`int_value\`, \`double_value\` = excluded.\`double_value\`,
+        \`string_value\` = excluded.\`string_value\`, \`byte_value\` = excluded.\`byte_value\`,
+        \`proto_value\` = excluded.\`proto_value\`, \`bool_value\` = excluded.\`bool_value\``,
+    deleteProperty: `DELETE FROM \`${property}\` WHERE \`${owner}\` = ? AND name = ? AND is_custom_property = ?`,
+  }
 }
 
 interface PropertyRow extends Record<string, SqlValue> {
@@ -58,9 +97,8 @@ interface PropertyRow extends Record<string, SqlValue> {
  */
 export function findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: readonly bigint[]): N[] {
   if (ids.length === 0) return []
-  const rows = tx.all<Record<string, SqlValue>>(
-    q(`${selectNodes(kind)} WHERE n.id IN ${IN_LIST} ORDER BY n.id`, idList(ids)),
-  )
+  const sql = statementsOf(kind)
+  const rows = tx.all<Record<string, SqlValue>>(q(sql.selectByIds, idList(ids)))
   if (rows.length === 0) return []
   const nodes = new Map<bigint, Node>()
   for (const row of rows) {
@@ -79,14 +117,7 @@ export function findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: read
     node.custom_properties = {}
     nodes.set(row.id as bigint, node as Node)
   }
-  const { property, propertyNodeColumn } = kind.tables
-  const properties = tx.all<PropertyRow>(
-    q(
-      `SELECT \`${propertyNodeColumn}\` AS node_id, name, is_custom_property, int_value, double_value, string_value,
-        proto_value, bool_value, byte_value FROM \`${property}\` WHERE \`${propertyNodeColumn}\` IN ${IN_LIST}`,
-      idList(nodes.keys()),
-    ),
-  )
+  const properties = tx.all<PropertyRow>(q(sql.selectProperties, idList(nodes.keys())))
   for (const p of properties) {
     const node = nodes.get(p.node_id)
     if (node === undefined) continue
@@ -159,18 +190,12 @@ function valuesOf(kind: NodeKind, columns: NodeColumns): SqlValue[] {
 
 /** Inserts a node row; both timestamps are `now`. Returns the new id. */
 export function insertNode(tx: Tx, kind: NodeKind, columns: NodeColumns, now: bigint): bigint {
-  const names = columnsOf(kind)
-  const sql = `INSERT INTO \`${kind.tables.node}\`(${names.map((c) => `\`${c}\``).join(', ')},
-    \`create_time_since_epoch\`, \`last_update_time_since_epoch\`) VALUES(${names.map(() => '?').join(', ')}, ?, ?)`
-  return tx.run(q(sql, ...valuesOf(kind, columns), now, now)).lastInsertRowid
+  return tx.run(q(statementsOf(kind).insert, ...valuesOf(kind, columns), now, now)).lastInsertRowid
 }
 
 /** Rewrites a node row's columns and its last-update time. */
 export function updateNode(tx: Tx, kind: NodeKind, id: bigint, columns: NodeColumns, now: bigint): void {
-  const names = columnsOf(kind)
-  const sql = `UPDATE \`${kind.tables.node}\` SET ${names.map((c) => `\`${c}\` = ?`).join(', ')},
-    \`last_update_time_since_epoch\` = ? WHERE id = ?`
-  tx.run(q(sql, ...valuesOf(kind, columns), now, id))
+  tx.run(q(statementsOf(kind).update, ...valuesOf(kind, columns), now, id))
 }
 
 /** Inserts or replaces one property value of a node. */
@@ -183,15 +208,9 @@ export function upsertProperty(
   value: Value,
 ): void {
   const c = encodeValue(value)
-  const { property, propertyNodeColumn } = kind.tables
   tx.run(
     q(
-      `INSERT INTO \`${property}\`(\`${propertyNodeColumn}\`, \`name\`, \`is_custom_property\`, \`int_value\`, \`double_value\`,
-        \`string_value\`, \`byte_value\`, \`proto_value\`, \`bool_value\`) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(\`${propertyNodeColumn}\`, \`name\`, \`is_custom_property\`) DO UPDATE SET
-        \`int_value\` = excluded.\`int_value\`, \`double_value\` = excluded.\`double_value\`,
-        \`string_value\` = excluded.\`string_value\`, \`byte_value\` = excluded.\`byte_value\`,
-        \`proto_value\` = excluded.\`proto_value\`, \`bool_value\` = excluded.\`bool_value\``,
+      statementsOf(kind).upsertProperty,
       nodeId,
       name,
       isCustom ? 1n : 0n,
@@ -216,13 +235,5 @@ export function deleteProperty(
   name: string,
   isCustom: boolean,
 ): void {
-  const { property, propertyNodeColumn } = kind.tables
-  tx.run(
-    q(
-      `DELETE FROM \`${property}\` WHERE \`${propertyNodeColumn}\` = ? AND name = ? AND is_custom_property = ?`,
-      nodeId,
-      name,
-      isCustom ? 1n : 0n,
-    ),
-  )
+  tx.run(q(statementsOf(kind).deleteProperty, nodeId, name, isCustom ? 1n : 0n))
 }

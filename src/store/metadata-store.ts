@@ -48,7 +48,7 @@ import { withRequestLimits } from './limits.js'
 import { getLineageGraph, getLineageSubgraph } from './lineage-operations.js'
 import { type Candidates, listNodeIds } from './list-operation.js'
 import type { AsyncMetadataStore, MetadataStore } from './metadata-store-api.js'
-import { getNodesByExternalIds, upsertNode } from './node-operations.js'
+import { getNodesByExternalIds, StoredNodes, upsertNode } from './node-operations.js'
 import {
   checkAllFieldsMatch,
   getTypeByName,
@@ -243,31 +243,42 @@ function bindStore(source: MetadataSource): OwnedMetadataStore {
     putArtifacts: (r) =>
       write((tx) => {
         const occ = r.options?.abort_if_latest_updated_time_changed === true
+        const stored = new StoredNodes(tx, ARTIFACT, list(r.artifacts))
         const artifact_ids = list(r.artifacts).map((artifact) => {
           if (occ && artifact.id !== undefined && artifact.id !== null) {
-            const [stored] = nodes<m.Artifact>(tx, ARTIFACT, [artifact.id])
+            const current = stored.get(artifact.id)
             if (
-              stored !== undefined &&
-              stored.last_update_time_since_epoch !== artifact.last_update_time_since_epoch
+              current !== undefined &&
+              current.last_update_time_since_epoch !== artifact.last_update_time_since_epoch
             ) {
               throw new MlmdError(
                 Code.FailedPrecondition,
-                `\`abort_if_latest_updated_time_changed\` is set, and the stored artifact with id = ${artifact.id} has a different last_update_time_since_epoch: ${stored.last_update_time_since_epoch} from the one in the given artifact: ${artifact.last_update_time_since_epoch ?? 'unset'}`,
+                `\`abort_if_latest_updated_time_changed\` is set, and the stored artifact with id = ${artifact.id} has a different last_update_time_since_epoch: ${current.last_update_time_since_epoch} from the one in the given artifact: ${artifact.last_update_time_since_epoch ?? 'unset'}`,
               )
             }
           }
-          return upsertNode(tx, ARTIFACT, artifact, { mask: r.update_mask })
+          return upsertNode(tx, ARTIFACT, artifact, { mask: r.update_mask, stored })
         })
         return { artifact_ids }
       }),
     putExecutions: (r) =>
-      write((tx) => ({
-        execution_ids: list(r.executions).map((e) => upsertNode(tx, EXECUTION, e, { mask: r.update_mask })),
-      })),
+      write((tx) => {
+        const stored = new StoredNodes(tx, EXECUTION, list(r.executions))
+        return {
+          execution_ids: list(r.executions).map((e) =>
+            upsertNode(tx, EXECUTION, e, { mask: r.update_mask, stored }),
+          ),
+        }
+      }),
     putContexts: (r) =>
-      write((tx) => ({
-        context_ids: list(r.contexts).map((c) => upsertNode(tx, CONTEXT, c, { mask: r.update_mask })),
-      })),
+      write((tx) => {
+        const stored = new StoredNodes(tx, CONTEXT, list(r.contexts))
+        return {
+          context_ids: list(r.contexts).map((c) =>
+            upsertNode(tx, CONTEXT, c, { mask: r.update_mask, stored }),
+          ),
+        }
+      }),
     putEvents: (r) =>
       write((tx) => {
         putEventsChecked(tx, list(r.events))

@@ -506,6 +506,25 @@ describe('node operations', () => {
       })
     })
 
+    it.each(KINDS)('applies a $kind repeated in one request in order, each update on the last', (k) => {
+      const type_id = k.putType()
+      const [id, other] = k.put([
+        { type_id, name: 'n' },
+        { type_id, name: 'o', custom_properties: { kept: { int_value: 1n } } },
+      ])
+      expect(
+        k.put([
+          { id, name: 'n', custom_properties: { x: { int_value: 1n } } },
+          { id: other, name: 'o', custom_properties: { kept: { int_value: 1n } } },
+          // Replaces the properties the first entry wrote, so x goes again.
+          { id, name: 'n', custom_properties: { y: { int_value: 2n } } },
+        ]),
+      ).toEqual([id, other, id])
+      const [stored, untouched] = k.byId([id as bigint, other as bigint])
+      expect(stored?.custom_properties).toEqual({ y: { int_value: 2n } })
+      expect(untouched?.custom_properties).toEqual({ kept: { int_value: 1n } })
+    })
+
     it.each(KINDS)('validates the properties of a $kind update against its type', (k) => {
       const type_id = k.putType()
       const [id] = k.put([{ type_id, name: 'n' }])
@@ -1094,6 +1113,22 @@ describe('node operations', () => {
         }),
       ).toThrow(mlmdError(Code.FailedPrecondition))
       expect(store.getArtifacts({}).artifacts).toStrictEqual([a, b])
+    })
+
+    it('checks an artifact repeated in the batch against its first update', () => {
+      const type_id = store.putArtifactType({ artifact_type: { name: 'test_type' } }).type_id as bigint
+      store.putArtifacts({ artifacts: [{ type_id, uri: 'a' }] })
+      const [a] = store.getArtifacts({}).artifacts ?? []
+      expect(() =>
+        store.putArtifacts({
+          artifacts: [
+            { ...a, uri: 'first' },
+            { ...a, uri: 'second' },
+          ],
+          options: { abort_if_latest_updated_time_changed: true },
+        }),
+      ).toThrow(mlmdError(Code.FailedPrecondition))
+      expect(store.getArtifacts({}).artifacts).toStrictEqual([a])
     })
 
     it('inserts new artifacts and reports missing ids as INVALID_ARGUMENT under the option', () => {

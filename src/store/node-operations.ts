@@ -35,6 +35,39 @@ export interface UpsertNodeOptions {
   readonly forceUpdateTime?: boolean
   /** The node's type, when the caller has already validated type and properties. */
   readonly validatedType?: TypeRecord
+  /** Stored nodes read ahead for the whole request (see {@link StoredNodes}). */
+  readonly stored?: StoredNodes
+}
+
+/**
+ * The stored versions of the nodes a request updates, read with one pair of statements for the
+ * whole request instead of one pair per node. A node's entry is dropped when it is written, so
+ * a node that appears twice in a request is read again and its second update sees the first.
+ */
+export class StoredNodes {
+  readonly #tx: Tx
+  readonly #kind: NodeKind
+  readonly #nodes: Map<bigint, Node>
+
+  constructor(tx: Tx, kind: NodeKind, requested: readonly Node[]) {
+    this.#tx = tx
+    this.#kind = kind
+    const ids = requested.flatMap((n) => (n.id === undefined || n.id === null ? [] : [n.id]))
+    this.#nodes = new Map(
+      ids.length === 0 ? [] : findNodesByIds<Node>(tx, kind, ids).map((n) => [n.id as bigint, n]),
+    )
+  }
+
+  /** The stored node with this id, or undefined when there is none. */
+  get(id: bigint): Node | undefined {
+    if (this.#nodes.has(id)) return this.#nodes.get(id)
+    return findNodesByIds<Node>(this.#tx, this.#kind, [id])[0]
+  }
+
+  /** Forgets a node that is about to be written. */
+  forget(id: bigint): void {
+    this.#nodes.delete(id)
+  }
 }
 
 const STATE_RANGES: Record<string, number> = { state: 6, last_known_state: 6 }
@@ -205,7 +238,9 @@ function parseMask(mask: FieldMask | undefined): ParsedMask | undefined {
 
 function updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNodeOptions): void {
   const id = node.id as bigint
-  const [stored] = findNodesByIds<Node>(tx, kind, [id])
+  const stored =
+    options.stored === undefined ? findNodesByIds<Node>(tx, kind, [id])[0] : options.stored.get(id)
+  options.stored?.forget(id)
   if (stored === undefined) throw invalidArgument(`Cannot find the given id ${id}`)
   if (node.type_id !== undefined && node.type_id !== null && node.type_id !== stored.type_id) {
     throw invalidArgument(
