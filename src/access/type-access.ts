@@ -1,6 +1,7 @@
 /**
  * Reads and writes of types (MLMD's `MetadataAccessObject` type methods). Every function runs
- * inside the caller's transaction and issues a constant number of statements.
+ * inside the caller's transaction and issues a constant number of statements (none for a
+ * memoised type).
  */
 import type { ArtifactStructType } from '../proto/messages.js'
 import { fromProto3Json, toProto3Json } from '../storage/proto-json.js'
@@ -35,6 +36,13 @@ interface TypeRow {
 
 const SELECT_TYPE =
   'SELECT id, name, version, type_kind, description, input_type, output_type, external_id FROM `Type`'
+const SELECT_TYPES_BY_IDS = `${SELECT_TYPE} WHERE id IN ${IN_LIST}`
+const SELECT_TYPE_BY_NAME = `${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version IS NULL`
+const SELECT_TYPE_BY_NAME_AND_VERSION = `${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version = ?`
+const SELECT_TYPES_OF_KIND = `${SELECT_TYPE} WHERE type_kind = ? ORDER BY id`
+const SELECT_TYPE_PROPERTIES = `SELECT type_id, name, data_type FROM \`TypeProperty\` WHERE type_id IN ${IN_LIST}`
+const SELECT_PARENT_TYPES = `SELECT p.type_id, t.name, t.type_kind FROM \`ParentType\` AS p
+  JOIN \`Type\` AS t ON t.id = p.parent_type_id WHERE p.type_id IN ${IN_LIST}`
 const STRUCT_TYPE = 'ml_metadata.ArtifactStructType'
 
 // Hydrates rows with their properties and base types: two statements for any number of rows.
@@ -57,19 +65,13 @@ function hydrate(tx: Tx, rows: TypeRow[]): TypeRecord[] {
     records.set(row.id, record)
   }
   const properties = tx.all<{ type_id: bigint; name: string; data_type: bigint | null }>(
-    q(`SELECT type_id, name, data_type FROM \`TypeProperty\` WHERE type_id IN ${IN_LIST}`, ids),
+    q(SELECT_TYPE_PROPERTIES, ids),
   )
   for (const p of properties) {
     const record = records.get(p.type_id)
     if (record !== undefined) record.properties[p.name] = Number(p.data_type ?? 0n)
   }
-  const parents = tx.all<{ type_id: bigint; name: string; type_kind: bigint }>(
-    q(
-      `SELECT p.type_id, t.name, t.type_kind FROM \`ParentType\` AS p JOIN \`Type\` AS t ON t.id = p.parent_type_id
-       WHERE p.type_id IN ${IN_LIST}`,
-      ids,
-    ),
-  )
+  const parents = tx.all<{ type_id: bigint; name: string; type_kind: bigint }>(q(SELECT_PARENT_TYPES, ids))
   for (const p of parents) {
     const record = records.get(p.type_id)
     const simple = SIMPLE_TYPES.find((s) => s.name === p.name && BigInt(s.kind) === p.type_kind)
@@ -78,16 +80,34 @@ function hydrate(tx: Tx, rows: TypeRow[]): TypeRecord[] {
   return rows.map((r) => records.get(r.id) as TypeRecord)
 }
 
+// Types are memoised across transactions (Tx.memo): nearly every write validates nodes
+// against their types, and types change rarely. Records in the memo are frozen; the writers
+// below forget the memo.
+const byIdKey = (id: bigint): string => `type:${id}`
+const byNameKey = (kind: TypeKind, name: string, version: string | undefined): string =>
+  `type-name:${JSON.stringify([kind, name, version ?? null])}`
+const byKindKey = (kind: TypeKind): string => `types-of-kind:${kind}`
+
+function remember(tx: Tx, records: TypeRecord[]): void {
+  const memo = tx.memo()
+  for (const record of records) {
+    Object.freeze(record.properties)
+    memo.set(byIdKey(record.id), Object.freeze(record))
+  }
+}
+
 /** Types of `kind` with these ids, in the order of `ids` (duplicates repeated, unknown skipped). */
 export function findTypesByIds(tx: Tx, kind: TypeKind, ids: readonly bigint[]): TypeRecord[] {
   if (ids.length === 0) return []
-  const rows = tx.all<TypeRow>(
-    q(`${SELECT_TYPE} WHERE type_kind = ? AND id IN ${IN_LIST}`, BigInt(kind), idList(ids)),
-  )
-  const byId = new Map(hydrate(tx, rows).map((t) => [t.id, t]))
+  const memo = tx.memo()
+  const missing = ids.filter((id) => !memo.has(byIdKey(id)))
+  if (missing.length > 0) {
+    // Read regardless of kind, so that a lookup under the wrong kind is memoised too.
+    remember(tx, hydrate(tx, tx.all<TypeRow>(q(SELECT_TYPES_BY_IDS, idList(missing)))))
+  }
   return ids.flatMap((id) => {
-    const found = byId.get(id)
-    return found === undefined ? [] : [found]
+    const found = memo.get(byIdKey(id)) as TypeRecord | undefined
+    return found === undefined || found.kind !== kind ? [] : [found]
   })
 }
 
@@ -98,24 +118,35 @@ export function findTypeByNameAndVersion(
   name: string,
   version: string | undefined,
 ): TypeRecord | undefined {
+  const memo = tx.memo()
+  const key = byNameKey(kind, name, version)
+  const memoised = memo.get(key) as TypeRecord | undefined
+  if (memoised !== undefined) return memoised
   const rows =
     version === undefined
-      ? tx.all<TypeRow>(
-          q(`${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version IS NULL`, BigInt(kind), name),
-        )
-      : tx.all<TypeRow>(
-          q(`${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version = ?`, BigInt(kind), name, version),
-        )
-  return hydrate(tx, rows.slice(0, 1))[0]
+      ? tx.all<TypeRow>(q(SELECT_TYPE_BY_NAME, BigInt(kind), name))
+      : tx.all<TypeRow>(q(SELECT_TYPE_BY_NAME_AND_VERSION, BigInt(kind), name, version))
+  const [found] = hydrate(tx, rows.slice(0, 1))
+  if (found !== undefined) {
+    remember(tx, [found])
+    memo.set(key, found)
+  }
+  return found
 }
 
 /** Every type of `kind`, by ascending id; `withSimpleTypes: false` leaves out MLMD's `mlmd.*` types. */
 export function findTypesByKind(tx: Tx, kind: TypeKind, withSimpleTypes: boolean): TypeRecord[] {
-  const rows = tx.all<TypeRow>(q(`${SELECT_TYPE} WHERE type_kind = ? ORDER BY id`, BigInt(kind)))
+  const memo = tx.memo()
+  let all = memo.get(byKindKey(kind)) as readonly TypeRecord[] | undefined
+  if (all === undefined) {
+    const records = hydrate(tx, tx.all<TypeRow>(q(SELECT_TYPES_OF_KIND, BigInt(kind))))
+    remember(tx, records)
+    all = Object.freeze(records)
+    memo.set(byKindKey(kind), all)
+  }
   const simpleNames = new Set(SIMPLE_TYPES.filter((s) => s.kind === kind).map((s) => s.name))
   // MLMD hides the simple types by name alone, so a user type named `mlmd.Dataset` is hidden too.
-  const visible = withSimpleTypes ? rows : rows.filter((r) => !simpleNames.has(r.name))
-  return hydrate(tx, visible)
+  return withSimpleTypes ? [...all] : all.filter((r) => !simpleNames.has(r.name))
 }
 
 /** Types of `kind` with these external ids, by ascending id. */
@@ -158,6 +189,7 @@ export interface NewType {
 
 /** Inserts a type with its properties; returns its id. */
 export function insertType(tx: Tx, type: NewType): bigint {
+  tx.forgetMemo()
   const { lastInsertRowid: id } = tx.run(
     q(
       'INSERT INTO `Type`(`name`, `type_kind`, `version`, `description`, `input_type`, `output_type`, `external_id`) VALUES(?, ?, ?, ?, ?, ?, ?)',
@@ -176,6 +208,7 @@ export function insertType(tx: Tx, type: NewType): bigint {
 
 /** Adds one property declaration to a type. */
 export function insertTypeProperty(tx: Tx, typeId: bigint, name: string, dataType: number): void {
+  tx.forgetMemo()
   tx.run(
     q(
       'INSERT INTO `TypeProperty`(`type_id`, `name`, `data_type`) VALUES(?, ?, ?)',
@@ -188,10 +221,12 @@ export function insertTypeProperty(tx: Tx, typeId: bigint, name: string, dataTyp
 
 /** Sets a type's external id. */
 export function updateTypeExternalId(tx: Tx, typeId: bigint, externalId: string): void {
+  tx.forgetMemo()
   tx.run(q('UPDATE `Type` SET `external_id` = ? WHERE id = ?', externalId, typeId))
 }
 
 /** Links a type to its base (parent) type. */
 export function insertParentType(tx: Tx, typeId: bigint, parentTypeId: bigint): void {
+  tx.forgetMemo()
   tx.run(q('INSERT INTO `ParentType`(`type_id`, `parent_type_id`) VALUES(?, ?)', typeId, parentTypeId))
 }

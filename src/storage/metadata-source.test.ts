@@ -170,6 +170,52 @@ describe('metadata-source', () => {
     })
   })
 
+  describe('Tx.memo', () => {
+    const remember = (source: MetadataSource, mode: 'read' | 'write', value: string) =>
+      source.execute(mode, (tx) => tx.memo().set('k', value))
+    const recall = (source: MetadataSource, mode: 'read' | 'write' = 'read') =>
+      source.execute(mode, (tx) => tx.memo().get('k'))
+
+    it("keeps values across transactions, and through the connection's own commits", () => {
+      const source = open()
+      source.execute('write', createTable)
+      remember(source, 'read', 'a')
+      source.execute('write', (tx) => insert(tx, 1n))
+      expect(recall(source)).toBe('a')
+      expect(recall(source, 'write')).toBe('a')
+    })
+
+    it.each(['read', 'write'] as const)(
+      'empties itself in a %s transaction after another connection commits',
+      (mode) => {
+        const source = open()
+        const other = open()
+        source.execute('write', createTable)
+        remember(source, mode, 'a')
+        other.execute('read', (tx) => tx.all({ sql: 'SELECT * FROM t', params: [] }))
+        expect(recall(source, mode)).toBe('a')
+        other.execute('write', (tx) => insert(tx, 1n))
+        expect(recall(source, mode)).toBeUndefined()
+        remember(source, mode, 'b')
+        expect(recall(source, mode)).toBe('b')
+      },
+    )
+
+    it('empties itself when a transaction rolls back, and on forgetMemo', () => {
+      const source = open()
+      expect(() =>
+        source.execute('write', (tx) => {
+          tx.memo().set('k', 'from a write that fails')
+          throw new MlmdError(Code.InvalidArgument, 'no')
+        }),
+      ).toThrow('no')
+      expect(recall(source)).toBeUndefined()
+      remember(source, 'read', 'a')
+      source.execute('write', (tx) => tx.forgetMemo())
+      expect(recall(source)).toBeUndefined()
+    })
+  })
+
   describe('fromSqliteError', () => {
     const store = () => {
       const source = open({ filename: ':memory:' })

@@ -94,6 +94,11 @@ export class MetadataSource implements TransactionExecutor {
   #begin: { read: Database.Statement; write: Database.Statement }
   #commit: Database.Statement
   #rollback: Database.Statement
+  #dataVersion: Database.Statement
+  #memo = new Map<string, unknown>()
+  // The data_version the memo was filled at; checked once per transaction, on first use.
+  #memoVersion: bigint | undefined
+  #memoChecked = false
 
   private constructor(db: Database.Database, filename: string, readonly: boolean) {
     this.#db = db
@@ -102,6 +107,10 @@ export class MetadataSource implements TransactionExecutor {
     this.#begin = { read: db.prepare('BEGIN DEFERRED'), write: db.prepare('BEGIN IMMEDIATE') }
     this.#commit = db.prepare('COMMIT')
     this.#rollback = db.prepare('ROLLBACK')
+    // Changes when another connection commits: read inside a transaction, it tells whether the
+    // snapshot differs from the one the memo was filled from (this connection's own commits
+    // leave it alone; writers of memoised data forget the memo themselves).
+    this.#dataVersion = db.prepare('PRAGMA data_version').pluck()
   }
 
   /**
@@ -150,12 +159,15 @@ export class MetadataSource implements TransactionExecutor {
       throw fromSqliteError(error, 'BEGIN')
     }
     this.#inTransaction = true
+    this.#memoChecked = false
     try {
       // A fresh handle per transaction, so callers may memoise per transaction by its identity.
       const result = body(this.#newTx())
       this.#commit.run()
       return result
     } catch (error) {
+      // What the failed body put in the memo may have been read from its own rolled-back writes.
+      this.#memo.clear()
       if (this.#db.inTransaction) this.#rollback.run()
       throw fromSqliteError(error)
     } finally {
@@ -163,8 +175,19 @@ export class MetadataSource implements TransactionExecutor {
     }
   }
 
+  #checkedMemo(): Map<string, unknown> {
+    if (!this.#memoChecked) {
+      const version = this.#dataVersion.get() as bigint
+      if (version !== this.#memoVersion) this.#memo.clear()
+      this.#memoVersion = version
+      this.#memoChecked = true
+    }
+    return this.#memo
+  }
+
   /** Runs statements outside any transaction (schema setup, pragmas). @internal */
   exec(sql: string): void {
+    this.#memo.clear()
     try {
       this.#db.exec(sql)
     } catch (error) {
@@ -207,6 +230,7 @@ export class MetadataSource implements TransactionExecutor {
   /** Closes the connection. Further calls fail. */
   close(): void {
     this.#statements.clear()
+    this.#memo.clear()
     if (this.#db.open) this.#db.close()
   }
 
@@ -247,5 +271,7 @@ export class MetadataSource implements TransactionExecutor {
         throw fromSqliteError(error, query.sql)
       }
     },
+    memo: () => this.#checkedMemo(),
+    forgetMemo: () => this.#memo.clear(),
   })
 }

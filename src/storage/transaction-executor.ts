@@ -32,6 +32,15 @@ export interface Tx {
   all<R = Row>(query: Query): R[]
   get<R = Row>(query: Query): R | undefined
   run(query: Query): RunResult
+  /**
+   * A map for what was read and will stay true until the data changes (types, which a store
+   * reads on every write but rarely changes). It outlives the transaction, and is emptied when
+   * another connection has committed since it was last used, when a transaction rolls back, and
+   * when {@link forgetMemo} is called. Values put in it must not be mutated afterwards.
+   */
+  memo(): Map<string, unknown>
+  /** Empties the memo; call it after writing anything a memoised value was read from. */
+  forgetMemo(): void
 }
 
 /**

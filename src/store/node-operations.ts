@@ -124,27 +124,13 @@ function checkEnums(node: Node): void {
   }
 }
 
-// Types looked up in the current transaction. A request that writes many nodes of one type
-// reads the type once; the memo dies with the transaction (each has its own Tx handle), so the
-// next transaction sees type changes made by other writers.
-const typesInTransaction = new WeakMap<Tx, Map<string, TypeRecord>>()
-
 /** Looks up the type of a node to insert or validate. @throws NotFound, InvalidArgument. */
 export function requireNodeType(tx: Tx, kind: NodeKind, typeId: bigint | undefined | null): TypeRecord {
   if (typeId === undefined || typeId === null) throw invalidArgument('Type id is missing.')
-  let memo = typesInTransaction.get(tx)
-  if (memo === undefined) {
-    memo = new Map()
-    typesInTransaction.set(tx, memo)
-  }
-  const key = `${kind.name}:${typeId}`
-  const memoised = memo.get(key)
-  if (memoised !== undefined) return memoised
   const [type] = findTypesByIds(tx, typeKindOf(kind), [typeId])
   if (type === undefined) {
     throw notFound(`Cannot find type for type_id: ${typeId} (no ${kind.name} type with that id)`)
   }
-  memo.set(key, type)
   return type
 }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Code } from '../errors.js'
 import type {
@@ -1029,5 +1032,80 @@ describe('type operations', () => {
       )
       expect(store.getArtifactTypes({}).artifact_types).toEqual([])
     })
+  })
+})
+
+// Types are memoised across transactions (type-access.ts); a memoised type must never outlive
+// a change, whoever made it.
+describe('types read by later operations', () => {
+  const file = () => path.join(dir, 'types.sqlite')
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mlmd-ts-type-memo-'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('sees a property another connection added to a type it has already used', () => {
+    const first = createMetadataStore({ filename: file() })
+    const second = createMetadataStore({ filename: file() })
+    try {
+      const type_id = first.putArtifactType({
+        artifact_type: { name: 'T', properties: { a: PropertyType.INT } },
+      }).type_id as bigint
+      expect(() =>
+        first.putArtifacts({ artifacts: [{ type_id, properties: { b: { int_value: 2n } } }] }),
+      ).toThrow(mlmdError(Code.InvalidArgument, 'Found unknown property: b'))
+      // A successful write, so that the type is memoised when the other connection changes it.
+      first.putArtifacts({ artifacts: [{ type_id, properties: { a: { int_value: 1n } } }] })
+      second.putArtifactType({
+        artifact_type: { name: 'T', properties: { a: PropertyType.INT, b: PropertyType.INT } },
+        can_add_fields: true,
+      })
+      expect(
+        first.putArtifacts({ artifacts: [{ type_id, properties: { b: { int_value: 2n } } }] }).artifact_ids,
+      ).toHaveLength(1)
+      expect(first.getArtifactType({ type_name: 'T' }).artifact_type?.properties).toEqual({
+        a: PropertyType.INT,
+        b: PropertyType.INT,
+      })
+    } finally {
+      first.close()
+      second.close()
+    }
+  })
+
+  it('forgets a type written by a request that failed', () => {
+    const only = createMetadataStore({ filename: file() })
+    try {
+      // The second entry reads the type the first one wrote, then fails.
+      expect(() =>
+        only.putTypes({
+          artifact_types: [{ name: 'Kept?' }, { name: 'Kept?', properties: { p: PropertyType.INT } }],
+        }),
+      ).toThrow(mlmdError(Code.AlreadyExists))
+      expect(() => only.getArtifactType({ type_name: 'Kept?' })).toThrow(mlmdError(Code.NotFound))
+      expect(only.getArtifactTypes({}).artifact_types).toEqual([])
+    } finally {
+      only.close()
+    }
+  })
+
+  it('sees its own new properties at once', () => {
+    const only = createMetadataStore({ filename: file() })
+    try {
+      const type_id = only.putArtifactType({ artifact_type: { name: 'T' } }).type_id as bigint
+      expect(only.getArtifactTypes({}).artifact_types).toHaveLength(1)
+      only.putArtifactType({
+        artifact_type: { name: 'T', properties: { p: PropertyType.STRING } },
+        can_add_fields: true,
+      })
+      expect(only.getArtifactTypesByID({ type_ids: [type_id] }).artifact_types?.[0]?.properties).toEqual({
+        p: PropertyType.STRING,
+      })
+      expect(only.getArtifactTypes({}).artifact_types?.[0]?.properties).toEqual({ p: PropertyType.STRING })
+      only.putArtifacts({ artifacts: [{ type_id, properties: { p: { string_value: 'x' } } }] })
+    } finally {
+      only.close()
+    }
   })
 })

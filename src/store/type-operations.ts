@@ -45,8 +45,9 @@ export function typeToMessage(record: TypeRecord): AnyType {
   if (record.external_id !== undefined) message.external_id = record.external_id
   message.properties = { ...record.properties }
   if (record.kind === TypeKind.EXECUTION) {
-    if (record.input_type !== undefined) message.input_type = record.input_type
-    if (record.output_type !== undefined) message.output_type = record.output_type
+    // Copies: the record may be memoised, and the message is the caller's to change.
+    if (record.input_type !== undefined) message.input_type = structuredClone(record.input_type)
+    if (record.output_type !== undefined) message.output_type = structuredClone(record.output_type)
   }
   if (record.base_type !== undefined && record.kind !== TypeKind.CONTEXT) message.base_type = record.base_type
   return message as AnyType

@@ -138,6 +138,7 @@ function upsertSimpleTypes(tx: Tx): void {
       params: [simple.name, BigInt(simple.kind)],
     })
     if (found !== undefined) continue
+    tx.forgetMemo()
     tx.run({
       sql: 'INSERT INTO `Type`(`name`, `type_kind`, `version`, `description`, `external_id`) VALUES(?, ?, NULL, NULL, NULL)',
       params: [simple.name, BigInt(simple.kind)],
