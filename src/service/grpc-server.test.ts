@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeCertificates } from '../../conformance/reliability/support.js'
 import { createMetadataStoreClient, type MetadataStoreClient } from '../client/metadata-store-client.js'
 import { Code, MlmdError } from '../errors.js'
 import { messageType } from '../proto/load-root.js'
@@ -219,74 +219,18 @@ function withoutTimes(value: unknown): unknown {
   )
 }
 
-function makeCerts(
-  dir: string,
-): Record<'ca' | 'serverKey' | 'serverCert' | 'clientKey' | 'clientCert' | 'otherKey' | 'otherCert', string> {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
-  const ext = path.join(dir, 'san.ext')
-  execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${ext}`])
-  const ca = (name: string) => {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.pem`,
-    )
-  }
-  const leaf = (name: string, caName: string) => {
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-    )
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${caName}.pem`,
-      '-CAkey',
-      `${caName}.key`,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      ext,
-      '-out',
-      `${name}.pem`,
-    )
-  }
-  ca('ca')
-  ca('other-ca')
-  leaf('server', 'ca')
-  leaf('client', 'ca')
-  leaf('other', 'other-ca')
-  const read = (file: string) => readFileSync(path.join(dir, file), 'utf8')
+// PEM contents of the certificates conformance/reliability makes with openssl.
+function makeCerts(dir: string) {
+  const files = makeCertificates(dir)
+  const pem = (file: string) => readFileSync(file, 'utf8')
   return {
-    ca: read('ca.pem'),
-    serverKey: read('server.key'),
-    serverCert: read('server.pem'),
-    clientKey: read('client.key'),
-    clientCert: read('client.pem'),
-    otherKey: read('other.key'),
-    otherCert: read('other.pem'),
+    ca: pem(files.ca),
+    serverKey: pem(files.serverKey),
+    serverCert: pem(files.serverCert),
+    clientKey: pem(files.clientKey),
+    clientCert: pem(files.clientCert),
+    otherKey: pem(files.strangerKey),
+    otherCert: pem(files.strangerCert),
   }
 }
 

@@ -112,13 +112,21 @@ function orderBy(order: PageOrder): string {
 
 type PageRow = { id: bigint; field: bigint }
 
-function selectPage(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limit: number): PageRow[] {
+function selectPage(
+  tx: Tx,
+  kind: NodeKind,
+  order: PageOrder,
+  where: Conditions,
+  limit: number,
+  offset = 0,
+): PageRow[] {
   const whereSql = where.sql.length > 0 ? ` WHERE ${where.sql.join(' AND ')}` : ''
   return tx.all<PageRow>(
     q(
-      `SELECT table_0.id AS id, table_0.\`${order.column}\` AS field FROM \`${kind.tables.node}\` AS table_0${whereSql} ORDER BY ${orderBy(order)} LIMIT ?`,
+      `SELECT table_0.id AS id, table_0.\`${order.column}\` AS field FROM \`${kind.tables.node}\` AS table_0${whereSql} ORDER BY ${orderBy(order)} LIMIT ? OFFSET ?`,
       ...where.params,
       BigInt(limit),
+      BigInt(offset),
     ),
   )
 }
@@ -149,13 +157,8 @@ function filteredPage(
     q(`SELECT count(*) AS n FROM (${filter.sql} LIMIT ?)`, ...filter.params, BigInt(window)),
   )
   if ((counted?.n ?? 0n) < BigInt(window)) return selectPage(tx, kind, order, and(base, inMatches), limit)
-  const last = tx.get<PageRow>(
-    q(
-      `SELECT table_0.id AS id, table_0.\`${order.column}\` AS field FROM \`${kind.tables.node}\` AS table_0${base.sql.length > 0 ? ` WHERE ${base.sql.join(' AND ')}` : ''} ORDER BY ${orderBy(order)} LIMIT 1 OFFSET ?`,
-      ...base.params,
-      BigInt(window - 1),
-    ),
-  )
+  // The last node of the window (none when fewer nodes remain).
+  const [last] = selectPage(tx, kind, order, base, 1, window - 1)
   const probed = selectPage(
     tx,
     kind,
