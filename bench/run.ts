@@ -711,7 +711,7 @@ async function main(): Promise<void> {
     '',
     workloadTable(rows, `mlmd-ts bench (${MODE})`),
     '',
-    `geomean ts/MLMD ${fmtRatio(g.ts_mlmd_all as number)}  gRPC/MLMD ${fmtRatio(g.grpc_mlmd_all as number)}  ts/floor ${fmtRatio(g.ts_floor_all as number)}  (mlmd_bench rows only: ts/MLMD ${fmtRatio(g.ts_mlmd_mlmd_bench as number)}, gRPC/MLMD ${fmtRatio(g.grpc_mlmd_mlmd_bench as number)}; fills ts/floor ${fmtRatio(g.ts_floor_fills as number)})`,
+    `geomean ts/MLMD ${fmtRatio(g.ts_mlmd_all as number)}  gRPC/MLMD ${fmtRatio(g.grpc_mlmd_all as number)}  ts/floor ${fmtRatio(g.ts_floor_all as number)}  (mlmd_bench rows only: ts/MLMD ${fmtRatio(g.ts_mlmd_mlmd_bench as number)}, gRPC/MLMD ${fmtRatio(g.grpc_mlmd_mlmd_bench as number)}; fills ts/floor ${fmtRatio(g.ts_floor_fills as number)}; without the type workloads ts/MLMD ${fmtRatio(g.ts_mlmd_without_types as number)})`,
     '',
     scaleTable(scale),
     '',
