@@ -161,8 +161,7 @@ export class MetadataSource implements TransactionExecutor {
     this.#inTransaction = true
     this.#memoChecked = false
     try {
-      // A fresh handle per transaction, so callers may memoise per transaction by its identity.
-      const result = body(this.#newTx())
+      const result = body(this.#tx)
       this.#commit.run()
       return result
     } catch (error) {
@@ -248,7 +247,8 @@ export class MetadataSource implements TransactionExecutor {
     return statement
   }
 
-  #newTx = (): Tx => ({
+  // The handle every transaction's body gets; valid only while its transaction runs.
+  readonly #tx: Tx = {
     all: <R = Row>(query: Query): R[] => {
       try {
         return this.#prepare(query.sql).all(...query.params) as R[]
@@ -273,5 +273,5 @@ export class MetadataSource implements TransactionExecutor {
     },
     memo: () => this.#checkedMemo(),
     forgetMemo: () => this.#memo.clear(),
-  })
+  }
 }
