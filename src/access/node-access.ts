@@ -49,6 +49,7 @@ interface KindStatements {
   readonly update: string
   readonly upsertProperty: string
   readonly deleteProperty: string
+  readonly selectExisting: string
 }
 
 const statements = new WeakMap<NodeKind, KindStatements>()
@@ -82,6 +83,7 @@ function buildStatements(kind: NodeKind): KindStatements {
         \`string_value\` = excluded.\`string_value\`, \`byte_value\` = excluded.\`byte_value\`,
         \`proto_value\` = excluded.\`proto_value\`, \`bool_value\` = excluded.\`bool_value\``,
     deleteProperty: `DELETE FROM \`${property}\` WHERE \`${owner}\` = ? AND name = ? AND is_custom_property = ?`,
+    selectExisting: `SELECT id FROM \`${node}\` WHERE id IN ${IN_LIST}`,
   }
 }
 
@@ -173,11 +175,7 @@ export function findArtifactIdsByUris(tx: Tx, uris: readonly string[]): bigint[]
 /** Which of these ids exist. */
 export function findExistingNodeIds(tx: Tx, kind: NodeKind, ids: Iterable<bigint>): Set<bigint> {
   const list = idList(ids)
-  return new Set(
-    tx
-      .all<{ id: bigint }>(q(`SELECT id FROM \`${kind.tables.node}\` WHERE id IN ${IN_LIST}`, list))
-      .map((r) => r.id),
-  )
+  return new Set(tx.all<{ id: bigint }>(q(statementsOf(kind).selectExisting, list)).map((r) => r.id))
 }
 
 function columnsOf(kind: NodeKind): string[] {
