@@ -11,6 +11,7 @@ import { Code, MlmdError } from '../errors.js'
 import { MetadataSource } from '../storage/metadata-source.js'
 import type { SqlValue } from '../storage/transaction-executor.js'
 import { createMetadataStore } from '../store/metadata-store.js'
+import { NODE_TABLES } from './catalog.js'
 import { foreignText } from './compiled-sql.test-support.js'
 import { type CompiledFilter, compileFilterQuery, FILTER_ERROR_PREFIX, type FilterNodeKind } from './index.js'
 
@@ -456,7 +457,7 @@ describe('filter_query compiler, property-based', () => {
       source.execute('read', (tx) => tx.all<{ id: bigint }>({ sql, params })).map((r) => r.id)
     const rows = ids(`SELECT id FROM (${compiled.sql}) ORDER BY id`, compiled.params)
     // The row form selects exactly the rows of the set form.
-    const table = { artifact: 'Artifact', execution: 'Execution', context: 'Context' }[kind]
+    const table = NODE_TABLES[kind].node
     expect(
       ids(
         `SELECT table_0.id FROM \`${table}\` AS table_0 WHERE ${compiled.condition} ORDER BY table_0.id`,

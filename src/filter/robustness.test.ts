@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { MetadataSource } from '../storage/metadata-source.js'
 import { initMetadataStore } from '../storage/schema/mlmd-env.js'
-import type { FilterNodeKind } from './catalog.js'
+import { type FilterNodeKind, NODE_TABLES } from './catalog.js'
 import { foreignText } from './compiled-sql.test-support.js'
 import { compileFilterQuery, MAX_FILTER_NESTING_DEPTH, MAX_FILTER_QUERY_LENGTH } from './index.js'
 
@@ -163,7 +163,7 @@ describe('filter robustness', () => {
     }
     expect(foreignText(compiled.sql), compiled.sql).toBeUndefined()
     expect(foreignText(compiled.condition), compiled.condition).toBeUndefined()
-    const table = { artifact: 'Artifact', execution: 'Execution', context: 'Context' }[kind]
+    const table = NODE_TABLES[kind].node
     source.execute('read', (tx) => {
       tx.all({ sql: `SELECT id FROM (${compiled.sql})`, params: compiled.params })
       tx.all({

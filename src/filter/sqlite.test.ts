@@ -8,6 +8,7 @@ import type { Artifact, Context, Execution, Value } from '../proto/messages.js'
 import { MetadataSource } from '../storage/metadata-source.js'
 import { initMetadataStore } from '../storage/schema/mlmd-env.js'
 import { createMetadataStore } from '../store/metadata-store.js'
+import { NODE_TABLES } from './catalog.js'
 import { compileFilterQuery, type FilterNodeKind } from './index.js'
 
 // --- the dataset -------------------------------------------------------------------------------
@@ -767,7 +768,7 @@ function runOurs(source: MetadataSource, kind: FilterNodeKind, query: string): O
     }),
   )
   // The row form must select the same nodes as the set form.
-  const table = { artifact: 'Artifact', execution: 'Execution', context: 'Context' }[kind]
+  const table = NODE_TABLES[kind].node
   const byCondition = source.execute('read', (tx) =>
     tx.all<{ id: bigint }>({
       sql: `SELECT table_0.id AS id FROM \`${table}\` AS table_0 WHERE ${compiled.condition} ORDER BY table_0.id`,
