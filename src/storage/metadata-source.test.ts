@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { fromSqliteError, MetadataSource, type OpenOptions } from './metadata-source.js'
 import { initMetadataStore } from './schema/mlmd-env.js'
-import { type DirectTx, get } from './transaction-executor.js'
+import { type DirectTx, get, run } from './transaction-executor.js'
 
 function errorOf(body: () => unknown): unknown {
   try {
@@ -167,6 +167,78 @@ describe('metadata-source', () => {
           }),
         ),
       ).toEqual([{ v: ints[0] }, { v: ints[5] }])
+    })
+  })
+
+  describe('MetadataSource.perform', () => {
+    // Counts to a billion unless stopped: minutes of work inside one statement.
+    const endless = {
+      sql: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) AS n FROM c WHERE mlmd_within_budget(x)',
+      params: [],
+    }
+
+    it('runs nothing when the deadline has already passed', () => {
+      const source = open()
+      source.execute('write', createTable)
+      expect(() =>
+        source.perform(
+          'write',
+          function* () {
+            yield* run({ sql: 'INSERT INTO t (v) VALUES (1)', params: [] })
+          },
+          { deadline: Date.now() - 1 },
+        ),
+      ).toThrow(expect.objectContaining({ code: Code.DeadlineExceeded }))
+      expect(values(source)).toEqual([])
+    })
+
+    it('rolls back instead of committing when the deadline passes during the body', () => {
+      const source = open()
+      source.execute('write', createTable)
+      const deadline = Date.now() + 50
+      expect(() =>
+        source.perform(
+          'write',
+          function* () {
+            yield* run({ sql: 'INSERT INTO t (v) VALUES (1)', params: [] })
+            while (Date.now() <= deadline) {
+              // the body outlives its deadline
+            }
+          },
+          { deadline },
+        ),
+      ).toThrow(expect.objectContaining({ code: Code.DeadlineExceeded }))
+      expect(values(source)).toEqual([])
+    })
+
+    it('stops a long statement inside SQLite when the deadline passes', () => {
+      const source = open()
+      expect(() =>
+        source.perform(
+          'read',
+          function* () {
+            return yield* get(endless)
+          },
+          { deadline: Date.now() + 100 },
+        ),
+      ).toThrow(expect.objectContaining({ code: Code.DeadlineExceeded }))
+      // The connection is usable afterwards.
+      expect(source.perform('read', () => get({ sql: 'SELECT 1 AS one', params: [] }))).toEqual({ one: 1n })
+    })
+
+    it('stops a long statement without a deadline at the statement budget, as RESOURCE_EXHAUSTED', () => {
+      const source = open({ statementBudgetMs: 100 })
+      expect(() => source.perform('read', () => get(endless))).toThrow(
+        expect.objectContaining({ code: Code.ResourceExhausted }),
+      )
+    })
+
+    it('answers FAILED_PRECONDITION once closed', () => {
+      const source = open()
+      source.close()
+      expect(() => source.perform('read', () => get({ sql: 'SELECT 1', params: [] }))).toThrow(
+        expect.objectContaining({ code: Code.FailedPrecondition }),
+      )
     })
   })
 

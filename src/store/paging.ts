@@ -9,11 +9,13 @@
 import {
   after,
   afterListed,
+  amongMatches,
   and,
   type Candidates,
   type Conditions,
   candidateConditions,
   countUpTo,
+  meetingCondition,
   NO_CONDITIONS,
   type PageOrder,
   type PagePosition,
@@ -22,7 +24,6 @@ import {
   withinBudget,
 } from '../access/listing-queries.js'
 import type { NodeKind } from '../access/node-access.js'
-import { q } from '../access/query-builder.js'
 import { invalidArgument } from '../errors.js'
 import { type CompiledFilter, compileFilterQuery } from '../filter/index.js'
 import { messageType } from '../proto/load-root.js'
@@ -93,7 +94,7 @@ export function filterConditions(
 ): Conditions | undefined {
   if (filterQuery === undefined || filterQuery === null || filterQuery === '') return undefined
   const compiled = compileFilterQuery(kind.name, filterQuery)
-  return { sql: [`table_0.id IN (${compiled.sql})`], params: compiled.params }
+  return amongMatches(compiled.sql, compiled.params)
 }
 
 /**
@@ -130,8 +131,8 @@ function* filteredPage(
 ): Op<PageRow[]> {
   const d = tx.dialect
   const window = FILTER_WINDOW_PER_ROW * limit
-  const inMatches: Conditions = { sql: [`table_0.id IN (${filter.sql})`], params: filter.params }
-  const counted = yield* get<{ n: bigint }>(countUpTo(q(filter.sql, ...filter.params), window))
+  const inMatches = amongMatches(filter.sql, filter.params)
+  const counted = yield* get<{ n: bigint }>(countUpTo({ sql: filter.sql, params: filter.params }, window))
   if ((counted?.n ?? 0n) < BigInt(window)) return yield* page(tx, kind, order, and(base, inMatches), limit)
   // The last node of the window (none when fewer nodes remain).
   const [last] = yield* page(tx, kind, order, base, 1, window - 1)
@@ -139,10 +140,10 @@ function* filteredPage(
     tx,
     kind,
     order,
-    and(and(and(base, withinBudget(d)), last === undefined ? NO_CONDITIONS : upTo(d, order, last)), {
-      sql: [filter.condition],
-      params: filter.conditionParams,
-    }),
+    and(
+      and(and(base, withinBudget(d)), last === undefined ? NO_CONDITIONS : upTo(d, order, last)),
+      meetingCondition(filter.condition, filter.conditionParams),
+    ),
     limit,
   )
   // Without a last window row the walk covered every node, so its rows are all there are.
@@ -204,7 +205,7 @@ export function* listNodeIdsPage(
             tx,
             kind,
             order,
-            and(and(base, withinBudget(d)), { sql: [filter.condition], params: filter.conditionParams }),
+            and(and(base, withinBudget(d)), meetingCondition(filter.condition, filter.conditionParams)),
             limit,
           )
         : yield* filteredPage(tx, kind, order, base, filter, limit)
