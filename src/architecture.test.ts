@@ -70,12 +70,7 @@ describe('architecture', () => {
 
   it('store/ reaches storage/ only through the executor interface, the dialect and schema names', () => {
     // The operations never see a connection: only the composition root opens one.
-    const allowed = [
-      'transaction-executor.js',
-      'dialect.js',
-      path.join('schema', 'v10.js'),
-      'value-codec.js',
-    ]
+    const allowed = ['transaction-executor.js', 'dialect.js', path.join('schema', 'v10.js'), 'value-codec.js']
     const root = ['metadata-source.js', path.join('schema', 'mlmd-env.js')]
     const violations: string[] = []
     for (const { file, imports } of files.filter((f) => layerOf(f.file) === 'store')) {
@@ -84,7 +79,8 @@ describe('architecture', () => {
         if (layerOf(target) !== 'storage') continue
         const within = path.relative('storage', target)
         const ok =
-          allowed.includes(within) || (file === path.join('store', 'metadata-store.ts') && root.includes(within))
+          allowed.includes(within) ||
+          (file === path.join('store', 'metadata-store.ts') && root.includes(within))
         if (!ok) violations.push(`${file} -> ${target}`)
       }
     }
@@ -92,7 +88,8 @@ describe('architecture', () => {
   })
 
   it('store/ holds no SQL text: statements come from the builders of access/', () => {
-    const sql = /`[^`]*\b(SELECT|INSERT|UPDATE|DELETE|WHERE|JOIN)\b[^`]*`|'[^']*\b(SELECT|INSERT|UPDATE|DELETE|WHERE)\b[^']*'|\bIN \(/
+    const sql =
+      /`[^`]*\b(SELECT|INSERT|UPDATE|DELETE|WHERE|JOIN)\b[^`]*`|'[^']*\b(SELECT|INSERT|UPDATE|DELETE|WHERE)\b[^']*'|\bIN \(/
     const offenders = files
       .filter((f) => layerOf(f.file) === 'store')
       .filter((f) =>
