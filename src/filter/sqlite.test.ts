@@ -431,6 +431,43 @@ const CASES: readonly Case[] = [
     query: 'contexts_a.last_update_time_since_epoch >= contexts_a.create_time_since_epoch',
     expected: allArtifactsBut('100%_sure', 'properties.p_int.int_value', 'state = LIVE'),
   },
+  // Several aliases of one prefix: each is its own row, even under OR and NOT (semi-joins)
+  {
+    kind: A,
+    query:
+      "contexts_a.name != 'zz' AND contexts_b.name != 'zz' AND contexts_c.name != 'zz' AND contexts_d.name != 'zz'",
+    expected: ['d1', 'd2', 'd3', 'dq"uote', 'node_2', 'node_20', "q'uote"],
+  },
+  {
+    kind: A,
+    query: "NOT (contexts_a.name = 'run1' OR contexts_b.name = 'run2')",
+    expected: ['d1', 'd2', 'dq"uote', "q'uote"],
+  },
+  {
+    kind: A,
+    query: "NOT (contexts_a.name = 'run1' AND contexts_b.name = 'run2')",
+    expected: ['d1', 'd2', 'd3', 'dq"uote', 'node_2', 'node_20', "q'uote"],
+  },
+  {
+    kind: A,
+    query: "contexts_a.name = 'run1' AND (contexts_a.id = 1 OR contexts_b.name = 'pipeline')",
+    expected: ['d1'],
+  },
+  {
+    kind: A,
+    query: 'contexts_a.id = contexts_b.id AND contexts_a.name != contexts_c.name',
+    expected: ['d1', 'd2'],
+  },
+  {
+    kind: A,
+    query: 'events_a.type = INPUT AND events_b.type = OUTPUT AND events_c.execution_id != 99',
+    expected: ['d2', 'node_2'],
+  },
+  {
+    kind: A,
+    query: "(contexts_a.name = 'run2' OR events_b.type = INPUT) AND properties.p_int.int_value > 0",
+    expected: ['d1', 'd2', 'd3'],
+  },
   // Events of artifacts
   { kind: A, query: 'events_0.type = INPUT', expected: ['d1', 'd2', 'node_2'] },
   {
@@ -711,6 +748,21 @@ const CASES: readonly Case[] = [
   { kind: C, query: 'events_0.type = INPUT', expected: 'INVALID_ARGUMENT' },
   { kind: C, query: 'state = LIVE', expected: 'INVALID_ARGUMENT' },
   { kind: C, query: "artifacts_a.name = 'd1' AND artifacts_b.name = 'd2'", expected: ['run1'] },
+  {
+    kind: C,
+    query: "parent_contexts_a.name = 'pipeline' AND child_contexts_b.name != 'zz'",
+    expected: ['run1'],
+  },
+  {
+    kind: C,
+    query: "NOT (artifacts_a.name = 'd1' OR executions_b.name = 'push1')",
+    expected: ["context_name_with_'", 'properties.component.component', 'run1', 'run2'],
+  },
+  {
+    kind: C,
+    query: "executions_a.name = 'train1' OR artifacts_b.name = 'd3' OR child_contexts_c.id > 0",
+    expected: ['pipeline', 'run1'],
+  },
   {
     kind: C,
     query: "artifacts_a.name = 'd1' OR executions_b.name = 'push1'",
