@@ -269,6 +269,9 @@ describe('compile', () => {
     /** The neighbour `t` as a correlated EXISTS, with a condition on its row. */
     const exists = (l: Linked, t: string, condition?: string, typed = false) =>
       `EXISTS (SELECT 1 FROM \`${l.link}\` AS ${t}_link JOIN ${nodeOf(l, t)}${typed ? ` JOIN \`Type\` AS ${t}_type ON ${t}_type.id = ${t}.type_id` : ''} WHERE ${t}_link.${l.nodeColumn} = table_0.id${condition === undefined ? '' : ` AND (${condition})`})`
+    /** The neighbour `t` as a set of listed nodes: `table_0.id IN (SELECT …)`. */
+    const member = (l: Linked, t: string, condition: string, typed = false) =>
+      `table_0.id IN (SELECT ${t}_link.${l.nodeColumn} FROM \`${l.link}\` AS ${t}_link JOIN ${nodeOf(l, t)}${typed ? ` JOIN \`Type\` AS ${t}_type ON ${t}_type.id = ${t}.type_id` : ''} WHERE ${condition})`
     const event = (t: string, condition: string) =>
       `EXISTS (SELECT 1 FROM \`Event\` AS ${t} WHERE ${t}.artifact_id = table_0.id AND (${condition}))`
     const ctx = (t: string, condition?: string) => exists(CONTEXT_OF_ARTIFACT, t, condition)
@@ -297,21 +300,30 @@ describe('compile', () => {
         `((${ctx('table_1', 'table_1.name <> ?')}) AND (${ctx('table_2', 'table_2.name = ?')}))`,
         ['zz', 'r1'],
       ],
-      // Under OR, both aliases must still have a row.
+      // Under OR, both aliases must still have a row. The set form finds the nodes of an
+      // indexed equality through the index (IN), the row form tests one node (EXISTS).
       [
         A,
         "contexts_a.name = 'x' OR contexts_b.name = 'y'",
-        `\`Artifact\` AS table_0 WHERE ((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name = ?')}) OR (${ctx('table_2', 'table_2.name = ?')})))`,
+        `\`Artifact\` AS table_0 WHERE ((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${member(CONTEXT_OF_ARTIFACT, 'table_1', 'table_1.name = ?')}) OR (${member(CONTEXT_OF_ARTIFACT, 'table_2', 'table_2.name = ?')})))`,
         `((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name = ?')}) OR (${ctx('table_2', 'table_2.name = ?')})))`,
         ['x', 'y'],
       ],
-      // NOT moves inward until it applies to one alias's predicate.
+      // NOT moves inward until it applies to one alias's predicate, which it complements.
       [
         A,
         "NOT (contexts_a.name = 'x' AND contexts_b.name = 'y')",
-        `\`Artifact\` AS table_0 WHERE ((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'NOT (table_1.name = ?)')}) OR (${ctx('table_2', 'NOT (table_2.name = ?)')})))`,
-        `((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'NOT (table_1.name = ?)')}) OR (${ctx('table_2', 'NOT (table_2.name = ?)')})))`,
+        `\`Artifact\` AS table_0 WHERE ((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name <> ?')}) OR (${ctx('table_2', 'table_2.name <> ?')})))`,
+        `((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name <> ?')}) OR (${ctx('table_2', 'table_2.name <> ?')})))`,
         ['x', 'y'],
+      ],
+      // (A LIKE cannot use an index, so its operand of OR stays EXISTS in the set form too.)
+      [
+        A,
+        "NOT (contexts_a.name != 'x' AND NOT (contexts_b.id IN (1) OR contexts_b.name LIKE 'y%'))",
+        `\`Artifact\` AS table_0 WHERE ((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${member(CONTEXT_OF_ARTIFACT, 'table_1', 'table_1.name = ?')}) OR (${ctx('table_2', "(table_2.id IN (?)) OR (table_2.name LIKE ? ESCAPE '\\')")})))`,
+        `((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name = ?')}) OR (${ctx('table_2', "(table_2.id IN (?)) OR (table_2.name LIKE ? ESCAPE '\\')")})))`,
+        ['x', 1n, 'y%'],
       ],
       // One alias on both sides of AND is one row: the other alias is looked up for that row.
       [
@@ -347,7 +359,7 @@ describe('compile', () => {
       [
         C,
         "parent_contexts_p.type = 'P' OR child_contexts_c.id IN (1, 2)",
-        `\`Context\` AS table_0 WHERE ((${exists(PARENT, 'table_1', undefined, true)}) AND (${exists(CHILD, 'table_2')}) AND ((${exists(PARENT, 'table_1', 'table_1_type.name = ?', true)}) OR (${exists(CHILD, 'table_2', 'table_2.id IN (?, ?)')})))`,
+        `\`Context\` AS table_0 WHERE ((${exists(PARENT, 'table_1', undefined, true)}) AND (${exists(CHILD, 'table_2')}) AND ((${member(PARENT, 'table_1', 'table_1_type.name = ?', true)}) OR (${member(CHILD, 'table_2', 'table_2.id IN (?, ?)')})))`,
         `((${exists(PARENT, 'table_1', undefined, true)}) AND (${exists(CHILD, 'table_2')}) AND ((${exists(PARENT, 'table_1', 'table_1_type.name = ?', true)}) OR (${exists(CHILD, 'table_2', 'table_2.id IN (?, ?)')})))`,
         ['P', 1n, 2n],
       ],

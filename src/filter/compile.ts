@@ -248,17 +248,35 @@ function childrenOf(expr: ResolvedExpr): readonly ResolvedExpr[] {
 // type's name): an equality on one of them makes its alias a good one to drive the set form.
 const INDEXED_NEIGHBOUR_COLUMNS = new Set(['id', 'name', 'uri', 'external_id', 'artifact_id', 'execution_id'])
 
+const COMPLEMENT = { '=': '<>', '<>': '=', '<': '>=', '<=': '>', '>': '<=', '>=': '<' } as const
+
+/**
+ * `NOT expr`, moved inward: De Morgan over AND and OR, and the complementary operator for a
+ * predicate (`NOT a = b` is `a <> b`, `NOT x IN (…)` is `x NOT IN (…)`), all of which hold in
+ * SQL's three-valued logic (NULL stays NULL). A predicate left as it was is then one an index
+ * can serve, as `contexts_a.name = 'x'` from `NOT (contexts_a.name != 'x' AND …)`.
+ */
 function negation(expr: ResolvedExpr): ResolvedExpr {
-  if (expr.kind === 'not') return expr.operand
-  if (expr.kind === 'logical') {
-    return Object.freeze({
-      kind: 'logical',
-      type: 'BOOL',
-      op: expr.op === 'AND' ? 'OR' : 'AND',
-      operands: Object.freeze(expr.operands.map(negation)),
-    })
+  switch (expr.kind) {
+    case 'not':
+      return expr.operand
+    case 'logical':
+      return Object.freeze({
+        kind: 'logical',
+        type: 'BOOL',
+        op: expr.op === 'AND' ? 'OR' : 'AND',
+        operands: Object.freeze(expr.operands.map(negation)),
+      })
+    case 'comparison':
+      return Object.freeze({ ...expr, op: COMPLEMENT[expr.op] })
+    case 'in':
+    case 'like':
+    case 'between':
+    case 'is':
+      return Object.freeze({ ...expr, negated: !expr.negated })
+    default:
+      return Object.freeze({ kind: 'not', type: 'BOOL', operand: expr })
   }
-  return Object.freeze({ kind: 'not', type: 'BOOL', operand: expr })
 }
 
 /** Writes a filter with two or more neighbour aliases as semi-joins (see above). */
@@ -269,10 +287,19 @@ class SemiJoinWriter {
   readonly #aliasOfTable = new Map<string, string>()
   readonly #neighbours = new Map<string, NeighbourJoin>()
   readonly #aliasesOf = new WeakMap<ResolvedExpr, ReadonlySet<string>>()
+  readonly #memberships: boolean
 
-  constructor(filter: ResolvedFilter, writer: SqlWriter) {
+  /**
+   * With `memberships` (for the set form), an operand of OR that reads one alias alone and
+   * compares it by equality on an indexed column is written `table_0.id IN (SELECT …)`:
+   * uncorrelated, so SQLite finds the few nodes of each such operand through the index and
+   * unites them, where an `EXISTS` would be tested on every node. Other operands stay `EXISTS`,
+   * which a listing can stop testing once its page is full (an `IN` list is computed whole).
+   */
+  constructor(filter: ResolvedFilter, writer: SqlWriter, memberships = false) {
     this.#filter = filter
     this.#writer = writer
+    this.#memberships = memberships
     for (const join of filter.joins) {
       if (join.kind !== 'neighbour') continue
       this.#neighbours.set(join.alias, join)
@@ -325,7 +352,20 @@ class SemiJoinWriter {
       const checked = [...used].filter((alias) => !everywhere.includes(alias))
       const disjunction = chain(
         'OR',
-        expr.operands.map((operand) => parenthesised(this.quantified(operand, this.#within(operand, used)))),
+        expr.operands.map((operand) => {
+          const within = this.#within(operand, used)
+          const [alone] = within
+          if (
+            this.#memberships &&
+            within.size === 1 &&
+            alone !== undefined &&
+            this.#readsOnly(operand, alone) &&
+            this.#selective(operand)
+          ) {
+            return parenthesised(this.#membership(alone, operand))
+          }
+          return parenthesised(this.quantified(operand, within))
+        }),
       )
       return all('AND', [...checked.map((alias) => this.#exists([alias], undefined)), disjunction])
     }
@@ -412,6 +452,13 @@ class SemiJoinWriter {
     return chosen === undefined ? undefined : ([...chosen.aliases][0] as string)
   }
 
+  /** An indexed equality, alone or as one operand of AND: few rows satisfy it, as a rule. */
+  #selective(expr: ResolvedExpr): boolean {
+    if (expr.kind === 'logical' && expr.op === 'AND')
+      return expr.operands.some((e) => this.#indexedEquality(e))
+    return this.#indexedEquality(expr)
+  }
+
   #indexedEquality(expr: ResolvedExpr): boolean {
     const indexed = (e: ResolvedExpr) =>
       e.kind === 'column' &&
@@ -429,6 +476,26 @@ class SemiJoinWriter {
       indexed(expr.operand) &&
       expr.list.every((v) => v.kind === 'value')
     )
+  }
+
+  /** Whether every column `expr` reads is of `alias` (its row or its type). */
+  #readsOnly(expr: ResolvedExpr, alias: string): boolean {
+    if (expr.kind === 'column') return this.#aliasOfTable.get(expr.table) === alias
+    return childrenOf(expr).every((child) => this.#readsOnly(child, alias))
+  }
+
+  /** `table_0.id IN (SELECT <the listed node's id> FROM <alias's tables> WHERE <condition>)`. */
+  #membership(alias: string, condition: ResolvedExpr): string {
+    const join = this.#neighbours.get(alias) as NeighbourJoin
+    const { relation } = join
+    const node =
+      relation.link === undefined
+        ? `${alias}.${relation.nodeColumn}`
+        : `${alias}_link.${relation.link.nodeColumn}`
+    const [first, ...rest] = joinedTables(this.#filter, join) as [JoinedTable, ...JoinedTable[]]
+    let sql = `${BASE_ALIAS}.id IN (SELECT ${node} FROM ${first.table}`
+    for (const t of rest) sql += ` JOIN ${t.table} ON ${t.on(this.#writer)}`
+    return `${sql} WHERE ${this.#writer.render(condition)})`
   }
 
   #within(expr: ResolvedExpr, scope: ReadonlySet<string>): Set<string> {
@@ -541,7 +608,7 @@ function semiJoinForms(filter: ResolvedFilter): Forms {
 
   const set = new SqlWriter()
   const driving = new SemiJoinWriter(filter, set).drivingAlias()
-  const setWriter = new SemiJoinWriter(filter, set)
+  const setWriter = new SemiJoinWriter(filter, set, true)
   const sql = selectDistinct(
     filter,
     set,
