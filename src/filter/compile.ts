@@ -6,6 +6,8 @@
  * The set form follows MLMD's `FilterQueryBuilder` (base table `table_0`, one inner join per
  * mentioned neighbour alias or property, `SELECT DISTINCT`), with plain joins in place of its
  * subqueries; the row form puts the same joins in a correlated `EXISTS` (see CompiledFilter).
+ * With two or more neighbour aliases, neighbours become semi-joins instead (see "semi-joins"
+ * below and `compileResolvedFilter`): same rows, without the product of the aliases' rows.
  *
  * @example Filters and the set form they compile to (listing artifacts):
  * ```
@@ -607,8 +609,8 @@ function semiJoinForms(filter: ResolvedFilter): Forms {
   const direct = filter.joins.filter((join) => join.kind !== 'neighbour')
 
   const set = new SqlWriter()
-  const driving = new SemiJoinWriter(filter, set).drivingAlias()
   const setWriter = new SemiJoinWriter(filter, set, true)
+  const driving = setWriter.drivingAlias()
   const sql = selectDistinct(
     filter,
     set,
