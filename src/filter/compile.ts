@@ -556,9 +556,10 @@ function existsOver(
  * ```
  * @throws InvalidArgument when the filter would bind more than {@link MAX_BOUND_PARAMETERS} values.
  */
-export function compileResolvedFilter(filter: ResolvedFilter): CompiledFilter {
+export function compileResolvedFilter(filter: ResolvedFilter, options: CompileOptions = {}): CompiledFilter {
   const neighbours = filter.joins.filter((join) => join.kind === 'neighbour')
-  const compiled = neighbours.length <= 1 ? joinedForms(filter) : semiJoinForms(filter)
+  const compiled =
+    neighbours.length <= 1 ? joinedForms(filter, options.rowGuard) : semiJoinForms(filter, options.rowGuard)
   checkParameterCount(compiled.set)
   checkParameterCount(compiled.row)
   return {
@@ -568,6 +569,16 @@ export function compileResolvedFilter(filter: ResolvedFilter): CompiledFilter {
     conditionParams: compiled.row.params,
     joins: filter.joins.length,
   }
+}
+
+/** Options of {@link compileResolvedFilter}. */
+export interface CompileOptions {
+  /**
+   * A condition on `table_0` (SQL built by the caller from constants, never from the query)
+   * tested first on every row the set form visits: the engine's time budget check, so a set
+   * that takes long to compute can be stopped inside the engine.
+   */
+  readonly rowGuard?: string | undefined
 }
 
 interface Forms {
@@ -582,17 +593,18 @@ function selectDistinct(
   writer: SqlWriter,
   joins: readonly Join[],
   where: () => string,
+  rowGuard: string | undefined,
 ): string {
   let sql = `SELECT DISTINCT ${BASE_ALIAS}.id FROM \`${NODE_TABLES[filter.kind].node}\` AS ${BASE_ALIAS}`
   for (const t of joins.flatMap((join) => joinedTables(filter, join)))
     sql += ` JOIN ${t.table} ON ${t.on(writer)}`
-  return `${sql} WHERE (${where()})`
+  return rowGuard === undefined ? `${sql} WHERE (${where()})` : `${sql} WHERE ${rowGuard} AND (${where()})`
 }
 
 // Every joined table in one statement: MLMD's own shape.
-function joinedForms(filter: ResolvedFilter): Forms {
+function joinedForms(filter: ResolvedFilter, rowGuard: string | undefined): Forms {
   const set = new SqlWriter()
-  const sql = selectDistinct(filter, set, filter.joins, () => set.render(filter.where))
+  const sql = selectDistinct(filter, set, filter.joins, () => set.render(filter.where), rowGuard)
   // The row form: the joined tables in a subquery correlated with the outer `table_0`.
   const row = new SqlWriter()
   const tables = filter.joins.flatMap((join) => joinedTables(filter, join))
@@ -603,7 +615,7 @@ function joinedForms(filter: ResolvedFilter): Forms {
   return { sql, set, condition, row }
 }
 
-function semiJoinForms(filter: ResolvedFilter): Forms {
+function semiJoinForms(filter: ResolvedFilter, rowGuard: string | undefined): Forms {
   const everyNeighbour = (except?: string) =>
     new Set(filter.joins.filter((j) => j.kind === 'neighbour' && j.alias !== except).map((j) => j.alias))
   const direct = filter.joins.filter((join) => join.kind !== 'neighbour')
@@ -616,6 +628,7 @@ function semiJoinForms(filter: ResolvedFilter): Forms {
     set,
     filter.joins.filter((join) => join.kind !== 'neighbour' || join.alias === driving),
     () => setWriter.quantified(filter.where, everyNeighbour(driving)),
+    rowGuard,
   )
 
   const row = new SqlWriter()
@@ -635,6 +648,6 @@ function semiJoinForms(filter: ResolvedFilter): Forms {
  * @internal
  */
 export function compileJoinedFilter(filter: ResolvedFilter): { sql: string; params: SqlValue[] } {
-  const { sql, set } = joinedForms(filter)
+  const { sql, set } = joinedForms(filter, undefined)
   return { sql, params: set.params }
 }

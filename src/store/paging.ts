@@ -32,6 +32,7 @@ import {
   type ListOperationOptions,
   ListOperationOptions_OrderByField_Field as OrderField,
 } from '../proto/messages.js'
+import type { Dialect } from '../storage/dialect.js'
 import { all, get, type Op, type Tx } from '../storage/transaction-executor.js'
 import type { IdPage } from './list-operation.js'
 
@@ -89,12 +90,18 @@ export function decodePageToken(text: string): ListOperationNextPageToken {
  * @throws InvalidArgument for an invalid query.
  */
 export function filterConditions(
+  d: Dialect,
   kind: NodeKind,
   filterQuery: string | undefined | null,
 ): Conditions | undefined {
   if (filterQuery === undefined || filterQuery === null || filterQuery === '') return undefined
-  const compiled = compileFilterQuery(kind.name, filterQuery)
+  const compiled = compileFilter(d, kind, filterQuery)
   return amongMatches(compiled.sql, compiled.params)
+}
+
+// A filter whose match set checks the call's time budget on every row it visits.
+function compileFilter(d: Dialect, kind: NodeKind, filterQuery: string): CompiledFilter {
+  return compileFilterQuery(kind.name, filterQuery, { rowGuard: d.withinBudget('table_0.id') })
 }
 
 /**
@@ -173,7 +180,7 @@ export function* listNodeIdsPage(
   const filter =
     options.filter_query === undefined || options.filter_query === null || options.filter_query === ''
       ? undefined
-      : compileFilterQuery(kind.name, options.filter_query)
+      : compileFilter(d, kind, options.filter_query)
   const tokenText = options.next_page_token
   if (tokenText !== undefined && tokenText !== null && tokenText !== '') {
     const token = decodePageToken(tokenText)
