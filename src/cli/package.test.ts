@@ -137,6 +137,15 @@ describe('npm package', () => {
     expect(names['./runner']).toContain('runPipeline')
   })
 
+  it("runs the README's in-process example against the installed package", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+    const example = /## Use it in process\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1]
+    expect(example).toBeDefined()
+    writeFileSync(path.join(app, 'readme-example.mjs'), example ?? '')
+    const printed = JSON.parse(run(process.execPath, ['readme-example.mjs'], app)) as Record<string, unknown>
+    expect(printed).toMatchObject({ uri: 's3://models/1', properties: { version: { intValue: '1' } } })
+  })
+
   it('type-checks a program that imports every exports entry', () => {
     const lines = Object.keys(PACKAGE.exports).map((key, i) => {
       const specifier = key === '.' ? PACKAGE.name : `${PACKAGE.name}/${key.slice(2)}`
