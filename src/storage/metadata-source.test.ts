@@ -329,13 +329,13 @@ describe('metadata-source', () => {
         case: 'a NOT NULL column',
         sql: 'INSERT INTO Type (name, type_kind) VALUES (NULL, 1)',
         code: Code.Internal,
-        message: /NOT NULL constraint failed: Type.name \(in: INSERT INTO Type/,
+        message: /NOT NULL constraint failed: Type.name$/,
       },
       {
         case: 'a syntax error',
         sql: 'SELEC 1',
         code: Code.Internal,
-        message: /syntax error \(in: SELEC 1\)/,
+        message: /syntax error$/,
       },
     ])('translates a violation of $case', ({ sql, code, message }) => {
       const source = store()
@@ -343,6 +343,25 @@ describe('metadata-source', () => {
         code,
         message: expect.stringMatching(message),
       })
+    })
+
+    it('keeps the SQL out of the message and with the cause, for the log', () => {
+      const error = errorOf(() =>
+        store().execute('read', (tx) => tx.all({ sql: 'SELEC 1', params: [] })),
+      ) as MlmdError
+      expect(error.rawMessage).toBe('Error when executing query: near "SELEC": syntax error')
+      expect((error.cause as { sql?: string }).sql).toBe('SELEC 1')
+    })
+
+    it("answers a LIKE pattern over SQLite's limit as INVALID_ARGUMENT", () => {
+      const pattern = `%${'x'.repeat(50_001)}%`
+      const error = errorOf(() =>
+        store().execute('read', (tx) => tx.all({ sql: "SELECT 'a' LIKE ?", params: [pattern] })),
+      ) as MlmdError
+      expect(error.code).toBe(Code.InvalidArgument)
+      expect(error.rawMessage).toBe(
+        'A LIKE pattern in filter_query is too long: SQLite takes at most 50,000 bytes',
+      )
     })
 
     it('passes an MlmdError through', () => {

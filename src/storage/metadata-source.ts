@@ -46,8 +46,8 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000
 const DEFAULT_STATEMENT_BUDGET_MS = 60_000
 
 /**
- * Translates an error thrown by better-sqlite3 into an `MlmdError`. `sql` is kept for the
- * message of unexpected errors so a failure can be traced to its statement.
+ * Translates an error thrown by better-sqlite3 into an `MlmdError`. `sql` goes with the cause
+ * (`cause.sql`) of unexpected errors, for the log, so a failure can be traced to its statement.
  *
  * MLMD detects unique violations by searching INTERNAL messages for "UNIQUE"; better-sqlite3
  * gives the extended result code, so we switch on that instead.
@@ -87,10 +87,19 @@ export function fromSqliteError(error: unknown, sql?: string): MlmdError {
       case 'SQLITE_FULL':
         return new MlmdError(Code.ResourceExhausted, `The disk is full: ${error.message}`, { cause: error })
     }
-    const where = sql === undefined ? '' : ` (in: ${sql.trim()})`
-    return new MlmdError(Code.Internal, `Error when executing query: ${error.message}${where}`, {
-      cause: error,
-    })
+    // The statement goes with the cause (for the server log), never into the message: SQL text
+    // must not reach clients.
+    const cause = sql === undefined ? error : Object.assign(error, { sql: sql.trim() })
+    // SQLite refuses LIKE patterns over 50,000 bytes (SQLITE_MAX_LIKE_PATTERN_LENGTH); the pattern
+    // comes from the request (a filter's `||`, or a stored value it names), not from us.
+    if (error.message === 'LIKE or GLOB pattern too complex') {
+      return new MlmdError(
+        Code.InvalidArgument,
+        'A LIKE pattern in filter_query is too long: SQLite takes at most 50,000 bytes',
+        { cause },
+      )
+    }
+    return new MlmdError(Code.Internal, `Error when executing query: ${error.message}`, { cause })
   }
   return MlmdError.from(error, Code.Internal)
 }

@@ -15,7 +15,7 @@
  */
 import { Code, MlmdError } from '../errors.js'
 import type { CallOptions, TransactionMode } from '../storage/transaction-executor.js'
-import { checkRequestLimits } from './limits.js'
+import { checkRequestFields, checkRequestLimits } from './limits.js'
 import type { StoreOperationName } from './operation.js'
 
 /** One call of a store operation. */
@@ -34,11 +34,12 @@ export type Invoke<R> = (call: OperationCall) => R
 export type Interceptor<R> = (next: Invoke<R>) => Invoke<R>
 
 /**
- * Checks the request's list lengths before anything else runs (see `limits.ts`).
- * @throws InvalidArgument naming the list over its limit.
+ * Checks the request's fields and list lengths before anything else runs (see `limits.ts`).
+ * @throws InvalidArgument naming an unknown field, or the list over its limit.
  */
 export const requestLimits = <R>(next: Invoke<R>): Invoke<R> => {
   return (call) => {
+    checkRequestFields(call.name, call.request)
     checkRequestLimits(call.request)
     return next(call)
   }

@@ -6,6 +6,7 @@
  * other. We page by the pair (field, id), which never skips or repeats a row; MLMD's own
  * predicates can do both (see the contract's paging quirks).
  */
+import protobuf from 'protobufjs'
 import {
   after,
   afterListed,
@@ -66,9 +67,24 @@ export function encodePageToken(token: ListOperationNextPageToken): string {
  */
 export function decodePageToken(text: string): ListOperationNextPageToken {
   if (!/^[A-Za-z0-9_\-+/]*={0,2}$/.test(text)) throw invalidArgument('Invalid next_page_token: not base64.')
+  const bytes = Buffer.from(text, 'base64url')
+  try {
+    // protobufjs skips fields numbered 0, so a run of zero bytes ('AAAA…') would decode as an
+    // empty token and restart the listing; protobuf's own parser, which MLMD uses, refuses them.
+    const reader = protobuf.Reader.create(bytes)
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32()
+      if (tag >>> 3 === 0) throw new Error('field number 0')
+      reader.skipType(tag & 7)
+    }
+  } catch {
+    throw invalidArgument(
+      'Invalid next_page_token: Failed to parse decoded next page token into ListOperationNextPageToken proto message',
+    )
+  }
   try {
     const codec = tokenCodec()
-    const decoded = codec.toObject(codec.decode(Buffer.from(text, 'base64url')), {
+    const decoded = codec.toObject(codec.decode(bytes), {
       longs: String,
       arrays: true,
       defaults: false,
