@@ -34,7 +34,7 @@ import { findTypeByNameAndVersion, findTypesByIds } from '../access/type-access.
 import { Code, MlmdError, notFound } from '../errors.js'
 import type * as m from '../proto/messages.js'
 import { MetadataSource, type OpenOptions } from '../storage/metadata-source.js'
-import { type InitOptions, initMetadataStore } from '../storage/schema/mlmd-env.js'
+import { checkBeforeWrite, type InitOptions, initMetadataStore } from '../storage/schema/mlmd-env.js'
 import { TypeKind } from '../storage/schema/v10.js'
 import type { Tx } from '../storage/transaction-executor.js'
 import { putExecution, putLineageSubgraph } from './composite-operations.js'
@@ -76,7 +76,8 @@ export interface OwnedMetadataStore extends MetadataStore {
  * @throws Aborted if another process is creating the schema at the same moment (retry).
  */
 export function createMetadataStore(options: MetadataStoreOptions): OwnedMetadataStore {
-  const source = MetadataSource.open(options)
+  // Every check that can refuse the file runs before the connection writes anything to it.
+  const source = MetadataSource.open(options, (opened) => checkBeforeWrite(opened, options))
   try {
     initMetadataStore(source, options)
   } catch (error) {
