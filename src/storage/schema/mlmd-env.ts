@@ -254,6 +254,38 @@ export function migrateSchema(
   return { plan, backupPath }
 }
 
+/**
+ * The plan that would take the store to schema version `to`, after the checks a migration
+ * makes first (the file's tables are MLMD's and match its version). Reads only, so it works
+ * on a read-only source, and `MetadataSource.open` can run it before anything is written.
+ * @throws InvalidArgument for a target outside 0 … 10, or an empty file.
+ * @throws FailedPrecondition for foreign tables (without `allowForeignTables`), a file newer
+ *   than 10, or tables that do not match the file's version.
+ * @throws Aborted, DataLoss for a bad `MLMDEnv`, as on open.
+ */
+export function planSchemaMigration(
+  source: MetadataSource,
+  to: number,
+  options: InitOptions = {},
+): MigrationPlan {
+  return source.execute('read', (tx) => {
+    if (options.allowForeignTables !== true) checkNoForeignTables(tx)
+    const state = readSchemaVersion(tx)
+    if (state.kind === 'empty') {
+      throw new MlmdError(Code.InvalidArgument, 'The file holds no MLMD schema; there is nothing to migrate.')
+    }
+    if (state.version > SCHEMA_VERSION) {
+      throw failedPrecondition(
+        `MLMD database version ${state.version} is greater than library version ${SCHEMA_VERSION}. ` +
+          'This library does not know how to migrate it; use the MLMD release that wrote it.',
+      )
+    }
+    const plan = planMigration(SQLITE_MIGRATIONS, state.version, to)
+    checkShape(tx, SQLITE_MIGRATIONS, state.version, 'The file says it is at its schema version, but')
+    return plan
+  })
+}
+
 function checkNoForeignTables(tx: Tx): void {
   const foreign = tx
     .all<{ name: string }>({
