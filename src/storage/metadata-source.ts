@@ -253,7 +253,8 @@ export class MetadataSource implements TransactionExecutor {
       this.#db.prepare('VACUUM INTO ?').run(destination)
     } catch (error) {
       const mapped = fromSqliteError(error, `VACUUM INTO ${destination}`)
-      if (mapped.code !== Code.Internal) throw mapped
+      // Lock contention and a corrupt source keep their codes; the rest is about the destination.
+      if (mapped.code === Code.Aborted || mapped.code === Code.DataLoss) throw mapped
       throw new MlmdError(
         Code.FailedPrecondition,
         `Cannot write the backup ${destination}: ${mapped.rawMessage}`,
