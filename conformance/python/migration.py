@@ -14,6 +14,10 @@ conformance/python/migration.test.ts.
                                     interchange.py's reads, answers in canonical form
         ["sql", PATH]               every row of every table, and the schema's names
                                     (interchange.py sql)
+        ["get_artifacts", PATH]     MLMD's answer to GetArtifacts: {"count": N} or
+                                    {"code": "INTERNAL", "message": "..."}
+    migration.py write PATH         MLMD writes interchange.py's full content (with bool and
+                                    proto values) to a new file PATH
 
 A failing command gives {"error": "<message>"} as its result; the others still run.
 """
@@ -116,7 +120,24 @@ def sql(path: str):
     return json.loads(out.getvalue())
 
 
-COMMANDS = {"downgrade": downgrade, "upgrade": upgrade, "version": schema_version, "read": read, "sql": sql}
+def get_artifacts(path: str):
+    from ml_metadata.proto import metadata_store_service_pb2 as svc
+
+    store = interchange.open_store(path, create=False)
+    response, error, message = interchange.call(store, "GetArtifacts", svc.GetArtifactsRequest())
+    if error is not None:
+        return {"code": error, "message": message.decode() if isinstance(message, bytes) else str(message)}
+    return {"count": len(response.artifacts)}
+
+
+COMMANDS = {
+    "downgrade": downgrade,
+    "upgrade": upgrade,
+    "version": schema_version,
+    "read": read,
+    "sql": sql,
+    "get_artifacts": get_artifacts,
+}
 
 
 def batch():
@@ -132,6 +153,9 @@ def batch():
 def main(argv):
     if len(argv) == 3 and argv[1] == "fill":
         fill(argv[2])
+    elif len(argv) == 3 and argv[1] == "write":
+        with contextlib.redirect_stdout(io.StringIO()):
+            interchange.cmd_write(argv[2])
     elif len(argv) == 2 and argv[1] == "batch":
         batch()
     else:

@@ -9,6 +9,10 @@
 //   - downgrade: mlmd-ts downgrades a copy of the v10 file to N (downgradeToSchemaVersion):
 //     the same rows and schema objects as MLMD's own downgrade; then MLMD opens and upgrades
 //     the result: identical read-back to MLMD's downgrade-and-upgrade.
+//   The filled content leaves out bool and proto property values: MLMD's downgrade below 10
+//   keeps such properties as rows with every value column NULL, which MLMD cannot read back
+//   even after upgrading again. A separate case shows that with the full content, mlmd-ts's
+//   downgrade leaves the same rows and MLMD answers the same INTERNAL error on both files.
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -74,6 +78,38 @@ describeWithMlmd('schema migrations against ml-metadata 1.16.0', () => {
     }
     rmSync(dir, { recursive: true, force: true })
   })
+
+  it("matches MLMD where MLMD's downgrade loses bool and proto values, and says what MLMD then reads", async () => {
+    // The full interchange content, with bool and proto property values.
+    const full = file('full-v10.sqlite')
+    const write = await runPythonAsync([SCRIPT, 'write', full], { timeoutMs: 120_000 })
+    if (write.code !== 0) throw new Error(`migration.py write failed:\n${write.output}`)
+    const theirs = file('full-mlmd-v9.sqlite')
+    const ours = file('full-ours-v9.sqlite')
+    copyFileSync(full, theirs)
+    copyFileSync(full, ours)
+    expect(() =>
+      createMetadataStore({ filename: ours, downgradeToSchemaVersion: 9, migrationBackupPath: false }),
+    ).toThrow(/Downgrade migration was performed/)
+    const [, sqlTheirs, sqlOurs, , , readTheirs, readOurs] = await mlmd([
+      ['downgrade', theirs, 9],
+      ['sql', theirs],
+      ['sql', ours],
+      ['upgrade', theirs],
+      ['upgrade', ours],
+      ['get_artifacts', theirs],
+      ['get_artifacts', ours],
+    ])
+    // The same rows: bool and proto properties stay as rows whose value columns are all NULL.
+    expect(sqlOurs).toEqual(sqlTheirs)
+    // MLMD cannot read such rows back, even after upgrading the file again itself.
+    const unreadable = {
+      code: 'INTERNAL',
+      message: expect.stringMatching(/null value in every known \*_value column/),
+    }
+    expect(readTheirs).toEqual(unreadable)
+    expect(readOurs).toEqual(unreadable)
+  }, 300_000)
 
   it.each(OLDER_VERSIONS)(
     'upgrades and downgrades version %i as MLMD does, and MLMD reads the same back',
