@@ -7,6 +7,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { MetadataSource } from '../storage/metadata-source.js'
+import type { MigrationPlan } from '../storage/schema/migrate.js'
 import { type InitOptions, migrateSchema, planSchemaMigration } from '../storage/schema/mlmd-env.js'
 import { SCHEMA_VERSION } from '../storage/schema/v10.js'
 import type { CliIo } from './io.js'
@@ -40,30 +41,33 @@ export interface MigrateSettings {
   readonly allowForeignTables: boolean
 }
 
+function parseMigrateFlags(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' },
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      backup: { type: 'string' },
+      'no-backup': { type: 'boolean' },
+      allow_foreign_tables: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
 /**
  * Reads the command line of `migrate`.
  * @throws InvalidArgument for unknown options, a missing `--db`, or a bad `--to`.
  */
 export function parseMigrateArgs(args: readonly string[], cwd: string): MigrateSettings {
-  let parsed: ReturnType<typeof parse>
-  const parse = () =>
-    parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        db: { type: 'string' },
-        to: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        backup: { type: 'string' },
-        'no-backup': { type: 'boolean' },
-        allow_foreign_tables: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
+  let parsed: ReturnType<typeof parseMigrateFlags>
   try {
-    parsed = parse()
+    parsed = parseMigrateFlags(args)
   } catch (error) {
+    // node:util reports unknown or malformed options as TypeErrors.
     throw usageError((error as Error).message)
   }
   const { values, positionals } = parsed
@@ -115,14 +119,15 @@ export async function migrate(args: readonly string[], io: CliIo): Promise<numbe
   }
   // A dry run opens read-only; a real one plans before the connection writes anything, so a
   // file it refuses is left as it was.
-  let plan = undefined as ReturnType<typeof planSchemaMigration> | undefined
+  const planned: { plan?: MigrationPlan } = {}
   const source = MetadataSource.open(
     { filename: settings.db, mustExist: true, readonly: settings.dryRun },
     (opened) => {
-      plan = planSchemaMigration(opened, settings.to, options)
+      planned.plan = planSchemaMigration(opened, settings.to, options)
     },
   )
   try {
+    const { plan } = planned
     if (plan === undefined) throw new Error('migrate: the plan was not made')
     const { from, to, steps } = plan
     if (steps.length === 0) {
