@@ -63,27 +63,6 @@ export function planMigration(migrations: EngineMigrations, from: number, to: nu
   return { from, to, steps }
 }
 
-/** The tables (with columns in order) and index names of a SQLite database. */
-export function readSqliteShape(tx: Tx): SchemaShape {
-  const tables: Record<string, string[]> = {}
-  const names = tx.all<{ name: string }>({
-    sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-    params: [],
-  })
-  for (const { name } of names) {
-    tables[name] = tx
-      .all<{ name: string }>({ sql: 'SELECT name FROM pragma_table_info(?) ORDER BY cid', params: [name] })
-      .map((c) => c.name)
-  }
-  const indices = tx
-    .all<{ name: string }>({
-      sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
-      params: [],
-    })
-    .map((r) => r.name)
-  return { tables, indices }
-}
-
 /**
  * How `actual` falls short of `expected`: missing tables, tables whose columns differ, missing
  * indices. Tables and indices that `expected` does not name are not counted here.
@@ -117,7 +96,7 @@ export function checkShape(
 ): void {
   const scheme = migrations.schemes.get(version)
   if (scheme === undefined) throw new Error(`no migration scheme for version ${version}`)
-  const problems = shapeDifferences({ tables: scheme.shape.tables, indices }, readSqliteShape(tx))
+  const problems = shapeDifferences({ tables: scheme.shape.tables, indices }, migrations.readShape(tx))
   if (problems.length > 0) {
     throw failedPrecondition(
       `${when} the database does not have MLMD's schema version ${version}: ${problems.join('; ')}.`,

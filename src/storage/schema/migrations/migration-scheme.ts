@@ -5,6 +5,7 @@
  * look like. Each engine (SQLite now; PostgreSQL and MySQL beside it later) supplies one
  * {@link EngineMigrations}; the runner in `../migrate.ts` only reads this data.
  */
+import type { Tx } from '../../transaction-executor.js'
 
 /** What a database at one schema version holds: its tables (with columns in order) and indices. */
 export interface SchemaShape {
@@ -36,4 +37,6 @@ export interface EngineMigrations {
    * version table; its step drops it instead.
    */
   readonly setVersion: string
+  /** Reads the tables (columns in order) and index names of the database, in this engine's catalog. */
+  readonly readShape: (tx: Tx) => SchemaShape
 }

@@ -16,6 +16,7 @@
  * Upgrading from 7 keeps one event per (artifact, execution, type), the newest, and drops the
  * paths of the others, because version 8 makes that triple unique.
  */
+import type { Tx } from '../../transaction-executor.js'
 import type { EngineMigrations, MigrationScheme, SchemaShape } from './migration-scheme.js'
 
 const q = (name: string): string => `\`${name}\``
@@ -522,10 +523,32 @@ const SCHEMES: readonly MigrationScheme[] = [
   },
 ]
 
+/** The tables (with columns in order) and index names of a SQLite database. */
+export function readSqliteShape(tx: Tx): SchemaShape {
+  const tables: Record<string, string[]> = {}
+  const names = tx.all<{ name: string }>({
+    sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    params: [],
+  })
+  for (const { name } of names) {
+    tables[name] = tx
+      .all<{ name: string }>({ sql: 'SELECT name FROM pragma_table_info(?) ORDER BY cid', params: [name] })
+      .map((c) => c.name)
+  }
+  const indices = tx
+    .all<{ name: string }>({
+      sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+      params: [],
+    })
+    .map((r) => r.name)
+  return { tables, indices }
+}
+
 /** MLMD's SQLite migrations, versions 0 to 10. */
 export const SQLITE_MIGRATIONS: EngineMigrations = {
   engine: 'sqlite',
   latest: SCHEMES.length - 1,
   schemes: new Map(SCHEMES.map((scheme, version) => [version, scheme])),
   setVersion: 'UPDATE `MLMDEnv` SET `schema_version` = ?',
+  readShape: readSqliteShape,
 }
