@@ -342,6 +342,7 @@ describe('migrate', () => {
       stop()
       expect(await running).toBe(0)
       expect(err.join('\n')).toMatch(/migrating the schema from version 2 to 10/)
+      expect(err.filter((line) => / migrated$/.test(line))).toHaveLength(8)
       expect(err.join('\n')).toMatch(/copied the file as it was to .*serve-up\.sqlite\.schema-v2-.*\.bak/)
       expect(contents(file).version).toBe(10)
     })

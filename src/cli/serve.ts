@@ -341,8 +341,13 @@ export function migrationReporter(io: CliIo): (event: MigrationEvent) => void {
       case 'backup':
         io.err(`mlmd-ts: copied the file as it was to ${event.path}`)
         return
-      case 'progress':
+      case 'progress': {
+        // One line per version step, so a long migration shows that it moves.
+        const { step, statement } = event.progress
+        if (statement === step.statements.length)
+          io.err(`mlmd-ts: schema version ${step.from} -> ${step.to} migrated`)
         return
+      }
       case 'done':
         io.err(`mlmd-ts: the schema is now at version ${event.plan.to}`)
         return
