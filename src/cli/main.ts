@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { Code, MlmdError } from '../errors.js'
 import { backup } from './backup.js'
 import type { CliIo } from './io.js'
+import { migrate } from './migrate.js'
 import { serve } from './serve.js'
 
 const USAGE = `Usage: mlmd-ts <command> [options]
@@ -17,6 +18,7 @@ const USAGE = `Usage: mlmd-ts <command> [options]
 Commands:
   serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
   backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
+  migrate    upgrade or downgrade the schema of a store file (mlmd-ts migrate --help)
 
 Options:
   -h, --help     show this help
@@ -38,6 +40,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await serve(rest, io)
       case 'backup':
         return await backup(rest, io)
+      case 'migrate':
+        return await migrate(rest, io)
       case '-h':
       case '--help':
       case 'help':

@@ -64,11 +64,20 @@ describe('serve', () => {
         readonly: false,
         mustExist: false,
         enableUpgradeMigration: false,
+        downgradeToSchemaVersion: undefined,
+        allowForeignTables: false,
         tls: undefined,
         channelOptions: {},
         logLevel: 'info',
         metricsPort: undefined,
       })
+    })
+
+    it("takes MLMD's --downgrade_db_schema_version (-1 for none) and --allow_foreign_tables", () => {
+      expect(parse(['--downgrade_db_schema_version', '4']).downgradeToSchemaVersion).toBe(4)
+      expect(parse(['--downgrade_db_schema_version=-1']).downgradeToSchemaVersion).toBeUndefined()
+      expect(parse(['--allow_foreign_tables']).allowForeignTables).toBe(true)
+      expect(() => parse(['--downgrade_db_schema_version', 'old'])).toThrow(/must be a schema version/)
     })
 
     it('takes --db, --host, --port and :memory:', () => {

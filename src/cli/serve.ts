@@ -23,6 +23,7 @@ import {
   parseServerConfig,
   settingsFromServerConfig,
 } from '../service/server-config.js'
+import type { MigrationEvent } from '../storage/schema/mlmd-env.js'
 import { SCHEMA_VERSION } from '../storage/schema/v10.js'
 import type { OwnedMetadataStore } from '../store/metadata-store.js'
 import { createMetadataStore } from '../store/metadata-store.js'
@@ -55,6 +56,11 @@ MLMD server flags (metadata_store_server):
   --metadata_store_server_config_file PATH  text-format MetadataStoreServerConfig
                                             (sqlite connection, ssl_config, migration_options)
   --enable_database_upgrade[=true|false]    upgrade a file written by an older MLMD
+                                            (schema 0-9) to 10, copying it first
+  --downgrade_db_schema_version N           downgrade the file to schema version N
+                                            (0-9, copying it first), then exit
+  --allow_foreign_tables                    use a file that holds tables MLMD does
+                                            not know (another application's database)
   --grpc_channel_arguments K=V,...          e.g. grpc.max_receive_message_length=33554432
 
 --db, --port and --tls-* override the config file.`
@@ -68,6 +74,9 @@ export interface ServeSettings {
   readonly readonly: boolean
   readonly mustExist: boolean
   readonly enableUpgradeMigration: boolean
+  /** Downgrade the file to this schema version, then exit (MLMD's `--downgrade_db_schema_version`). */
+  readonly downgradeToSchemaVersion: number | undefined
+  readonly allowForeignTables: boolean
   readonly tls: ServerTlsConfig | undefined
   readonly channelOptions: NonNullable<GrpcServerOptions['channelOptions']>
   /** The bearer token every call must carry (from `--auth-token-file`); never printed. */
@@ -144,6 +153,8 @@ function parseFlags(args: string[]) {
         grpc_port: { type: 'string' },
         metadata_store_server_config_file: { type: 'string' },
         enable_database_upgrade: { type: 'boolean' },
+        downgrade_db_schema_version: { type: 'string' },
+        allow_foreign_tables: { type: 'boolean' },
         grpc_channel_arguments: { type: 'string' },
         metadata_source_config_type: { type: 'string' },
         // Accepted for compatibility; the store retries its own lock contention.
@@ -192,7 +203,9 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
       )
     }
   }
-  const { values, positionals } = parseFlags(normalizeBooleanFlags(args, ['enable_database_upgrade', 'help']))
+  const { values, positionals } = parseFlags(
+    normalizeBooleanFlags(args, ['enable_database_upgrade', 'allow_foreign_tables', 'help']),
+  )
   if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`)
   const sourceType = values.metadata_source_config_type
   if (sourceType !== undefined && !['default', 'config_file', 'sqlite'].includes(sourceType)) {
@@ -260,6 +273,21 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
   }
   const metricsPort =
     values.metrics_port === undefined ? undefined : parsePort(values.metrics_port, '--metrics_port')
+  let downgradeToSchemaVersion = config.downgradeToSchemaVersion
+  const downgradeText = values.downgrade_db_schema_version
+  if (downgradeText !== undefined) {
+    if (!/^-?[0-9]+$/.test(downgradeText)) {
+      throw usageError(`--downgrade_db_schema_version must be a schema version, not "${downgradeText}"`)
+    }
+    // MLMD's default, -1, means no downgrade.
+    downgradeToSchemaVersion = Number(downgradeText) < 0 ? undefined : Number(downgradeText)
+  }
+  const enableUpgradeMigration =
+    values.enable_database_upgrade === true || config.enableUpgradeMigration === true
+  if (enableUpgradeMigration && downgradeToSchemaVersion !== undefined) {
+    // MLMD's server stops on this combination too.
+    throw usageError('--enable_database_upgrade and --downgrade_db_schema_version cannot be used together')
+  }
 
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
@@ -269,7 +297,9 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     filename: db === ':memory:' || db === '' ? ':memory:' : path.resolve(cwd, db),
     readonly: !fromFlag && config.readonly === true,
     mustExist: !fromFlag && config.mustExist === true,
-    enableUpgradeMigration: values.enable_database_upgrade === true || config.enableUpgradeMigration === true,
+    enableUpgradeMigration,
+    downgradeToSchemaVersion,
+    allowForeignTables: values.allow_foreign_tables === true,
     tls,
     channelOptions,
     authToken,
@@ -299,7 +329,7 @@ export const SERVE_ABORTED_RETRY_MS = 5_000
 
 // Opens the store with the short busy timeout; while another process holds the write lock
 // (opening writes the schema or checks the simple types), tries again for up to 5 s.
-async function openStore(settings: ServeSettings, readonly: boolean): Promise<OwnedMetadataStore> {
+async function openStore(settings: ServeSettings, readonly: boolean, io: CliIo): Promise<OwnedMetadataStore> {
   const started = Date.now()
   for (;;) {
     try {
@@ -308,6 +338,9 @@ async function openStore(settings: ServeSettings, readonly: boolean): Promise<Ow
         readonly,
         mustExist: settings.mustExist,
         enableUpgradeMigration: settings.enableUpgradeMigration,
+        downgradeToSchemaVersion: settings.downgradeToSchemaVersion,
+        allowForeignTables: settings.allowForeignTables,
+        onMigration: migrationReporter(io),
         busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
       })
     } catch (error) {
@@ -360,6 +393,34 @@ function removeCreatedStore(filename: string): void {
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${filename}${suffix}`, { force: true })
 }
 
+/** Prints what a migration on open does: its plan, the backup copy, and the result. */
+export function migrationReporter(io: CliIo): (event: MigrationEvent) => void {
+  return (event) => {
+    switch (event.kind) {
+      case 'plan':
+        if (event.plan.steps.length > 0) {
+          io.err(
+            `mlmd-ts: migrating the schema from version ${event.plan.from} to ${event.plan.to} (${event.plan.steps.length} steps, one transaction)`,
+          )
+        }
+        return
+      case 'backup':
+        io.err(`mlmd-ts: copied the file as it was to ${event.path}`)
+        return
+      case 'progress': {
+        // One line per version step, so a long migration shows that it moves.
+        const { step, statement } = event.progress
+        if (statement === step.statements.length)
+          io.err(`mlmd-ts: schema version ${step.from} -> ${step.to} migrated`)
+        return
+      }
+      case 'done':
+        io.err(`mlmd-ts: the schema is now at version ${event.plan.to}`)
+        return
+    }
+  }
+}
+
 /** Whether `host` only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
@@ -390,8 +451,17 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   const readonly = settings.readonly || readOnlyFile
   let store: OwnedMetadataStore
   try {
-    store = await openStore(settings, readonly)
+    store = await openStore(settings, readonly, io)
   } catch (error) {
+    // A requested downgrade ends in CANCELLED, as in MLMD: the work is done, the server exits.
+    if (
+      settings.downgradeToSchemaVersion !== undefined &&
+      error instanceof MlmdError &&
+      error.code === Code.Cancelled
+    ) {
+      io.out(`mlmd-ts: ${error.rawMessage}`)
+      return 0
+    }
     throw new MlmdError(
       Code.FailedPrecondition,
       `cannot open ${settings.filename}: ${explainOpenFailure(settings.filename, existed, error)}`,

@@ -54,12 +54,17 @@ describe('server-config', () => {
       ],
       ['connection_config { postgresql { host: "db" } }', /connection_config.postgresql is not supported/],
       ['ssl_config { server_cert: "CERT" }', /needs both server_key and server_cert/],
-      [
-        'migration_options { downgrade_to_schema_version: 8 }',
-        /downgrade_to_schema_version is not supported/,
-      ],
     ])('refuses %j', (text, message) => {
       expect(() => settings(text)).toThrow(message)
+    })
+
+    it('reads downgrade_to_schema_version', () => {
+      expect(settings('migration_options { downgrade_to_schema_version: 8 }')).toEqual({
+        downgradeToSchemaVersion: 8,
+      })
+      expect(settings('migration_options { downgrade_to_schema_version: 0 }')).toEqual({
+        downgradeToSchemaVersion: 0,
+      })
     })
 
     it('accepts an explicit downgrade_to_schema_version of -1 (no downgrade)', () => {

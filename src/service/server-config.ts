@@ -21,6 +21,8 @@ export interface ServerConfigSettings {
   readonly mustExist?: boolean
   /** `migration_options.enable_upgrade_migration`. */
   readonly enableUpgradeMigration?: boolean
+  /** `migration_options.downgrade_to_schema_version`, when 0 or more. */
+  readonly downgradeToSchemaVersion?: number
   /** `ssl_config`. */
   readonly tls?: ServerTlsConfig
 }
@@ -114,7 +116,7 @@ export function settingsFromServerConfig(config: MetadataStoreServerConfig): Ser
   }
   const downgrade = config.migration_options?.downgrade_to_schema_version
   if (downgrade !== undefined && downgrade >= 0n) {
-    throw invalid('migration_options.downgrade_to_schema_version is not supported by mlmd-ts yet')
+    settings = { ...settings, downgradeToSchemaVersion: Number(downgrade) }
   }
   if (config.ssl_config !== undefined) settings = { ...settings, tls: tlsSettings(config.ssl_config) }
   return settings

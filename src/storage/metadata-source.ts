@@ -159,9 +159,13 @@ export class MetadataSource implements OperationExecutor {
   /**
    * Opens (and by default creates) the database file. The schema is not touched here; see
    * `initMetadataStore` in `schema/mlmd-env.ts`.
+   *
+   * `checkBeforeWrite` runs on the new connection before anything is written to the file (the
+   * switch to WAL changes the file's header): a check that refuses the file by throwing leaves
+   * it byte for byte as it was.
    * @throws FailedPrecondition when the file cannot be opened or is not a database.
    */
-  static open(options: OpenOptions): MetadataSource {
+  static open(options: OpenOptions, checkBeforeWrite?: (source: MetadataSource) => void): MetadataSource {
     const filename = options.filename === '' ? ':memory:' : options.filename
     const inMemory = filename === ':memory:'
     const readonly = options.readonly === true
@@ -178,24 +182,31 @@ export class MetadataSource implements OperationExecutor {
     try {
       // Every integer comes back as a bigint, so int64 ids, times and values are exact.
       db.defaultSafeIntegers(true)
+      // Read the file first so that a non-database file fails here, before any pragma writes.
+      db.prepare('SELECT count(*) FROM sqlite_master').get()
+    } catch (error) {
+      db.close()
+      throw fromSqliteError(error)
+    }
+    const source = new MetadataSource(
+      db,
+      filename,
+      readonly,
+      options.statementBudgetMs ?? DEFAULT_STATEMENT_BUDGET_MS,
+    )
+    try {
+      checkBeforeWrite?.(source)
       if (!inMemory && !readonly) {
         // WAL lets readers proceed while one writer commits. The real MLMD opens WAL files too.
         db.pragma('journal_mode = WAL')
         // FULL: a commit that was acknowledged survives a power cut, not just a process crash.
         db.pragma('synchronous = FULL')
       }
-      // Touch the file so that a non-database file fails here rather than on first use.
-      db.prepare('SELECT count(*) FROM sqlite_master').get()
     } catch (error) {
-      db.close()
+      source.close()
       throw fromSqliteError(error)
     }
-    return new MetadataSource(
-      db,
-      filename,
-      readonly,
-      options.statementBudgetMs ?? DEFAULT_STATEMENT_BUDGET_MS,
-    )
+    return source
   }
 
   /**
@@ -301,6 +312,34 @@ export class MetadataSource implements OperationExecutor {
         })
       }
       throw fromSqliteError(error, `backup to ${destination}`)
+    }
+  }
+
+  /**
+   * Writes a consistent copy of the whole database to the new file `destination`, synchronously
+   * (SQLite's `VACUUM INTO`), for the copy taken before a schema migration, which runs inside
+   * the synchronous open. Rows keep their order; tables without an integer primary key may get
+   * new rowids, which MLMD never reads.
+   * @throws FailedPrecondition for a `:memory:` database, inside a transaction, or when
+   *   `destination` exists or cannot be written.
+   */
+  copyTo(destination: string): void {
+    if (this.filename === ':memory:') {
+      throw new MlmdError(Code.FailedPrecondition, 'An in-memory database has no file to back up.')
+    }
+    try {
+      this.#db.prepare('VACUUM INTO ?').run(destination)
+    } catch (error) {
+      const mapped = fromSqliteError(error, `VACUUM INTO ${destination}`)
+      // Lock contention and a corrupt source keep their codes; the rest is about the destination.
+      if (mapped.code === Code.Aborted || mapped.code === Code.DataLoss) throw mapped
+      throw new MlmdError(
+        Code.FailedPrecondition,
+        `Cannot write the backup ${destination}: ${mapped.rawMessage}`,
+        {
+          cause: error,
+        },
+      )
     }
   }
 

@@ -13,7 +13,7 @@
  * ```
  */
 import { MetadataSource, type OpenOptions } from '../storage/metadata-source.js'
-import { type InitOptions, initMetadataStore } from '../storage/schema/mlmd-env.js'
+import { checkBeforeWrite, type InitOptions, initMetadataStore } from '../storage/schema/mlmd-env.js'
 import type {
   AsyncOperationExecutor,
   CallOptions,
@@ -64,7 +64,8 @@ export interface OwnedMetadataStore extends MetadataStore {
  * @throws Aborted if another process is creating the schema at the same moment (retry).
  */
 export function createMetadataStore(options: MetadataStoreOptions): OwnedMetadataStore {
-  const source = MetadataSource.open(options)
+  // Every check that can refuse the file runs before the connection writes anything to it.
+  const source = MetadataSource.open(options, (opened) => checkBeforeWrite(opened, options))
   try {
     initMetadataStore(source, options)
   } catch (error) {

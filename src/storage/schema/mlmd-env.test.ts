@@ -1,4 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -6,7 +15,13 @@ import { describeWithMlmd, PYTHON_DIR, REPO_ROOT, runPython } from '../../../con
 import { Code } from '../../errors.js'
 import { MetadataSource, type OpenOptions } from '../metadata-source.js'
 import type { DirectTx, Row, SqlValue } from '../transaction-executor.js'
-import { type InitOptions, initMetadataStore, readSchemaVersion } from './mlmd-env.js'
+import {
+  checkBeforeWrite,
+  type InitOptions,
+  initMetadataStore,
+  migrateSchema,
+  readSchemaVersion,
+} from './mlmd-env.js'
 import { SIMPLE_TYPES } from './v10.js'
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
@@ -139,10 +154,50 @@ function createdByUs(name = 'ours.db'): string {
   return file
 }
 
+// Changes a file, and leaves it in rollback-journal mode as MLMD leaves its files, so that a
+// switch to WAL would show in the file's bytes.
 function alter(file: string, sql: string): void {
   const source = MetadataSource.open({ filename: file })
   source.exec(sql)
+  source.exec('PRAGMA journal_mode = DELETE')
   source.close()
+}
+
+// Opens the way createMetadataStore does: the refusal checks first, then the schema.
+function openChecked(file: string, options: InitOptions = {}, readonly = false): MetadataSource {
+  const source = MetadataSource.open({ filename: file, readonly }, (s) => checkBeforeWrite(s, options))
+  opened.push(source)
+  initMetadataStore(source, options)
+  return source
+}
+
+// A file at an older schema version, made by downgrading a file of ours with data in it.
+function olderFile(version: number, name = `v${version}.db`): string {
+  const file = createdByUs(name)
+  const source = MetadataSource.open({ filename: file })
+  migrateSchema(source, version, { migrationBackupPath: false })
+  source.exec('PRAGMA journal_mode = DELETE')
+  source.close()
+  return file
+}
+
+function withSql(file: string, sql: string): string {
+  alter(file, sql)
+  return file
+}
+
+// Overwrites the b-tree page header of page 2 (the Type table) with junk; the file header stays valid.
+function corrupt(file: string): string {
+  const fd = openSync(file, 'r+')
+  writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, 4096)
+  closeSync(fd)
+  return file
+}
+
+// Keeps only the first three pages.
+function truncated(file: string): string {
+  writeFileSync(file, readFileSync(file).subarray(0, 3 * 4096))
+  return file
 }
 
 function dumpFile(file: string): SchemaDump {
@@ -192,59 +247,135 @@ describe('mlmd-env', () => {
       expect(readFileSync(file).equals(before)).toBe(true)
     })
 
-    it.each<{ case: string; sql: string; options?: InitOptions; code: Code; message: RegExp }>([
+    it.each<{
+      case: string
+      make: () => string
+      options?: InitOptions
+      readonly?: boolean
+      code: Code
+      message: RegExp
+    }>([
       {
         case: 'a newer schema version (11)',
-        sql: 'UPDATE MLMDEnv SET schema_version = 11',
+        make: () => withSql(createdByUs(), 'UPDATE MLMDEnv SET schema_version = 11'),
         code: Code.FailedPrecondition,
         message: /version 11 is greater than library version 10/,
       },
-      {
-        case: 'an older schema version (8)',
-        sql: 'UPDATE MLMDEnv SET schema_version = 8',
+      ...[9, 8, 7, 6, 5, 4, 3, 2, 1].map((version) => ({
+        case: `an older schema version (${version}) without enableUpgradeMigration`,
+        make: () => olderFile(version),
         code: Code.FailedPrecondition,
-        message: /older than library version 10.*enableUpgradeMigration.*--enable_database_upgrade/s,
-      },
+        message: new RegExp(
+          `version ${version} is older than library version 10.*--enable_database_upgrade`,
+          's',
+        ),
+      })),
       {
-        case: 'an older schema version (8) with enableUpgradeMigration',
-        sql: 'UPDATE MLMDEnv SET schema_version = 8',
-        options: { enableUpgradeMigration: true },
-        code: Code.FailedPrecondition,
-        message: /from schema version 8 to 10 is not supported/,
-      },
-      {
-        case: 'a 0.13.2 file without MLMDEnv (version 0)',
-        sql: 'DROP TABLE MLMDEnv',
+        case: 'a 0.13.2 file (version 0) without enableUpgradeMigration',
+        make: () => olderFile(0),
         code: Code.FailedPrecondition,
         message: /version 0 is older/,
       },
       {
+        case: 'an older schema version opened read-only with enableUpgradeMigration',
+        make: () => olderFile(7),
+        options: { enableUpgradeMigration: true },
+        readonly: true,
+        code: Code.FailedPrecondition,
+        message: /opened read-only/,
+      },
+      {
+        case: 'a v10 file that says it is at version 8, with enableUpgradeMigration',
+        make: () => withSql(createdByUs(), 'UPDATE MLMDEnv SET schema_version = 8'),
+        options: { enableUpgradeMigration: true },
+        code: Code.FailedPrecondition,
+        message: /does not have MLMD's schema version 8: table Type has columns/,
+      },
+      {
+        case: 'a v10 file without MLMDEnv',
+        make: () => withSql(createdByUs(), 'DROP TABLE MLMDEnv'),
+        code: Code.Aborted,
+        message: /incomplete \(missing MLMDEnv\)/,
+      },
+      {
         case: 'an empty MLMDEnv',
-        sql: 'DELETE FROM MLMDEnv',
+        make: () => withSql(createdByUs(), 'DELETE FROM MLMDEnv'),
         code: Code.Aborted,
         message: /no schema version/,
       },
       {
         case: 'two MLMDEnv rows',
-        sql: 'INSERT INTO MLMDEnv VALUES (9)',
+        make: () => withSql(createdByUs(), 'INSERT INTO MLMDEnv VALUES (9)'),
         code: Code.DataLoss,
         message: /2 schema versions/,
       },
       {
         case: 'a v10 file missing a table',
-        sql: 'DROP TABLE Attribution',
+        make: () => withSql(createdByUs(), 'DROP TABLE Attribution'),
         code: Code.Aborted,
         message: /missing Attribution/,
       },
-    ])('refuses $case', ({ sql, options, code, message }) => {
-      const file = createdByUs()
-      alter(file, sql)
+      {
+        case: "another application's database",
+        make: () =>
+          withSql(path.join(dir, 'app.db'), 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)'),
+        code: Code.FailedPrecondition,
+        message: /tables that are not MLMD's \(users\).*--allow_foreign_tables/s,
+      },
+      {
+        case: 'an MLMD file with a table of someone else',
+        make: () => withSql(createdByUs(), 'CREATE TABLE notes (text TEXT)'),
+        code: Code.FailedPrecondition,
+        message: /not MLMD's \(notes\)/,
+      },
+      {
+        case: 'a downgrade of an empty database',
+        make: () => withSql(path.join(dir, 'blank.db'), 'PRAGMA user_version = 1'),
+        options: { downgradeToSchemaVersion: 5 },
+        code: Code.InvalidArgument,
+        message: /Empty database/,
+      },
+      {
+        case: 'a downgrade to version 11',
+        make: () => createdByUs(),
+        options: { downgradeToSchemaVersion: 11 },
+        code: Code.InvalidArgument,
+        message: /cannot be downgraded to schema_version: 11/,
+      },
+      {
+        case: 'a corrupt database (a table page overwritten)',
+        make: () => corrupt(withSql(createdByUs(), 'SELECT 1')),
+        code: Code.DataLoss,
+        message: /corrupt|malformed/,
+      },
+      {
+        case: 'a truncated database (its last pages cut off)',
+        make: () => truncated(withSql(createdByUs(), 'SELECT 1')),
+        code: Code.DataLoss,
+        message: /corrupt|malformed/,
+      },
+    ])('refuses $case and leaves its bytes as they were', ({ make, options, readonly, code, message }) => {
+      const file = make()
       const before = readFileSync(file)
-      expect(errorOf(() => initMetadataStore(open(file), options))).toMatchObject({
+      expect(errorOf(() => openChecked(file, options, readonly === true))).toMatchObject({
         code,
         message: expect.stringMatching(message),
       })
+      for (const source of opened.splice(0)) source.close()
       expect(readFileSync(file).equals(before)).toBe(true)
+      expect(existsSync(`${file}-wal`)).toBe(false)
+    })
+
+    it('opens a foreign database with allowForeignTables, keeping its tables', () => {
+      const file = withSql(
+        path.join(dir, 'app.db'),
+        "CREATE TABLE users (email TEXT); INSERT INTO users VALUES ('a@b')",
+      )
+      const source = openChecked(file, { allowForeignTables: true })
+      expect(source.execute('read', readSchemaVersion)).toEqual({ kind: 'versioned', version: 10 })
+      expect(source.execute('read', (tx) => tx.all({ sql: 'SELECT email FROM users', params: [] }))).toEqual([
+        { email: 'a@b' },
+      ])
     })
 
     it('refuses a newer schema version read-only too', () => {
@@ -281,10 +412,18 @@ describe('mlmd-env', () => {
         state: { kind: 'versioned', version: 10 },
       },
       {
-        case: 'a file without MLMDEnv but with Type and Artifact',
+        case: 'a 0.13.2 file (no MLMDEnv, Type.is_artifact_type)',
         setup: (file: string) =>
-          alter(file, 'CREATE TABLE Type (id INTEGER); CREATE TABLE Artifact (id INTEGER)'),
+          alter(
+            file,
+            'CREATE TABLE Type (id INTEGER, is_artifact_type INTEGER); CREATE TABLE Artifact (id INTEGER)',
+          ),
         state: { kind: 'versioned', version: 0 },
+      },
+      {
+        case: 'a file with MLMD tables of version 2 or later but no MLMDEnv',
+        setup: (file: string) => alter(file, 'CREATE TABLE Type (id INTEGER, type_kind INTEGER)'),
+        state: { kind: 'empty' },
       },
     ])('reads $case', ({ setup, state }) => {
       const file = path.join(dir, 'v.db')
