@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Code, MlmdError } from '../errors.js'
 import { backup } from './backup.js'
+import { lineage, ls, runs, show } from './explore.js'
 import type { CliIo } from './io.js'
 import { serve } from './serve.js'
 
@@ -17,6 +18,10 @@ const USAGE = `Usage: mlmd-ts <command> [options]
 Commands:
   serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
   backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
+  ls         list artifacts, executions, contexts or types (mlmd-ts ls --help)
+  show       one artifact, execution or context with its events and contexts
+  lineage    the lineage graph around a node, as DOT or Mermaid
+  runs       pipeline runs, their steps and cache hits
 
 Options:
   -h, --help     show this help
@@ -38,6 +43,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await serve(rest, io)
       case 'backup':
         return await backup(rest, io)
+      case 'ls':
+        return await ls(rest, io)
+      case 'show':
+        return await show(rest, io)
+      case 'lineage':
+        return await lineage(rest, io)
+      case 'runs':
+        return await runs(rest, io)
       case '-h':
       case '--help':
       case 'help':
