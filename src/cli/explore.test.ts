@@ -359,3 +359,41 @@ describe('over gRPC', () => {
     expect((await run('runs', '--grpc', 'localhost')).code).toBe(2)
   })
 })
+
+describe('mlmd-ts ui', () => {
+  it('prints its 127.0.0.1 URL, serves the store read-only, and stops at a signal', async () => {
+    let stop: () => void = () => {}
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve
+    })
+    const out: string[] = []
+    let printed: (line: string) => void = () => {}
+    const started = new Promise<string>((resolve) => {
+      printed = resolve
+    })
+    const io: CliIo = {
+      out: (line) => {
+        out.push(line)
+        printed(line)
+      },
+      err: (line) => out.push(line),
+      cwd: dir,
+      waitForSignal: () => stopped,
+    }
+    const exit = main(['ui', '--db', db, '--port', '0'], io)
+    const line = await started
+    const url = /on (http:\/\/127\.0\.0\.1:\d+\/) \(read-only/.exec(line)?.[1]
+    expect(url, line).toBeDefined()
+    const page = await fetch(new URL('/runs/12', url))
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<a href="/pipelines/11">seed-b</a>')
+    expect((await fetch(new URL('/runs/12', url), { method: 'POST' })).status).toBe(405)
+    stop()
+    expect(await exit).toBe(0)
+    await expect(fetch(new URL('/runs/12', url))).rejects.toThrow()
+  })
+
+  it('rejects a bad port', async () => {
+    expect((await run('ui', '--db', db, '--port', 'http')).code).toBe(2)
+  })
+})

@@ -12,6 +12,7 @@ import { backup } from './backup.js'
 import { lineage, ls, runs, show } from './explore.js'
 import type { CliIo } from './io.js'
 import { serve } from './serve.js'
+import { ui } from './ui.js'
 
 const USAGE = `Usage: mlmd-ts <command> [options]
 
@@ -22,6 +23,7 @@ Commands:
   show       one artifact, execution or context with its events and contexts
   lineage    the lineage graph around a node, as DOT or Mermaid
   runs       pipeline runs, their steps and cache hits
+  ui         a read-only web UI: pipelines, runs, nodes, lineage graphs (mlmd-ts ui --help)
 
 Options:
   -h, --help     show this help
@@ -51,6 +53,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await lineage(rest, io)
       case 'runs':
         return await runs(rest, io)
+      case 'ui':
+        return await ui(rest, io)
       case '-h':
       case '--help':
       case 'help':

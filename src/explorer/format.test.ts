@@ -36,7 +36,9 @@ describe('lineage text formats', () => {
     expect(dot).toContain('"a1" [label="T\\"x #1\\na\\\\b\\"];\\n\\"evil\\" -> \\"x\\nLIVE", shape=box')
     // One statement per node and edge: nothing the names contain breaks a line.
     expect(dot.split('\n')).toHaveLength(4 + 2 + 1 + 1)
-    expect(dot.split('\n').filter((l) => l.startsWith('  "a1" ->'))).toEqual(['  "a1" -> "e2" [label="INPUT"];'])
+    expect(dot.split('\n').filter((l) => l.startsWith('  "a1" ->'))).toEqual([
+      '  "a1" -> "e2" [label="INPUT"];',
+    ])
   })
 
   it('Mermaid encodes quotes, brackets and # as entities', () => {
