@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -395,5 +395,101 @@ describe('mlmd-ts ui', () => {
 
   it('rejects a bad port', async () => {
     expect((await run('ui', '--db', db, '--port', 'http')).code).toBe(2)
+  })
+})
+
+/** Runs a long-lived command (ui, serve) until `stop()`; `line(re)` waits for a printed line. */
+function background(argv: string[]) {
+  let stop: () => void = () => {}
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve
+  })
+  const lines: string[] = []
+  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = []
+  const io: CliIo = {
+    out: (l) => {
+      lines.push(l)
+      for (const w of waiters) {
+        const m = w.re.exec(l)
+        if (m) w.resolve(m)
+      }
+    },
+    err: (l) => lines.push(l),
+    cwd: dir,
+    waitForSignal: () => stopped,
+  }
+  const exit = main(argv, io)
+  const line = (re: RegExp) =>
+    new Promise<RegExpExecArray>((resolve) => {
+      const seen = lines.map((l) => re.exec(l)).find((m) => m !== null)
+      if (seen) resolve(seen)
+      else waiters.push({ re, resolve })
+    })
+  return { exit, line, stop, lines }
+}
+
+describe('mlmd-ts serve --ui-port', () => {
+  it('serves the explorer on 127.0.0.1 beside the gRPC API, over the same store', async () => {
+    const copy = path.join(dir, 'served.sqlite')
+    copyFileSync(db, copy)
+    const served = background(['serve', '--db', copy, '--port', '0', '--ui-port', '0'])
+    const grpc = await served.line(/on 127\.0\.0\.1:(\d+) \(plaintext\)/)
+    const ui = await served.line(/explorer on (http:\/\/127\.0\.0\.1:\d+\/) \(read-only\)/)
+    const page = await fetch(new URL('/pipelines/11', ui[1]))
+    expect(page.status).toBe(200)
+    expect(await page.text()).toMatch(/<td class="num">2<\/td><td class="num">2<\/td><td class="num">0<\/td>/)
+    expect((await fetch(new URL('/pipelines/11', ui[1]), { method: 'DELETE' })).status).toBe(405)
+    // The gRPC side answers the same store.
+    expect((await run('runs', 'seed-b', '--grpc', `127.0.0.1:${grpc[1]}`)).out).toBe(
+      (await run('runs', 'seed-b', '--db', db)).out,
+    )
+    served.stop()
+    expect(await served.exit).toBe(0)
+  })
+
+  it('refuses --ui-port with a token, which the explorer would bypass', async () => {
+    const tokenFile = path.join(dir, 'token-ui')
+    writeFileSync(tokenFile, 'secret-token-123', { mode: 0o600 })
+    const { code, err } = await run(
+      'serve',
+      '--db',
+      ':memory:',
+      '--port',
+      '0',
+      '--ui-port',
+      '0',
+      '--auth-token-file',
+      tokenFile,
+    )
+    expect(code).toBe(2)
+    expect(err).toContain('--ui-port cannot be combined')
+  })
+})
+
+describe('against mlmd-ts serve with a bearer token', () => {
+  it('reads with --auth-token-file and is refused without it', async () => {
+    const copy = path.join(dir, 'token.sqlite')
+    copyFileSync(db, copy)
+    const tokenFile = path.join(dir, 'token')
+    writeFileSync(tokenFile, 'explorer-secret-42', { mode: 0o600 })
+    const served = background(['serve', '--db', copy, '--port', '0', '--auth-token-file', tokenFile])
+    const [, port] = await served.line(/on 127\.0\.0\.1:(\d+) \(plaintext, bearer token required\)/)
+    const address = `127.0.0.1:${port}`
+    const withToken = await run('runs', 'seed-b', '--grpc', address, '--auth-token-file', tokenFile)
+    expect(withToken).toEqual(await run('runs', 'seed-b', '--db', db))
+    const without = await run('runs', 'seed-b', '--grpc', address)
+    expect(without.code).toBe(1)
+    expect(without.err.toLowerCase()).toContain('token')
+    expect((await run('runs', '--db', db, '--auth-token-file', tokenFile)).code).toBe(2)
+
+    const ui = background(['ui', '--grpc', address, '--auth-token-file', tokenFile, '--port', '0'])
+    const [, url] = await ui.line(/on (http:\/\/127\.0\.0\.1:\d+\/)/)
+    const page = await fetch(new URL('/runs/12', url))
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<a href="/executions/1">execution 1</a>')
+    ui.stop()
+    expect(await ui.exit).toBe(0)
+    served.stop()
+    expect(await served.exit).toBe(0)
   })
 })

@@ -39,9 +39,11 @@ import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-sto
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import type { CliIo } from './io.js'
 import { usageError } from './io.js'
+import { readAuthToken } from './serve.js'
 
 const SOURCE_OPTIONS = `  --db FILE              MLMD SQLite file, opened read-only (default: ./mlmd.sqlite)
-  --grpc HOST:PORT       read from an MLMD gRPC server instead (mlmd-ts serve, or MLMD's own)`
+  --grpc HOST:PORT       read from an MLMD gRPC server instead (mlmd-ts serve, or MLMD's own)
+  --auth-token-file PATH with --grpc: send the bearer token in this file`
 
 export const LS_USAGE = `Usage: mlmd-ts ls artifacts|executions|contexts|types [options]
 
@@ -91,8 +93,16 @@ ${SOURCE_OPTIONS}
 const sourceOptions = {
   db: { type: 'string' },
   grpc: { type: 'string' },
+  'auth-token-file': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
+
+/** The flags that choose what to read. */
+export interface SourceFlags {
+  readonly db?: string | undefined
+  readonly grpc?: string | undefined
+  readonly 'auth-token-file'?: string | undefined
+}
 
 /** An opened store and how to let go of it. */
 export interface OpenedSource {
@@ -116,14 +126,15 @@ export function parseHostPort(text: string): { host: string; port: number } {
  * Opens what `--db` or `--grpc` names: a file read-only in process (it must exist), or a gRPC
  * client. @throws InvalidArgument if both are given.
  */
-export function openSource(
-  values: { db?: string | undefined; grpc?: string | undefined },
-  io: CliIo,
-): OpenedSource {
+export function openSource(values: SourceFlags, io: CliIo): OpenedSource {
   if (values.db !== undefined && values.grpc !== undefined)
     throw usageError('give either --db or --grpc, not both')
+  const tokenFile = values['auth-token-file']
+  if (tokenFile !== undefined && values.grpc === undefined)
+    throw usageError('--auth-token-file goes with --grpc')
   if (values.grpc !== undefined) {
-    const client = createMetadataStoreClient(parseHostPort(values.grpc))
+    const authToken = tokenFile === undefined ? undefined : readAuthToken(path.resolve(io.cwd, tokenFile))
+    const client = createMetadataStoreClient({ ...parseHostPort(values.grpc), authToken })
     return { store: client, description: `gRPC ${values.grpc}`, close: () => client.close() }
   }
   const filename = path.resolve(io.cwd, values.db ?? 'mlmd.sqlite')
@@ -132,7 +143,7 @@ export function openSource(
 }
 
 async function withSource<T>(
-  values: { db?: string | undefined; grpc?: string | undefined },
+  values: SourceFlags,
   io: CliIo,
   use: (store: AsyncMetadataStore) => Promise<T>,
 ): Promise<T> {

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Code, MlmdError } from '../errors.js'
+import { type ExplorerServer, startExplorerServer } from '../explorer/web/server.js'
 import { validateBearerToken } from '../service/auth.js'
 import type { GrpcServer, GrpcServerOptions, ServerTlsConfig } from '../service/grpc-server.js'
 import { createGrpcServer, formatAddress } from '../service/grpc-server.js'
@@ -17,7 +18,7 @@ import {
 } from '../service/server-config.js'
 import { SCHEMA_VERSION } from '../storage/schema/v10.js'
 import type { OwnedMetadataStore } from '../store/metadata-store.js'
-import { createMetadataStore } from '../store/metadata-store.js'
+import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-store.js'
 import type { CliIo } from './io.js'
 import { usageError } from './io.js'
 
@@ -37,6 +38,8 @@ Options:
                          enables mutual TLS
   --auth-token-file PATH file holding a bearer token; every call except health
                          checks must then send "authorization: Bearer <token>"
+  --ui-port PORT         also serve the read-only web explorer on 127.0.0.1:PORT
+                         (not with TLS or a token: the explorer has neither)
   -h, --help             show this help
 
 MLMD server flags (metadata_store_server):
@@ -63,6 +66,8 @@ export interface ServeSettings {
   readonly authToken: string | undefined
   /** Where the token was read from, for messages that must not show the token itself. */
   readonly authTokenFile: string | undefined
+  /** Port of the web explorer on 127.0.0.1 (`--ui-port`); none when absent. */
+  readonly uiPort?: number | undefined
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
@@ -124,6 +129,7 @@ function parseFlags(args: string[]) {
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
         'auth-token-file': { type: 'string' },
+        'ui-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         grpc_port: { type: 'string' },
         metadata_store_server_config_file: { type: 'string' },
@@ -238,6 +244,14 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
   const authTokenFile = tokenFile === undefined ? undefined : path.resolve(cwd, tokenFile)
   const authToken = authTokenFile === undefined ? undefined : readAuthToken(authTokenFile)
 
+  const uiPort = values['ui-port'] === undefined ? undefined : parsePort(values['ui-port'], '--ui-port')
+  // The explorer answers without TLS or a token, so it would bypass both.
+  if (uiPort !== undefined && (tls !== undefined || authToken !== undefined)) {
+    throw usageError(
+      '--ui-port cannot be combined with TLS or --auth-token-file (use mlmd-ts ui --grpc instead)',
+    )
+  }
+
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
   return {
@@ -251,6 +265,7 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     channelOptions,
     authToken,
     authTokenFile,
+    ...(uiPort === undefined ? {} : { uiPort }),
   }
 }
 
@@ -352,6 +367,21 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
       `store ${settings.filename}${settings.readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}`,
   )
+  let explorer: ExplorerServer | undefined
+  if (settings.uiPort !== undefined) {
+    try {
+      explorer = await startExplorerServer({
+        store: toAsyncMetadataStore(store),
+        port: settings.uiPort,
+        sourceLabel: settings.filename,
+      })
+    } catch (error) {
+      await server.shutdown()
+      store.close()
+      throw error
+    }
+    io.out(`mlmd-ts explorer on ${explorer.url} (read-only)`)
+  }
   if (settings.tls === undefined && !isLoopback(settings.host)) {
     io.err(
       `mlmd-ts: warning: serving without TLS on ${settings.host}, which other machines can reach; ` +
@@ -370,7 +400,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     server.forceShutdown()
   })
   io.err('mlmd-ts: shutting down (letting calls in flight finish)')
-  await server.shutdown()
+  await Promise.all([server.shutdown(), explorer?.close()])
   store.close()
   io.err('mlmd-ts: stopped')
   return 0

@@ -15,6 +15,7 @@ executions, contexts and types, and lineage graphs.
 Options:
   --db FILE              MLMD SQLite file, opened read-only (default: ./mlmd.sqlite)
   --grpc HOST:PORT       browse an MLMD gRPC server instead (mlmd-ts serve, or MLMD's own)
+  --auth-token-file PATH with --grpc: send the bearer token in this file
   --host HOST            address to bind (default: 127.0.0.1)
   --port PORT            port to bind, 0 for any free one (default: 8090)
   -h, --help             show this help`
@@ -64,6 +65,7 @@ function parseUiArgs(args: readonly string[]) {
     options: {
       db: { type: 'string' },
       grpc: { type: 'string' },
+      'auth-token-file': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
