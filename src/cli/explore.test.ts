@@ -238,6 +238,17 @@ describe('mlmd-ts lineage', () => {
     expect(out).toBe(SEED_B_INGEST_MERMAID)
   })
 
+  it('draws the seed lineage as SVG, laid out left to right', async () => {
+    const { code, out } = await run('lineage', 'artifact', '4', '--db', db, '--hops', '2', '--format', 'svg')
+    expect(code).toBe(0)
+    expect(out.match(/<g class="node artifact">/g)).toHaveLength(3)
+    expect(out.match(/<g class="node execution">/g)).toHaveLength(2)
+    expect(out.match(/<polyline class="edge"/g)).toHaveLength(5)
+    const x = (label: string) => Number(new RegExp(`<text x="([\\d.]+)"[^>]*>${label}</text>`).exec(out)?.[1])
+    expect(x('tsrunner.examples.LeastSquaresTrainer #3')).toBeLessThan(x('Model #4'))
+    expect(x('Model #4')).toBeLessThan(x('tsrunner.examples.RegressionEvaluator #4'))
+  })
+
   it('follows one direction only', async () => {
     const { out } = await run(
       'lineage',

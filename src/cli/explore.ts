@@ -34,6 +34,7 @@ import {
   lineageToMermaid,
 } from '../explorer/format.js'
 import { type Json, toProtoJson } from '../explorer/proto-json.js'
+import { lineageToSvg } from '../explorer/svg.js'
 import type { Artifact, Context, Execution } from '../proto/messages.js'
 import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-store.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
@@ -76,7 +77,7 @@ Options:
 ${SOURCE_OPTIONS}
   --hops N               how far to follow events, 0..20 (default: 3)
   --direction DIR        both | upstream | downstream (default: both)
-  --format FORMAT        dot (Graphviz) | mermaid | json (default: dot)
+  --format FORMAT        dot (Graphviz) | mermaid | svg | json (default: dot)
   -h, --help             show this help`
 
 export const RUNS_USAGE = `Usage: mlmd-ts runs [PIPELINE] [options]
@@ -409,7 +410,8 @@ export async function lineage(args: readonly string[], io: CliIo): Promise<numbe
   }
   const id = parseId(positionals[1], 'ID')
   const format = values.format ?? 'dot'
-  if (!['dot', 'mermaid', 'json'].includes(format)) throw usageError('--format must be dot, mermaid or json')
+  if (!['dot', 'mermaid', 'svg', 'json'].includes(format))
+    throw usageError('--format must be dot, mermaid, svg or json')
   const direction = (values.direction ?? 'both') as LineageDirection
   if (!LINEAGE_DIRECTIONS.includes(direction))
     throw usageError(`--direction must be one of ${LINEAGE_DIRECTIONS.join(', ')}`)
@@ -418,6 +420,7 @@ export async function lineage(args: readonly string[], io: CliIo): Promise<numbe
     const view = await getLineage(store, kind, id, { hops, direction })
     if (format === 'dot') io.out(lineageToDot(view))
     else if (format === 'mermaid') io.out(lineageToMermaid(view))
+    else if (format === 'svg') io.out(lineageToSvg(view))
     else
       io.out(
         json({

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { LineageView } from './explorer.js'
 import { formatDuration, formatTable, formatValue, lineageToDot, lineageToMermaid } from './format.js'
 import { toProtoJson } from './proto-json.js'
+import { lineageToSvg } from './svg.js'
 
 const hostile: LineageView = {
   start: { kind: 'artifact', id: 1n },
@@ -46,6 +47,20 @@ describe('lineage text formats', () => {
     expect(mermaid).toContain('e2(["E #35;2<br/>#quot;]) --#gt; z[#lt;script#gt;#35;1<br/>COMPLETE"])')
     expect(mermaid).not.toContain('<script>')
     expect(mermaid.split('\n').filter((l) => l.includes('-->'))).toEqual(['  a1 -->|INPUT| e2'])
+  })
+})
+
+describe('lineage as SVG', () => {
+  it('draws one shape per node and one line per edge, with labels escaped', () => {
+    const svg = lineageToSvg(hostile)
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="')).toBe(true)
+    expect(svg.match(/<g class="node artifact">/g)).toHaveLength(1)
+    expect(svg.match(/<g class="node execution">/g)).toHaveLength(1)
+    expect(svg.match(/<polyline class="edge"/g)).toHaveLength(1)
+    expect(svg).toContain('&quot;]) --&gt; z[&lt;script&gt;#1</text>')
+    expect(svg).not.toMatch(/<script|<a\b|on\w+=/)
+    // The start node is highlighted.
+    expect(svg).toMatch(/<rect [^>]*fill="#fff3c4"/)
   })
 })
 

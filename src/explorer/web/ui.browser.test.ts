@@ -3,7 +3,7 @@
  * to test-output/explorer/; with UPDATE_DOCS_SCREENSHOTS=1 the two the README shows are also
  * written to docs/.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +15,8 @@ import {
   type OwnedMetadataStore,
   toAsyncMetadataStore,
 } from '../../store/metadata-store.js'
+import { getLineage } from '../explorer.js'
+import { lineageToSvg } from '../svg.js'
 import { fillHostileStore, type HostileIds, PAYLOADS } from './hostile-store.test-support.js'
 import { type ExplorerServer, startExplorerServer } from './server.js'
 
@@ -209,6 +211,19 @@ describe.skipIf(!available)('explorer in chromium', () => {
     await page.waitForSelector('#lineage-graph[data-rendered]')
     await shot(page, '6-hostile-lineage')
     expect([...shown].sort()).toEqual(Object.values(PAYLOADS).sort())
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('shows a hostile lineage SVG from the terminal command as a picture, running nothing', async () => {
+    const { page, problems } = await newPage()
+    const view = await getLineage(toAsyncMetadataStore(hostile), 'artifact', hostileIds.artifactId)
+    const file = path.join(dir, 'hostile.svg')
+    writeFileSync(file, lineageToSvg(view))
+    await page.goto(`file://${file}`)
+    expect(await page.locator('g.node').count()).toBe(2)
+    expect(await page.locator('text').allTextContents()).toContain(PAYLOADS.artifactName)
+    expect(await page.evaluate('window.__pwned')).toBeUndefined()
     expect(problems).toEqual([])
     await page.close()
   })
