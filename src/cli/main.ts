@@ -21,7 +21,7 @@ Commands:
   backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
   ls         list artifacts, executions, contexts or types (mlmd-ts ls --help)
   show       one artifact, execution or context with its events and contexts
-  lineage    the lineage graph around a node, as DOT or Mermaid
+  lineage    the lineage graph around a node, as DOT, Mermaid or SVG
   runs       pipeline runs, their steps and cache hits
   ui         a read-only web UI: pipelines, runs, nodes, lineage graphs (mlmd-ts ui --help)
 
