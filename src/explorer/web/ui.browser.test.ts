@@ -34,7 +34,7 @@ if (!available) {
   )
 }
 
-describe.skipIf(!available)('explorer in chromium', () => {
+describe.skipIf(!available)('explorer in chromium', { timeout: 90_000 }, () => {
   let dir: string
   let browser: Browser
   let seeded: OwnedMetadataStore
