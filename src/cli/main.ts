@@ -9,9 +9,11 @@ import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Code, MlmdError } from '../errors.js'
 import { backup } from './backup.js'
+import { lineage, ls, runs, show } from './explore.js'
 import type { CliIo } from './io.js'
 import { migrate } from './migrate.js'
 import { serve } from './serve.js'
+import { ui } from './ui.js'
 
 const USAGE = `Usage: mlmd-ts <command> [options]
 
@@ -19,6 +21,11 @@ Commands:
   serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
   backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
   migrate    upgrade or downgrade the schema of a store file (mlmd-ts migrate --help)
+  ls         list artifacts, executions, contexts or types (mlmd-ts ls --help)
+  show       one artifact, execution or context with its events and contexts
+  lineage    the lineage graph around a node, as DOT, Mermaid or SVG
+  runs       pipeline runs, their steps and cache hits
+  ui         a read-only web UI: pipelines, runs, nodes, lineage graphs (mlmd-ts ui --help)
 
 Options:
   -h, --help     show this help
@@ -42,6 +49,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await backup(rest, io)
       case 'migrate':
         return await migrate(rest, io)
+      case 'ls':
+        return await ls(rest, io)
+      case 'show':
+        return await show(rest, io)
+      case 'lineage':
+        return await lineage(rest, io)
+      case 'runs':
+        return await runs(rest, io)
+      case 'ui':
+        return await ui(rest, io)
       case '-h':
       case '--help':
       case 'help':

@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } fro
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Code, MlmdError } from '../errors.js'
+import { type ExplorerServer, startExplorerServer } from '../explorer/web/server.js'
 import { validateBearerToken } from '../service/auth.js'
 import type { GrpcServer, GrpcServerOptions, ServerTlsConfig } from '../service/grpc-server.js'
 import { createGrpcServer, formatAddress, routeGrpcLibraryLog } from '../service/grpc-server.js'
@@ -26,7 +27,7 @@ import {
 import type { MigrationEvent } from '../storage/schema/mlmd-env.js'
 import { SCHEMA_VERSION } from '../storage/schema/v10.js'
 import type { OwnedMetadataStore } from '../store/metadata-store.js'
-import { createMetadataStore } from '../store/metadata-store.js'
+import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-store.js'
 import type { CliIo } from './io.js'
 import { usageError } from './io.js'
 
@@ -49,6 +50,8 @@ Options:
   --log_level LEVEL      trace, debug (one line per call), info (default), warn,
                          error or silent; logs are JSON lines on standard error
   --metrics_port PORT    serve Prometheus metrics at http://HOST:PORT/metrics
+  --ui-port PORT         also serve the read-only web explorer on 127.0.0.1:PORT
+                         (not with TLS or a token: the explorer has neither)
   -h, --help             show this help
 
 MLMD server flags (metadata_store_server):
@@ -86,6 +89,8 @@ export interface ServeSettings {
   readonly logLevel: LogLevel
   /** Port of the Prometheus endpoint; none when undefined. */
   readonly metricsPort: number | undefined
+  /** Port of the web explorer on 127.0.0.1 (`--ui-port`); none when absent. */
+  readonly uiPort?: number | undefined
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
@@ -149,6 +154,7 @@ function parseFlags(args: string[]) {
         'auth-token-file': { type: 'string' },
         log_level: { type: 'string' },
         metrics_port: { type: 'string' },
+        'ui-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         grpc_port: { type: 'string' },
         metadata_store_server_config_file: { type: 'string' },
@@ -288,6 +294,13 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     // MLMD's server stops on this combination too.
     throw usageError('--enable_database_upgrade and --downgrade_db_schema_version cannot be used together')
   }
+  const uiPort = values['ui-port'] === undefined ? undefined : parsePort(values['ui-port'], '--ui-port')
+  // The explorer answers without TLS or a token, so it would bypass both.
+  if (uiPort !== undefined && (tls !== undefined || authToken !== undefined)) {
+    throw usageError(
+      '--ui-port cannot be combined with TLS or --auth-token-file (use mlmd-ts ui --grpc instead)',
+    )
+  }
 
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
@@ -306,6 +319,7 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     authTokenFile,
     logLevel: logLevel as LogLevel,
     metricsPort,
+    ...(uiPort === undefined ? {} : { uiPort }),
   }
 }
 
@@ -519,6 +533,21 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
         ? ''
         : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`),
   )
+  let explorer: ExplorerServer | undefined
+  if (settings.uiPort !== undefined) {
+    try {
+      explorer = await startExplorerServer({
+        store: toAsyncMetadataStore(store),
+        port: settings.uiPort,
+        sourceLabel: settings.filename,
+      })
+    } catch (error) {
+      await server.shutdown()
+      store.close()
+      throw error
+    }
+    io.out(`mlmd-ts explorer on ${explorer.url} (read-only)`)
+  }
   if (settings.tls === undefined && !isLoopback(settings.host)) {
     io.err(
       `mlmd-ts: warning: serving without TLS on ${settings.host}, which other machines can reach; ` +
@@ -537,7 +566,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     server.forceShutdown()
   })
   io.err('mlmd-ts: shutting down (letting calls in flight finish)')
-  await server.shutdown()
+  await Promise.all([server.shutdown(), explorer?.close()])
   await metricsServer?.close()
   store.close()
   io.err('mlmd-ts: stopped')
