@@ -17,6 +17,7 @@ const USAGE = `Usage: mlmd-ts <command> [options]
 Commands:
   serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
   backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
+  run        run the pipelines a module exports, with step caching (mlmd-ts run --help)
 
 Options:
   -h, --help     show this help
@@ -38,6 +39,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await serve(rest, io)
       case 'backup':
         return await backup(rest, io)
+      case 'run':
+        return await (await import('./run.js')).run(rest, io)
       case '-h':
       case '--help':
       case 'help':

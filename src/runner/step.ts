@@ -13,7 +13,7 @@
  *   outputs: { model: Model },
  *   parameters: { l2: 0 },
  *   async run({ inputs, outputs, parameters }) {
- *     const rows = await readFile(path.join(inputs.examples.uri, 'Split-train', 'data.csv'), 'utf8')
+ *     const rows = await readFile(path.join(inputs.examples.dir, 'Split-train', 'data.csv'), 'utf8')
  *     await writeFile(path.join(outputs.model.dir, 'model.json'), fit(rows, parameters.l2))
  *   },
  * })
@@ -50,8 +50,13 @@ export type ExecutionBaseType = Exclude<keyof typeof ExecutionType_SystemDefined
 /** An input artifact as a step sees it: a published, read-only snapshot. */
 export interface InputArtifact<T extends ArtifactType = ArtifactType> {
   readonly id: bigint
-  /** Absolute path of the payload (a directory for outputs of this runner). */
+  /** The artifact's URI: an absolute path under a local root, `s3://…` under an S3 root. */
   readonly uri: string
+  /**
+   * A local path holding the payload (a directory for outputs of this runner): the uri
+   * itself under a local root, a verified download under an S3 root. Read inputs from here.
+   */
+  readonly dir: string
   readonly type: T['name']
   readonly properties: Readonly<PropertyValues<T['properties']>>
   readonly customProperties: Readonly<Record<string, unknown>>
