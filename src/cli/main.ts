@@ -18,6 +18,7 @@ Commands:
   serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
   backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
   run        run the pipelines a module exports, with step caching (mlmd-ts run --help)
+  verify     check that published pipeline outputs are intact (mlmd-ts verify --help)
 
 Options:
   -h, --help     show this help
@@ -41,6 +42,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await backup(rest, io)
       case 'run':
         return await (await import('./run.js')).run(rest, io)
+      case 'verify':
+        return await (await import('./verify.js')).verify(rest, io)
       case '-h':
       case '--help':
       case 'help':

@@ -80,3 +80,4 @@ export {
   type StepDefinition,
 } from './step.js'
 export { CONTEXT_TYPE, CUSTOM_PROPERTY, nodeContextName, RUNNER_VERSION, TFX_VERSION } from './tfx-records.js'
+export { type VerifyOptions, type VerifyProblem, type VerifyReport, verifyArtifacts } from './verify.js'
