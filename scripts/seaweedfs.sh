@@ -4,6 +4,8 @@
 # tests start it on loopback ports. `go install` refuses this module (its go.mod has replace
 # directives), so the module is downloaded, copied somewhere writable and built there.
 # Progress goes to stderr; a failure exits non-zero with the reason.
+#   scripts/seaweedfs.sh          build if needed, print the path
+#   scripts/seaweedfs.sh --check  print the path if built, else exit 3 (never builds)
 set -euo pipefail
 
 VERSION="${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}"
@@ -13,6 +15,9 @@ BIN="$CACHE/weed"
 if [[ -x "$BIN" ]]; then
   echo "$BIN"
   exit 0
+fi
+if [[ "${1:-}" == "--check" ]]; then
+  exit 3
 fi
 
 if ! command -v go >/dev/null 2>&1; then
