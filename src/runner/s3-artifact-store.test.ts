@@ -248,6 +248,77 @@ describe.skipIf('missing' in weed)('S3 artifact store on a real SeaweedFS', { ti
     }
   })
 
+  it('mlmd-ts verify reports changed and lost S3 outputs, and --mark records them', async () => {
+    const db = path.join(work, 'verify.sqlite')
+    const root = `s3://${s3.bucket}/verify-${randomUUID()}`
+    const owned = createMetadataStore({ filename: db })
+    const w = node('write', writeText)
+    const result = await runPipeline(
+      createPipeline('verify', [w, node('shout', shout, { inputs: { text: w.outputs.text } })]),
+      {
+        store: toAsyncMetadataStore(owned),
+        pipelineRoot: root,
+        artifactStoreOptions: {
+          localDir: path.join(work, 'verify'),
+          s3: { endpoint: s3.endpoint, credentials: s3.credentials },
+        },
+        progress: false,
+        concurrency: 1,
+      },
+    )
+    owned.close()
+    const cli = async (...args: string[]) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', TSX, MAIN, 'verify', '--db', db, '--root', root, ...args],
+        {
+          env: { ...process.env, ...s3.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      )
+      let out = ''
+      child.stdout?.on('data', (c: Buffer) => {
+        out += c.toString()
+      })
+      child.stderr?.on('data', (c: Buffer) => {
+        out += c.toString()
+      })
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+      return { code, out }
+    }
+    const intact = await cli()
+    expect(intact).toMatchObject({ code: 0 })
+    expect(intact.out).toContain('2 checked: 2 intact, 0 with problems')
+
+    const [write, loud] = result.nodes.map((n) => n.outputs.text?.[0] as { id: bigint; uri: string })
+    const reader = createS3ArtifactStore(root, { s3: { endpoint: s3.endpoint, credentials: s3.credentials } })
+    const blob = (await reader.readManifest(write?.uri as string))?.entries.find(
+      (e) => e.kind === 'file',
+    ) as { object: string }
+    reader.close?.()
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: blob.object, Body: 'hellO' }))
+    await s3.client.send(
+      new DeleteObjectCommand({
+        Bucket: s3.bucket,
+        Key: `${loud?.uri.replace(`s3://${s3.bucket}/`, '')}/manifest.json`,
+      }),
+    )
+    const broken = await cli('--mark')
+    expect(broken.code).toBe(1)
+    expect(broken.out).toContain(`changed    artifact ${write?.id}  ${write?.uri}`)
+    expect(broken.out).toContain(`lost       artifact ${loud?.id}  ${loud?.uri}`)
+    expect(broken.out).toContain(`missing: no manifest at ${loud?.uri}/manifest.json`)
+    expect(broken.out).toContain('2 checked: 0 intact, 2 with problems, 2 marked')
+    const after = createMetadataStore({ filename: db })
+    const { artifacts = [] } = after.getArtifactsByID({
+      artifact_ids: [write?.id as bigint, loud?.id as bigint],
+    })
+    after.close()
+    expect(new Set(artifacts.map((a) => a.state))).toEqual(
+      new Set([Artifact_State.MARKED_FOR_DELETION, Artifact_State.DELETED]),
+    )
+  })
+
   it('two machines sharing the bucket and one mlmd-ts serve reuse each other’s steps', async () => {
     const serve = await startServe(path.join(work, 'shared.sqlite'))
     try {
