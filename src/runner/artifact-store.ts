@@ -176,8 +176,16 @@ export interface ArtifactStore {
   readonly root: string
   /** The final place of an output: `<root>/<node>/<key>/<execution id>`. */
   outputUri(nodeId: string, key: string, executionId: bigint): string
-  /** Creates empty temporary directories for the outputs of one execution. */
-  createWorkspace(nodeId: string, executionId: bigint, keys: readonly string[]): Promise<OutputWorkspace>
+  /**
+   * Creates empty temporary directories for the outputs of one execution; each `attempt` (of
+   * a retried step) gets its own, so a timed-out attempt still writing cannot touch the next.
+   */
+  createWorkspace(
+    nodeId: string,
+    executionId: bigint,
+    keys: readonly string[],
+    attempt?: number,
+  ): Promise<OutputWorkspace>
   /**
    * Why the payload at `uri` must not be reused (missing, unreadable, or its content differs
    * from the recorded fingerprint `expected`), or `undefined` when it is intact. Never throws.
@@ -203,8 +211,10 @@ export function createArtifactStore(root: string): ArtifactStore {
     nodeId: string,
     executionId: bigint,
     keys: readonly string[],
+    attempt = 1,
   ): Promise<OutputWorkspace> {
-    const scratch = path.join(absoluteRoot, nodeId, '.system', 'executor_execution', executionId.toString())
+    const name = attempt === 1 ? executionId.toString() : `${executionId}-attempt-${attempt}`
+    const scratch = path.join(absoluteRoot, nodeId, '.system', 'executor_execution', name)
     const dirs: Record<string, string> = {}
     // A leftover from a crashed process with the same execution id cannot exist (ids are never
     // reused), but a stale directory is removed rather than trusted.

@@ -70,11 +70,13 @@ export {
 } from './progress.js'
 export {
   type ArtifactSignature,
+  type CachePolicy,
   codeFingerprintOf,
   defineStep,
   type ExecutionBaseType,
   type InputArtifact,
   type OutputArtifact,
+  type RetryPolicy,
   type Step,
   type StepContext,
   type StepDefinition,

@@ -28,7 +28,7 @@
  * ```
  */
 import { performance } from 'node:perf_hooks'
-import { invalidArgument } from '../errors.js'
+import { Code, invalidArgument, MlmdError } from '../errors.js'
 import type { Artifact, Value } from '../proto/messages.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import {
@@ -120,6 +120,8 @@ export interface NodeResult {
   /** For `cached`: how long the step run that produced the reused outputs took. */
   readonly savedMs?: number
   readonly outputs: Readonly<Record<string, readonly NodeOutput[]>>
+  /** For `ran` and `failed`: how many times the step was run (retries + 1 at most). */
+  readonly attempts?: number
   /** For `ran` and `failed`: why no cached outputs were reused (also recorded on the execution). */
   readonly cacheMiss?: string
   /** For `failed`: what went wrong. */
@@ -403,23 +405,20 @@ async function reuseCachedOutputs(
   }
 }
 
-// Runs the step into `workspace`, then publishes its outputs on disk and in the store. Disk
-// first: an artifact must never be LIVE in the store before its payload is in place.
+// Runs the step (with retries and time limit) into a workspace, then publishes its outputs on
+// disk and in the store, filed under `filedKey` unless it is undefined. Disk first: an artifact
+// must never be LIVE in the store before its payload is in place.
 async function runStep(
   run: NodeRun,
   n: PipelineNode,
   registered: RegisteredExecution,
-  cacheKey: string,
   inputs: Readonly<Record<string, readonly Artifact[]>>,
-  workspace: OutputWorkspace,
+  current: { workspace?: OutputWorkspace | undefined; attempts: number },
+  filedKey: string | undefined,
   cacheMiss: string,
 ): Promise<Record<string, NodeOutput[]>> {
   const executionId = registered.execution.id as bigint
   const outputKeys = Object.keys(n.step.outputs)
-  const outputViews: Record<string, OutputArtifact> = {}
-  for (const key of outputKeys) {
-    outputViews[key] = { dir: workspace.dirs[key] as string, properties: {}, customProperties: {} }
-  }
   // One artifact per input key: every output key of a node holds exactly one artifact.
   const inputViews: Record<string, InputArtifact> = {}
   for (const [key, list] of Object.entries(inputs)) {
@@ -427,24 +426,49 @@ async function runStep(
     const fingerprint = artifact.custom_properties?.[CUSTOM_PROPERTY.contentFingerprint]?.string_value
     inputViews[key] = inputView(artifact, await run.artifacts.localPath(artifact.uri ?? '', fingerprint))
   }
-  const context: StepContext<ArtifactSignature, ArtifactSignature, Parameters> = {
-    inputs: Object.freeze(inputViews),
-    outputs: Object.freeze(outputViews),
-    parameters: n.parameters,
-    pipelineName: run.pipeline.name,
-    runId: run.runId,
-    nodeId: n.id,
-    executionId,
-    log: (message) =>
-      run.emit({
-        kind: 'node-log',
-        pipelineName: run.pipeline.name,
-        runId: run.runId,
-        nodeId: n.id,
-        message,
-      }),
+  const log = (message: string): void =>
+    run.emit({ kind: 'node-log', pipelineName: run.pipeline.name, runId: run.runId, nodeId: n.id, message })
+  const { retries = 0, backoffMs = 1000, timeoutMs } = n.retry
+  let outputViews: Record<string, OutputArtifact> = {}
+  let workspace: OutputWorkspace
+  for (let attempt = 1; ; attempt++) {
+    workspace = await run.artifacts.createWorkspace(n.id, executionId, outputKeys, attempt)
+    current.workspace = workspace
+    current.attempts = attempt
+    outputViews = {}
+    for (const key of outputKeys) {
+      outputViews[key] = { dir: workspace.dirs[key] as string, properties: {}, customProperties: {} }
+    }
+    const controller = new AbortController()
+    const context: StepContext<ArtifactSignature, ArtifactSignature, Parameters> = {
+      inputs: Object.freeze(inputViews),
+      outputs: Object.freeze(outputViews),
+      parameters: n.parameters,
+      pipelineName: run.pipeline.name,
+      runId: run.runId,
+      nodeId: n.id,
+      executionId,
+      log,
+      signal: controller.signal,
+      attempt,
+    }
+    try {
+      await withTimeout(
+        Promise.resolve().then(() => n.step.run(context)),
+        timeoutMs,
+        controller,
+        n.id,
+      )
+      break
+    } catch (error) {
+      if (attempt > retries) throw error
+      await workspace.discard()
+      const delay = backoffMs * 2 ** (attempt - 1)
+      const reason = error instanceof Error ? error.message : String(error)
+      log(`attempt ${attempt} of ${retries + 1} failed (${reason.split('\n')[0]}); retrying in ${delay} ms`)
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
   }
-  await n.step.run(context)
 
   // Property values are checked before anything is moved, so a bad value leaves no trace.
   const records = outputKeys.map((key) => outputRecord(n, key, outputViews[key] as OutputArtifact))
@@ -469,7 +493,7 @@ async function runStep(
     run.store,
     run.types,
     registered,
-    cacheKey,
+    filedKey,
     newOutputs,
     cacheMiss,
   )
@@ -480,14 +504,47 @@ async function runStep(
   return outputs
 }
 
+// Runs `work`, failing with DEADLINE_EXCEEDED (and aborting the step's signal) after `timeoutMs`.
+// JavaScript cannot stop a running function: a step that ignores its signal keeps running in
+// the background, writing only into its own attempt's workspace.
+async function withTimeout(
+  work: Promise<void>,
+  timeoutMs: number | undefined,
+  controller: AbortController,
+  nodeId: string,
+): Promise<void> {
+  if (timeoutMs === undefined) return work
+  // A step that fails after its deadline has nobody left to tell.
+  work.catch(() => undefined)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new MlmdError(
+        Code.DeadlineExceeded,
+        `Node ${nodeId}: the step took longer than ${timeoutMs} ms.`,
+      )
+      controller.abort(error)
+      reject(error)
+    }, timeoutMs)
+  })
+  try {
+    await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 // One node of one run, as the module comment describes. Never throws: a failure becomes a
 // `failed` result, recorded in the store when the execution was registered.
 async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
   const started = performance.now()
   let registered: RegisteredExecution | undefined
   let cacheKey: string | undefined
-  let workspace: OutputWorkspace | undefined
+  const current: { workspace?: OutputWorkspace | undefined; attempts: number } = { attempts: 0 }
   let cacheMiss: string | undefined
+  // A run with caching off treats `use` nodes as `refresh`; `off` nodes stay off.
+  const policy = !run.enableCache && n.cache === 'use' ? 'refresh' : n.cache
+  let filedKey: string | undefined
   try {
     const inputs = await readInputs(run, n)
     const ingredients = cacheKeyIngredients(run.pipeline, n, inputs)
@@ -512,9 +569,11 @@ async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
 
     // With caching off the lookup is skipped, but the execution is still filed under its cache
     // context when published, so it can serve later runs (TFX does the same).
+    filedKey = policy === 'off' ? undefined : cacheKey
     let hit: CachedOutputs | undefined
     if (!run.enableCache) cacheMiss = 'caching is off for this run'
-    else if (!n.enableCache) cacheMiss = 'caching is off for this step'
+    else if (policy === 'refresh') cacheMiss = 'the cache policy of this step is refresh'
+    else if (policy === 'off') cacheMiss = 'the cache policy of this step is off'
     else {
       const cacheContext = await findContext(run.store, CONTEXT_TYPE.executionCache, cacheKey)
       if (cacheContext?.id === undefined) cacheMiss = 'no earlier execution has this cache key'
@@ -544,8 +603,7 @@ async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
       }
     }
 
-    workspace = await run.artifacts.createWorkspace(n.id, executionId, Object.keys(n.step.outputs))
-    const outputs = await runStep(run, n, registered, cacheKey, inputs, workspace, cacheMiss ?? '')
+    const outputs = await runStep(run, n, registered, inputs, current, filedKey, cacheMiss ?? '')
     return {
       nodeId: n.id,
       status: 'ran',
@@ -553,14 +611,15 @@ async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
       cacheKey,
       durationMs: performance.now() - started,
       outputs,
+      attempts: current.attempts,
       ...(cacheMiss === undefined ? {} : { cacheMiss }),
     }
   } catch (error) {
     // Partial outputs go first, so a FAILED record never points at leftovers.
-    await workspace?.discard().catch(() => undefined)
+    await current.workspace?.discard().catch(() => undefined)
     let recordError: unknown
     if (registered !== undefined && cacheKey !== undefined) {
-      await publishFailedExecution(run.store, run.types, registered, cacheKey, error, cacheMiss).catch(
+      await publishFailedExecution(run.store, run.types, registered, filedKey, error, cacheMiss).catch(
         (e: unknown) => {
           recordError = e
         },
@@ -572,6 +631,7 @@ async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
       ...(registered?.execution.id === undefined ? {} : { executionId: registered.execution.id }),
       ...(cacheKey === undefined ? {} : { cacheKey }),
       ...(cacheMiss === undefined ? {} : { cacheMiss }),
+      ...(current.attempts === 0 ? {} : { attempts: current.attempts }),
       durationMs: performance.now() - started,
       outputs: {},
       // If the failure could not be recorded the execution stays RUNNING, which never

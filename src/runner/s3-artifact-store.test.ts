@@ -23,7 +23,7 @@ import { defineStep } from './step.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TSX = createRequire(import.meta.url).resolve('tsx')
-const MACHINE = path.join(ROOT, 'src', 'runner', 's3-machine.test-support.ts')
+const MACHINE = path.join(ROOT, 'examples', 's3-machine.ts')
 const MAIN = path.join(ROOT, 'src', 'cli', 'main.ts')
 
 const weed = await findWeed()

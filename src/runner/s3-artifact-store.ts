@@ -265,8 +265,9 @@ export function createS3ArtifactStore(root: string, options: S3ArtifactStoreOpti
     nodeId: string,
     executionId: bigint,
     keys: readonly string[],
+    attempt = 1,
   ): Promise<OutputWorkspace> {
-    const scratch = path.join(localDir, 'work', nodeId, executionId.toString())
+    const scratch = path.join(localDir, 'work', nodeId, `${executionId}-${attempt}`)
     await rm(scratch, { recursive: true, force: true })
     const dirs: Record<string, string> = {}
     for (const key of keys) {

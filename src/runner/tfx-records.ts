@@ -374,11 +374,13 @@ export async function registerExecution(
 }
 
 // The cache context goes in by name: created if it does not exist, reused if it does.
+// Without a key (cache policy `off`) the execution stays out of every cache context.
 async function withCacheContext(
   types: TypeRegistry,
   registered: RegisteredExecution,
-  cacheKey: string,
+  cacheKey: string | undefined,
 ): Promise<Context[]> {
+  if (cacheKey === undefined) return [...registered.contexts]
   const type_id = await types.contextTypeId(CONTEXT_TYPE.executionCache)
   return [...registered.contexts, { type_id, name: cacheKey }]
 }
@@ -428,7 +430,7 @@ export async function publishSucceededExecution(
   store: AsyncMetadataStore,
   types: TypeRegistry,
   registered: RegisteredExecution,
-  cacheKey: string,
+  cacheKey: string | undefined,
   outputs: readonly NewOutput[],
   cacheMiss?: string,
 ): Promise<Readonly<Record<string, bigint>>> {
@@ -487,7 +489,7 @@ export async function publishFailedExecution(
   store: AsyncMetadataStore,
   types: TypeRegistry,
   registered: RegisteredExecution,
-  cacheKey: string,
+  cacheKey: string | undefined,
   error: unknown,
   cacheMiss?: string,
 ): Promise<Execution> {

@@ -1,12 +1,12 @@
-// One "machine" of the S3 tests: a separate process with its own local folder that runs one
-// seed pipeline against a shared MLMD server and a shared S3 root, then prints its result as
+// One "machine" of the two-machine S3 scenario (src/runner/s3-artifact-store.test.ts): a
+// separate process with its own local folder that runs one seed pipeline against a shared MLMD server and a shared S3 root, then prints its result as
 // JSON on the last line of standard output. With STOP_BEFORE_MANIFEST=1 it announces the
 // moment every blob of its first output is uploaded and its manifest is not, and waits there
 // to be killed.
-import { seedPipelines } from '../../examples/seed-steps.js'
-import { createMetadataStoreClient } from '../client/index.js'
-import { runPipeline } from './pipeline-runner.js'
-import { createS3ArtifactStore } from './s3-artifact-store.js'
+import { createMetadataStoreClient } from '../src/client/index.js'
+import { runPipeline } from '../src/runner/pipeline-runner.js'
+import { createS3ArtifactStore } from '../src/runner/s3-artifact-store.js'
+import { seedPipelines } from './seed-steps.js'
 
 const env = process.env
 const [host, port] = (env.MLMD_GRPC as string).split(':')
