@@ -130,19 +130,25 @@ export function pipelinesOf(module: Readonly<Record<string, unknown>>): Pipeline
 }
 
 async function importModule(file: string): Promise<Record<string, unknown>> {
-  if (/\.[cm]?ts$/.test(file)) {
-    // Node 20 cannot import TypeScript by itself; tsx's loader can, when it is installed.
-    try {
-      const api = (await import('tsx/esm/api')) as { register: () => unknown }
-      api.register()
-    } catch {
-      throw new MlmdError(
-        Code.FailedPrecondition,
-        `${file} is TypeScript: install tsx (npm i -D tsx) or compile it to JavaScript first`,
-      )
-    }
+  const url = pathToFileURL(file).href
+  try {
+    return (await import(url)) as Record<string, unknown>
+  } catch (error) {
+    // Node 20 cannot import TypeScript by itself; tsx's loader can, when it is installed. It is
+    // registered only when needed: under tsx already, a second loader would stack on the first.
+    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error
   }
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>
+  try {
+    const api = (await import('tsx/esm/api')) as { register: () => unknown }
+    api.register()
+  } catch {
+    throw new MlmdError(
+      Code.FailedPrecondition,
+      `${file} is TypeScript: install tsx (npm i -D tsx) or compile it to JavaScript first`,
+    )
+  }
+  // A failed import stays cached under its URL; a query makes it a new one.
+  return (await import(`${url}?tsx`)) as Record<string, unknown>
 }
 
 /**
