@@ -1,7 +1,7 @@
 /**
  * The seed scenario, end to end:
  *
- *   npm run example -- [--db FILE] [--root DIR] [--rows N]
+ *   npm run example -- [--db FILE | --grpc HOST:PORT] [--root DIR | --root s3://bucket/prefix] [--rows N]
  *
  * Runs Pipeline A (ingest → preprocess → train → evaluate) and then Pipeline B, A's copy with
  * another trainer, against one MLMD SQLite file. B reuses A's ingest and preprocess outputs
@@ -10,16 +10,28 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { type NodeResult, type Pipeline, type PipelineRunResult, runPipeline } from '../src/runner/index.js'
+import { createMetadataStoreClient } from '../src/client/index.js'
+import {
+  type ArtifactStore,
+  type NodeResult,
+  openArtifactStore,
+  type Pipeline,
+  type PipelineRunResult,
+  runPipeline,
+} from '../src/runner/index.js'
 import { createMetadataStore, toAsyncMetadataStore } from '../src/store/metadata-store.js'
 import type { AsyncMetadataStore } from '../src/store/metadata-store-api.js'
 import { seedPipelines } from './seed-steps.js'
 
-const USAGE = `usage: npm run example -- [--db FILE] [--root DIR] [--rows N]
+const USAGE = `usage: npm run example -- [--db FILE | --grpc HOST:PORT] [--root DIR|s3://bucket/prefix] [--rows N]
 
-  --db FILE   MLMD SQLite file (default ./example-mlmd.sqlite)
-  --root DIR  pipeline root for the artifacts (default ./example-pipeline-root)
-  --rows N    rows of the generated data set (default 100000)`
+  --db FILE          MLMD SQLite file (default ./example-mlmd.sqlite)
+  --grpc HOST:PORT   an MLMD server (mlmd-ts serve) instead of --db
+  --root URI         pipeline root for the artifacts: a folder (default
+                     ./example-pipeline-root) or s3://bucket/prefix (endpoint and
+                     credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …)
+  --local-dir DIR    for s3:// roots: this machine's scratch and download folder
+  --rows N           rows of the generated data set (default 100000)`
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 
@@ -36,12 +48,16 @@ function describe(result: NodeResult): string {
   }
 }
 
-async function run(store: AsyncMetadataStore, pipeline: Pipeline, root: string): Promise<PipelineRunResult> {
+async function run(
+  store: AsyncMetadataStore,
+  pipeline: Pipeline,
+  artifacts: ArtifactStore,
+): Promise<PipelineRunResult> {
   const width = Math.max(...pipeline.nodes.map((n) => n.id.length))
   const label = (id: string): string => id.padEnd(width)
   return runPipeline(pipeline, {
     store,
-    pipelineRoot: root,
+    artifactStore: artifacts,
     onEvent: (event) => {
       switch (event.kind) {
         case 'run-started':
@@ -65,12 +81,15 @@ async function run(store: AsyncMetadataStore, pipeline: Pipeline, root: string):
   })
 }
 
-async function metricsOf(result: PipelineRunResult): Promise<string> {
+async function metricsOf(result: PipelineRunResult, artifacts: ArtifactStore): Promise<string> {
   const output = (nodeId: string, key: string): string | undefined =>
     result.nodes.find((n) => n.nodeId === nodeId)?.outputs[key]?.[0]?.uri
-  const modelUri = output('train', 'model')
-  const evaluationUri = output('evaluate', 'evaluation')
-  if (modelUri === undefined || evaluationUri === undefined) return 'no evaluation'
+  const modelOutput = output('train', 'model')
+  const evaluationOutput = output('evaluate', 'evaluation')
+  if (modelOutput === undefined || evaluationOutput === undefined) return 'no evaluation'
+  // Under an s3:// root the payloads are fetched (and verified) into the local folder.
+  const modelUri = await artifacts.localPath(modelOutput, undefined)
+  const evaluationUri = await artifacts.localPath(evaluationOutput, undefined)
   const model = JSON.parse(await readFile(path.join(modelUri, 'model.json'), 'utf8')) as { trainer: string }
   const metrics = JSON.parse(await readFile(path.join(evaluationUri, 'metrics.json'), 'utf8')) as {
     rmse: number
@@ -102,7 +121,9 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       db: { type: 'string', default: './example-mlmd.sqlite' },
+      grpc: { type: 'string' },
       root: { type: 'string', default: './example-pipeline-root' },
+      'local-dir': { type: 'string' },
       rows: { type: 'string', default: '100000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -116,20 +137,33 @@ async function main(): Promise<number> {
     console.error(`--rows must be an integer ≥ 10\n\n${USAGE}`)
     return 2
   }
-  const db = path.resolve(values.db)
-  const root = path.resolve(values.root)
-  console.log(`MLMD store ${db}\npipeline root ${root}`)
+  const root = values.root.startsWith('s3://') ? values.root : path.resolve(values.root)
+  let store: AsyncMetadataStore
+  let closeStore: () => void
+  if (values.grpc !== undefined) {
+    const [host, port] = values.grpc.split(/:(?=\d+$)/)
+    const client = createMetadataStoreClient({ host, port: Number(port) })
+    ;[store, closeStore] = [client, () => client.close()]
+    console.log(`MLMD server ${values.grpc}\npipeline root ${root}`)
+  } else {
+    const db = path.resolve(values.db)
+    const owned = createMetadataStore({ filename: db })
+    ;[store, closeStore] = [toAsyncMetadataStore(owned), () => owned.close()]
+    console.log(`MLMD store ${db}\npipeline root ${root}`)
+  }
+  const artifacts = await openArtifactStore(
+    root,
+    values['local-dir'] === undefined ? {} : { localDir: path.resolve(values['local-dir']) },
+  )
 
-  const owned = createMetadataStore({ filename: db })
   try {
-    const store = toAsyncMetadataStore(owned)
     const { a, b } = seedPipelines(rows)
     const results: PipelineRunResult[] = []
     for (const pipeline of [a, b]) {
-      const result = await run(store, pipeline, root)
+      const result = await run(store, pipeline, artifacts)
       results.push(result)
       console.log(
-        `  ${pipeline.name}: ${result.status} in ${seconds(result.durationMs)}; ${await metricsOf(result)}`,
+        `  ${pipeline.name}: ${result.status} in ${seconds(result.durationMs)}; ${await metricsOf(result, artifacts)}`,
       )
       if (result.status !== 'COMPLETE') return 1
     }
@@ -144,7 +178,8 @@ async function main(): Promise<number> {
     }
     return 0
   } finally {
-    owned.close()
+    artifacts.close?.()
+    closeStore()
   }
 }
 

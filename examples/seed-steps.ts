@@ -101,7 +101,7 @@ export const preprocess = defineStep({
   inputs: { examples: Examples },
   outputs: { transformed_examples: Examples, transform_graph: TransformGraph },
   async run({ inputs, outputs, log }) {
-    const train = await readCsv(splitFile(inputs.examples.uri, 'train'))
+    const train = await readCsv(splitFile(inputs.examples.dir, 'train'))
     const featureCount = train.columns.length - 1
     const mean = Array.from({ length: featureCount }, (_, j) => {
       return train.rows.reduce((sum, row) => sum + (row[j] as number), 0) / train.rows.length
@@ -117,7 +117,7 @@ export const preprocess = defineStep({
       )
     const tables: Record<string, Table> = {}
     for (const split of SPLITS) {
-      const table = split === 'train' ? train : await readCsv(splitFile(inputs.examples.uri, split))
+      const table = split === 'train' ? train : await readCsv(splitFile(inputs.examples.dir, split))
       tables[split] = { columns: table.columns, rows: table.rows.map(transform) }
     }
     await writeSplits(outputs.transformed_examples.dir, tables)
@@ -175,7 +175,7 @@ export const leastSquaresTrainer = defineStep({
   outputs: { model: Model },
   parameters: { l2: 0 },
   async run({ inputs, outputs, parameters, log }) {
-    const { x, y } = features(await readCsv(splitFile(inputs.examples.uri, 'train')))
+    const { x, y } = features(await readCsv(splitFile(inputs.examples.dir, 'train')))
     const width = (x[0]?.length ?? 0) + 1 // the bias is the last weight
     const xtx = Array.from({ length: width }, () => new Array<number>(width).fill(0))
     const xty = new Array<number>(width).fill(0)
@@ -211,7 +211,7 @@ export const gradientDescentTrainer = defineStep({
   outputs: { model: Model },
   parameters: { epochs: 100, learning_rate: 0.5 },
   async run({ inputs, outputs, parameters, log }) {
-    const { x, y } = features(await readCsv(splitFile(inputs.examples.uri, 'train')))
+    const { x, y } = features(await readCsv(splitFile(inputs.examples.dir, 'train')))
     const width = x[0]?.length ?? 0
     const weights = new Array<number>(width).fill(0)
     let bias = 0
@@ -243,8 +243,8 @@ export const evaluate = defineStep({
   inputs: { examples: Examples, model: Model },
   outputs: { evaluation: ModelEvaluation },
   async run({ inputs, outputs }) {
-    const model = JSON.parse(await readFile(path.join(inputs.model.uri, 'model.json'), 'utf8')) as LinearModel
-    const { x, y } = features(await readCsv(splitFile(inputs.examples.uri, 'eval')))
+    const model = JSON.parse(await readFile(path.join(inputs.model.dir, 'model.json'), 'utf8')) as LinearModel
+    const { x, y } = features(await readCsv(splitFile(inputs.examples.dir, 'eval')))
     const predictions = x.map((row) =>
       row.reduce((sum, v, j) => sum + v * (model.weights[j] as number), model.bias),
     )

@@ -26,6 +26,8 @@ Commands:
   lineage    the lineage graph around a node, as DOT, Mermaid or SVG
   runs       pipeline runs, their steps and cache hits
   ui         a read-only web UI: pipelines, runs, nodes, lineage graphs (mlmd-ts ui --help)
+  run        run the pipelines a module exports, with step caching (mlmd-ts run --help)
+  verify     check that published pipeline outputs are intact (mlmd-ts verify --help)
 
 Options:
   -h, --help     show this help
@@ -59,6 +61,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runs(rest, io)
       case 'ui':
         return await ui(rest, io)
+      case 'run':
+        return await (await import('./run.js')).run(rest, io)
+      case 'verify':
+        return await (await import('./verify.js')).verify(rest, io)
       case '-h':
       case '--help':
       case 'help':

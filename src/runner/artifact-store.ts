@@ -43,6 +43,61 @@ async function walk(root: string, relative: string, into: Entry[]): Promise<void
   }
 }
 
+/** One entry of an output's tree, as the fingerprint sees it. */
+export interface FingerprintEntry {
+  /** `/`-separated path below the output's root; `""` for an output that is a single file. */
+  readonly relative: string
+  readonly kind: 'file' | 'dir'
+  /** For files: the byte length. */
+  readonly size?: number
+}
+
+/**
+ * The fingerprint of a tree given its entries and a way to read each file's bytes: the one
+ * definition {@link contentFingerprint} applies to local outputs and the S3 store applies to
+ * objects, so the same payload has the same fingerprint wherever it is kept.
+ * @throws Error if a file's bytes do not add up to its recorded size.
+ */
+export async function fingerprintOf(
+  entries: readonly FingerprintEntry[],
+  read: (entry: FingerprintEntry) => AsyncIterable<Uint8Array>,
+): Promise<string> {
+  const hash = createHash('sha256')
+  const sorted = [...entries].sort((a, b) => compareCodePoints(a.relative, b.relative))
+  for (const entry of sorted) {
+    if (entry.kind === 'dir') {
+      hash.update(`D\0${entry.relative}\0`, 'utf8')
+      continue
+    }
+    hash.update(`F\0${entry.relative}\0${entry.size ?? 0}\0`, 'utf8')
+    let length = 0
+    for await (const chunk of read(entry)) {
+      hash.update(chunk)
+      length += chunk.byteLength
+    }
+    // A file that changed size while being read must not get the fingerprint of either version.
+    if (length !== entry.size)
+      throw new Error(`${entry.relative}: ${length} bytes read, ${entry.size} expected`)
+  }
+  return `${FINGERPRINT_PREFIX}${hash.digest('hex')}`
+}
+
+/** The entries of a local output (a file or a directory tree), with their absolute paths. */
+export async function localEntries(
+  uri: string,
+): Promise<(FingerprintEntry & { readonly absolute: string })[]> {
+  const stat = await lstat(uri)
+  const entries: Entry[] = []
+  if (stat.isFile()) entries.push({ relative: '', absolute: uri, kind: 'file' })
+  else if (stat.isDirectory()) await walk(uri, '', entries)
+  else throw new Error(`${uri}: an output must be a regular file or a directory`)
+  const out: (FingerprintEntry & { readonly absolute: string })[] = []
+  for (const entry of entries) {
+    out.push(entry.kind === 'file' ? { ...entry, size: (await lstat(entry.absolute)).size } : entry)
+  }
+  return out
+}
+
 /**
  * The content fingerprint of a published output: `sha256:` and the hex SHA-256 over its
  * entries, sorted by relative path (`/`-separated, Unicode code point order). Each directory
@@ -52,23 +107,30 @@ async function walk(root: string, relative: string, into: Entry[]): Promise<void
  * @throws Error if `uri` does not exist, or holds anything but files and directories.
  */
 export async function contentFingerprint(uri: string): Promise<string> {
-  const hash = createHash('sha256')
-  const stat = await lstat(uri)
-  const entries: Entry[] = []
-  if (stat.isFile()) entries.push({ relative: '', absolute: uri, kind: 'file' })
-  else if (stat.isDirectory()) await walk(uri, '', entries)
-  else throw new Error(`${uri}: an output must be a regular file or a directory`)
-  entries.sort((a, b) => compareCodePoints(a.relative, b.relative))
-  for (const entry of entries) {
-    if (entry.kind === 'dir') {
-      hash.update(`D\0${entry.relative}\0`, 'utf8')
-      continue
-    }
-    const { size } = await lstat(entry.absolute)
-    hash.update(`F\0${entry.relative}\0${size}\0`, 'utf8')
-    for await (const chunk of createReadStream(entry.absolute)) hash.update(chunk as Buffer)
+  const entries = await localEntries(uri)
+  const byPath = new Map(entries.map((e) => [e.relative, e.absolute]))
+  return fingerprintOf(entries, (entry) => createReadStream(byPath.get(entry.relative) as string))
+}
+
+/**
+ * Why the local output at `uri` cannot be reused, or `undefined` when it exists and, if
+ * `expected` is given, still has that fingerprint. Never throws.
+ */
+export async function localOutputProblem(
+  uri: string,
+  expected: string | undefined,
+): Promise<string | undefined> {
+  if (uri === '') return 'the artifact has no uri'
+  let actual: string
+  try {
+    actual = await contentFingerprint(uri)
+  } catch (error) {
+    return `missing or unreadable: ${error instanceof Error ? error.message : String(error)}`
   }
-  return `${FINGERPRINT_PREFIX}${hash.digest('hex')}`
+  if (expected !== undefined && actual !== expected) {
+    return `content changed: fingerprint ${actual}, recorded ${expected}`
+  }
+  return undefined
 }
 
 /**
@@ -76,13 +138,7 @@ export async function contentFingerprint(uri: string): Promise<string> {
  * fingerprint. Never throws: anything unreadable counts as changed.
  */
 export async function outputIsIntact(uri: string, expected: string | undefined): Promise<boolean> {
-  if (uri === '') return false
-  try {
-    const actual = await contentFingerprint(uri)
-    return expected === undefined || actual === expected
-  } catch {
-    return false
-  }
+  return (await localOutputProblem(uri, expected)) === undefined
 }
 
 async function makeReadOnly(target: string): Promise<void> {
@@ -114,14 +170,35 @@ export interface OutputWorkspace {
   discard(): Promise<void>
 }
 
-/** Where the outputs of a pipeline go. */
+/** Where the outputs of a pipeline go, and how a step gets at its inputs. */
 export interface ArtifactStore {
-  /** The pipeline root, as an absolute path. */
+  /** The pipeline root: an absolute path, or an `s3://bucket/prefix` URI. */
   readonly root: string
   /** The final place of an output: `<root>/<node>/<key>/<execution id>`. */
   outputUri(nodeId: string, key: string, executionId: bigint): string
-  /** Creates empty temporary directories for the outputs of one execution. */
-  createWorkspace(nodeId: string, executionId: bigint, keys: readonly string[]): Promise<OutputWorkspace>
+  /**
+   * Creates empty temporary directories for the outputs of one execution; each `attempt` (of
+   * a retried step) gets its own, so a timed-out attempt still writing cannot touch the next.
+   */
+  createWorkspace(
+    nodeId: string,
+    executionId: bigint,
+    keys: readonly string[],
+    attempt?: number,
+  ): Promise<OutputWorkspace>
+  /**
+   * Why the payload at `uri` must not be reused (missing, unreadable, or its content differs
+   * from the recorded fingerprint `expected`), or `undefined` when it is intact. Never throws.
+   */
+  outputProblem(uri: string, expected: string | undefined): Promise<string | undefined>
+  /**
+   * A local path holding the payload of `uri`, for a step to read: the path itself for local
+   * outputs, a verified download for remote ones.
+   * @throws Error if the payload cannot be fetched or does not match `fingerprint`.
+   */
+  localPath(uri: string, fingerprint: string | undefined): Promise<string>
+  /** Releases connections; the store is unusable afterwards. */
+  close?(): void
 }
 
 /** An artifact store rooted at `root` (created on first use). */
@@ -134,8 +211,10 @@ export function createArtifactStore(root: string): ArtifactStore {
     nodeId: string,
     executionId: bigint,
     keys: readonly string[],
+    attempt = 1,
   ): Promise<OutputWorkspace> {
-    const scratch = path.join(absoluteRoot, nodeId, '.system', 'executor_execution', executionId.toString())
+    const name = attempt === 1 ? executionId.toString() : `${executionId}-attempt-${attempt}`
+    const scratch = path.join(absoluteRoot, nodeId, '.system', 'executor_execution', name)
     const dirs: Record<string, string> = {}
     // A leftover from a crashed process with the same execution id cannot exist (ids are never
     // reused), but a stale directory is removed rather than trusted.
@@ -179,5 +258,49 @@ export function createArtifactStore(root: string): ArtifactStore {
     return { dirs, publish, discard }
   }
 
-  return { root: absoluteRoot, outputUri, createWorkspace }
+  return {
+    root: absoluteRoot,
+    outputUri,
+    createWorkspace,
+    outputProblem: (uri, expected) =>
+      uri.startsWith('s3://')
+        ? Promise.resolve('an s3:// artifact is not reachable from a local pipeline root')
+        : localOutputProblem(uri, expected),
+    localPath: async (uri) => uri,
+  }
+}
+
+/** Options of {@link openArtifactStore}. */
+export interface OpenArtifactStoreOptions {
+  /**
+   * For an `s3://` root: the machine's own folder for step scratch space and downloaded
+   * inputs (default: `mlmd-ts-artifacts` in the system temp folder).
+   */
+  readonly localDir?: string
+  /** For an `s3://` root: endpoint, region and credentials (default: the AWS environment). */
+  readonly s3?: S3ConnectionOptions
+}
+
+/** How to reach an S3-compatible server; unset fields come from the standard AWS environment. */
+export interface S3ConnectionOptions {
+  /** e.g. `http://127.0.0.1:8333`; also `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`. */
+  readonly endpoint?: string
+  /** Default `AWS_REGION`, else `us-east-1`. */
+  readonly region?: string
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
+  /** Path-style bucket addressing; default true when an endpoint is set (S3-compatible servers). */
+  readonly forcePathStyle?: boolean
+}
+
+/**
+ * The artifact store for a pipeline root: a local folder, or an S3-compatible bucket when the
+ * root is `s3://bucket/prefix`. The S3 client is loaded only for S3 roots.
+ */
+export async function openArtifactStore(
+  root: string,
+  options: OpenArtifactStoreOptions = {},
+): Promise<ArtifactStore> {
+  if (!root.startsWith('s3://')) return createArtifactStore(root)
+  const { createS3ArtifactStore } = await import('./s3-artifact-store.js')
+  return createS3ArtifactStore(root, options)
 }

@@ -158,3 +158,25 @@ export function computeCacheKey(ingredients: CacheKeyIngredients): string {
     .update(canonicalJson(cacheKeyDocument(ingredients)), 'utf8')
     .digest('hex')
 }
+
+/**
+ * What a step run's cache key was made of, compact enough to keep on its execution (custom
+ * property `tsrunner_cache_key_ingredients`): the key document with each input artifact
+ * replaced by its id, type and the SHA-256 of its record. It lets a later reader tell which
+ * ingredient differs between two runs of a node (see `explain.ts`) without the inputs' full
+ * records, which the store keeps anyway.
+ */
+export function cacheKeyIngredientsRecord(ingredients: CacheKeyIngredients): CanonicalValue {
+  const document = cacheKeyDocument(ingredients) as Record<string, CanonicalValue>
+  const inputs: Record<string, CanonicalValue> = {}
+  for (const [key, artifacts] of Object.entries(ingredients.inputs)) {
+    inputs[key] = artifacts.map((artifact) => ({
+      id: artifact.id,
+      type: artifact.type,
+      record_sha256: createHash('sha256')
+        .update(canonicalJson(artifactKeyRecord(artifact)), 'utf8')
+        .digest('hex'),
+    }))
+  }
+  return { ...document, inputs }
+}

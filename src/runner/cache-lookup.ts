@@ -24,9 +24,12 @@ import {
   Execution_State,
 } from '../proto/messages.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
-import { outputIsIntact } from './artifact-store.js'
+import { localOutputProblem } from './artifact-store.js'
 import type { OutputSkeleton } from './cache-key.js'
 import { CUSTOM_PROPERTY } from './tfx-records.js'
+
+/** Why an output cannot be reused (`undefined`: it can); see `ArtifactStore.outputProblem`. */
+export type OutputCheck = (uri: string, fingerprint: string | undefined) => Promise<string | undefined>
 
 /** A cache hit: the execution whose outputs are reused, and those outputs by key, in index order. */
 export interface CachedOutputs {
@@ -71,41 +74,82 @@ function keyAndIndex(event: Event): { key: string; index: number } | undefined {
   return { key: first.key, index: second?.index === undefined ? 0 : Number(second.index) }
 }
 
+// The candidate's outputs, or why they cannot be reused.
 async function outputsOf(
   store: AsyncMetadataStore,
   execution: Execution,
   expected: Readonly<Record<string, OutputSkeleton>>,
-): Promise<Record<string, Artifact[]> | undefined> {
+  check: OutputCheck,
+): Promise<Record<string, Artifact[]> | string> {
   const { events = [] } = await store.getEventsByExecutionIDs({ execution_ids: [execution.id as bigint] })
   const outputEvents = events.filter((e) => e.type === Event_Type.OUTPUT)
   const ids = [...new Set(outputEvents.map((e) => e.artifact_id as bigint))]
   const { artifacts = [] } =
     ids.length === 0 ? { artifacts: [] } : await store.getArtifactsByID({ artifact_ids: ids })
   const byId = new Map(artifacts.map((a) => [a.id as bigint, a]))
-  if (byId.size !== ids.length) return undefined
-  if (artifacts.some((a) => a.state !== Artifact_State.LIVE)) return undefined
+  if (byId.size !== ids.length) return 'an output artifact is no longer in the store'
+  const notLive = artifacts.find((a) => a.state !== Artifact_State.LIVE)
+  if (notLive !== undefined) {
+    const state = Object.entries(Artifact_State).find(([, v]) => v === notLive.state)?.[0] ?? 'UNKNOWN'
+    return `output artifact ${notLive.id} is ${state}, not LIVE`
+  }
 
   const placed: Record<string, { index: number; artifact: Artifact }[]> = {}
   for (const event of outputEvents) {
     const where = keyAndIndex(event)
-    if (where === undefined) return undefined
+    if (where === undefined) return 'an OUTPUT event has no [key, index] path'
     const list = placed[where.key] ?? []
     list.push({ index: where.index, artifact: byId.get(event.artifact_id as bigint) as Artifact })
     placed[where.key] = list
   }
   const wantedKeys = Object.keys(expected).sort()
-  if (Object.keys(placed).sort().join('\0') !== wantedKeys.join('\0')) return undefined
+  const haveKeys = Object.keys(placed).sort()
+  if (haveKeys.join('\0') !== wantedKeys.join('\0')) {
+    return `its outputs are [${haveKeys.join(', ')}], the step declares [${wantedKeys.join(', ')}]`
+  }
   const outputs: Record<string, Artifact[]> = {}
   for (const key of wantedKeys) {
     const list = (placed[key] ?? []).sort((a, b) => a.index - b.index).map((p) => p.artifact)
-    if (list.some((a) => a.type !== expected[key]?.type)) return undefined
+    const foreign = list.find((a) => a.type !== expected[key]?.type)
+    if (foreign !== undefined)
+      return `output ${key} is a ${foreign.type}, the step declares ${expected[key]?.type}`
     outputs[key] = list
   }
-  for (const artifact of artifacts) {
-    const fingerprint = artifact.custom_properties?.[CUSTOM_PROPERTY.contentFingerprint]?.string_value
-    if (!(await outputIsIntact(artifact.uri ?? '', fingerprint))) return undefined
+  for (const [key, list] of Object.entries(outputs)) {
+    for (const artifact of list) {
+      const fingerprint = artifact.custom_properties?.[CUSTOM_PROPERTY.contentFingerprint]?.string_value
+      const problem = await check(artifact.uri ?? '', fingerprint)
+      if (problem !== undefined) return `output ${key} (artifact ${artifact.id}, ${artifact.uri}): ${problem}`
+    }
   }
   return outputs
+}
+
+/** What a cache lookup found: a hit, and why each newer candidate was passed over. */
+export interface CacheLookup {
+  readonly hit: CachedOutputs | undefined
+  /** One line per rejected candidate, newest first: `execution 7: output model (…): missing…`. */
+  readonly rejected: readonly string[]
+}
+
+/**
+ * Looks for reusable outputs in the cache context `cacheContextId` for a step declaring
+ * `expected` outputs; `check` tells whether a payload is intact (the artifact store's
+ * `outputProblem`; default: local files only).
+ */
+export async function lookUpCache(
+  store: AsyncMetadataStore,
+  cacheContextId: bigint,
+  expected: Readonly<Record<string, OutputSkeleton>>,
+  check: OutputCheck = localOutputProblem,
+): Promise<CacheLookup> {
+  const rejected: string[] = []
+  for (const execution of cacheCandidates(await executionsOfContext(store, cacheContextId))) {
+    const outputs = await outputsOf(store, execution, expected, check)
+    if (typeof outputs !== 'string') return { hit: { execution, outputs }, rejected }
+    rejected.push(`execution ${execution.id}: ${outputs}`)
+  }
+  return { hit: undefined, rejected }
 }
 
 /**
@@ -116,12 +160,9 @@ export async function findCachedOutputs(
   store: AsyncMetadataStore,
   cacheContextId: bigint,
   expected: Readonly<Record<string, OutputSkeleton>>,
+  check: OutputCheck = localOutputProblem,
 ): Promise<CachedOutputs | undefined> {
-  for (const execution of cacheCandidates(await executionsOfContext(store, cacheContextId))) {
-    const outputs = await outputsOf(store, execution, expected)
-    if (outputs !== undefined) return { execution, outputs }
-  }
-  return undefined
+  return (await lookUpCache(store, cacheContextId, expected, check)).hit
 }
 
 /**

@@ -4,7 +4,14 @@
  */
 
 // For integrators: the cache key, the artifact store and the record conventions.
-export { type ArtifactStore, contentFingerprint, createArtifactStore } from './artifact-store.js'
+export {
+  type ArtifactStore,
+  contentFingerprint,
+  createArtifactStore,
+  type OpenArtifactStoreOptions,
+  openArtifactStore,
+  type S3ConnectionOptions,
+} from './artifact-store.js'
 // For users: defining and running pipelines.
 export {
   type ArtifactBaseType,
@@ -19,11 +26,19 @@ export {
   CACHE_KEY_VERSION,
   type CacheKeyIngredients,
   cacheKeyDocument,
+  cacheKeyIngredientsRecord,
   computeCacheKey,
   type OutputSkeleton,
 } from './cache-key.js'
-export { type CachedOutputs, findCachedOutputs } from './cache-lookup.js'
+export { type CachedOutputs, type CacheLookup, findCachedOutputs, lookUpCache } from './cache-lookup.js'
 export { type CanonicalValue, canonicalJson } from './canonical-json.js'
+export {
+  type CacheMissExplanation,
+  diffCacheKeyIngredients,
+  explainCacheMiss,
+  formatCacheMissExplanation,
+  type IngredientDifference,
+} from './explain.js'
 export type { Parameters, ParameterValue } from './parameters.js'
 export {
   createPipeline,
@@ -47,14 +62,24 @@ export {
   runPipeline,
 } from './pipeline-runner.js'
 export {
+  createProgressReporter,
+  describeNodeResult,
+  describeRunResult,
+  type ProgressOptions,
+  type ProgressStream,
+} from './progress.js'
+export {
   type ArtifactSignature,
+  type CachePolicy,
   codeFingerprintOf,
   defineStep,
   type ExecutionBaseType,
   type InputArtifact,
   type OutputArtifact,
+  type RetryPolicy,
   type Step,
   type StepContext,
   type StepDefinition,
 } from './step.js'
 export { CONTEXT_TYPE, CUSTOM_PROPERTY, nodeContextName, RUNNER_VERSION, TFX_VERSION } from './tfx-records.js'
+export { type VerifyOptions, type VerifyProblem, type VerifyReport, verifyArtifacts } from './verify.js'

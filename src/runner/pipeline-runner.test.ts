@@ -19,8 +19,9 @@ import {
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import { contentFingerprint } from './artifact-store.js'
 import { defineArtifactType } from './artifact-type.js'
-import { computeCacheKey } from './cache-key.js'
-import { createPipeline, node, type Pipeline } from './pipeline.js'
+import { cacheKeyIngredientsRecord, computeCacheKey } from './cache-key.js'
+import { canonicalJson } from './canonical-json.js'
+import { createPipeline, node, type Pipeline, type PipelineNode } from './pipeline.js'
 import {
   cacheKeyIngredients,
   type NodeResult,
@@ -126,7 +127,7 @@ afterEach(async () => {
 })
 
 const run = (pipeline: Pipeline, options: Partial<RunOptions> = {}): Promise<PipelineRunResult> =>
-  runPipeline(pipeline, { store, pipelineRoot: root, ...options })
+  runPipeline(pipeline, { store, pipelineRoot: root, progress: false, ...options })
 
 const statuses = (result: PipelineRunResult): Record<string, string> =>
   Object.fromEntries(result.nodes.map((n) => [n.nodeId, n.status]))
@@ -235,6 +236,12 @@ describe('pipeline-runner', () => {
         tsrunner_code_fingerprint: { string_value: source.codeFingerprint },
         tsrunner_cache_key_version: { string_value: 'tsrunner-v1' },
         tsrunner_cache_key_mode: { string_value: 'native' },
+        tsrunner_cache_key_ingredients: {
+          string_value: canonicalJson(
+            cacheKeyIngredientsRecord(cacheKeyIngredients(chain(), chain().nodes[0] as PipelineNode)),
+          ),
+        },
+        tsrunner_cache_miss: { string_value: 'no earlier execution has this cache key' },
       })
       const contexts = owned.getContextsByExecution({ execution_id: e.id as bigint }).contexts ?? []
       expect(contexts.map((c) => [c.type, c.name])).toEqual([

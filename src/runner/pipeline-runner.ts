@@ -28,15 +28,28 @@
  * ```
  */
 import { performance } from 'node:perf_hooks'
-import { invalidArgument } from '../errors.js'
+import { Code, invalidArgument, MlmdError } from '../errors.js'
 import type { Artifact, Value } from '../proto/messages.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
-import { createArtifactStore, type OutputWorkspace, type PublishedOutput } from './artifact-store.js'
+import {
+  type ArtifactStore,
+  type OpenArtifactStoreOptions,
+  type OutputWorkspace,
+  openArtifactStore,
+  type PublishedOutput,
+} from './artifact-store.js'
 import { customToValue, propertyToValue, valueToPlain } from './artifact-type.js'
-import { type CacheKeyIngredients, computeCacheKey, type OutputSkeleton } from './cache-key.js'
-import { type CachedOutputs, findCachedOutputs, producerDurationMs } from './cache-lookup.js'
+import {
+  type CacheKeyIngredients,
+  cacheKeyIngredientsRecord,
+  computeCacheKey,
+  type OutputSkeleton,
+} from './cache-key.js'
+import { type CachedOutputs, lookUpCache, producerDurationMs } from './cache-lookup.js'
+import { canonicalJson } from './canonical-json.js'
 import type { Parameters } from './parameters.js'
 import type { OutputRef, Pipeline, PipelineNode } from './pipeline.js'
+import { createProgressReporter, type ProgressStream } from './progress.js'
 import type { ArtifactSignature, InputArtifact, OutputArtifact, StepContext } from './step.js'
 import {
   CONTEXT_TYPE,
@@ -60,8 +73,15 @@ import {
 export interface RunOptions {
   /** The metadata store: in-process (`toAsyncMetadataStore`) or a gRPC client. */
   readonly store: AsyncMetadataStore
-  /** Directory under which outputs are published (created if needed). */
-  readonly pipelineRoot: string
+  /**
+   * Where outputs are published: a directory (created if needed) or `s3://bucket/prefix`
+   * (see `s3-artifact-store.ts`). Ignored when `artifactStore` is given.
+   */
+  readonly pipelineRoot?: string
+  /** An artifact store to use instead of opening one for `pipelineRoot`. */
+  readonly artifactStore?: ArtifactStore
+  /** For an `s3://` root: this machine's local folder and the S3 connection. */
+  readonly artifactStoreOptions?: OpenArtifactStoreOptions
   /** Names the run's `pipeline_run` context; must be new. Default: LocalDagRunner's ISO form. */
   readonly runId?: string
   /** How many nodes may run at once; default 4. */
@@ -70,6 +90,11 @@ export interface RunOptions {
   readonly enableCache?: boolean
   /** Progress: called synchronously for each event; exceptions it throws are ignored. */
   readonly onEvent?: (event: RunEvent) => void
+  /**
+   * Where the default progress output goes when there is no `onEvent`: default
+   * `process.stderr` (live lines on a terminal, plain lines otherwise); `false` for none.
+   */
+  readonly progress?: ProgressStream | false
 }
 
 /** How a node ended: ran its step, reused cached outputs, failed, or did not run. */
@@ -95,6 +120,10 @@ export interface NodeResult {
   /** For `cached`: how long the step run that produced the reused outputs took. */
   readonly savedMs?: number
   readonly outputs: Readonly<Record<string, readonly NodeOutput[]>>
+  /** For `ran` and `failed`: how many times the step was run (retries + 1 at most). */
+  readonly attempts?: number
+  /** For `ran` and `failed`: why no cached outputs were reused (also recorded on the execution). */
+  readonly cacheMiss?: string
   /** For `failed`: what went wrong. */
   readonly error?: unknown
   /** For `skipped`: the upstream node that failed or was skipped. */
@@ -175,10 +204,11 @@ function plainMap(values: Readonly<Record<string, Value>> | undefined): Record<s
   return out
 }
 
-function inputView(artifact: Artifact): InputArtifact {
+function inputView(artifact: Artifact, dir: string): InputArtifact {
   return Object.freeze({
     id: artifact.id as bigint,
     uri: artifact.uri ?? '',
+    dir,
     type: artifact.type ?? '',
     properties: Object.freeze(plainMap(artifact.properties)) as InputArtifact['properties'],
     customProperties: Object.freeze(plainMap(artifact.custom_properties)),
@@ -217,15 +247,40 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
   }
   const { store } = options
   const runStarted = performance.now()
+  const onEvent =
+    options.onEvent ??
+    (options.progress === false ? undefined : createProgressReporter(options.progress ?? process.stderr))
   const emit = (event: RunEvent): void => {
     try {
-      options.onEvent?.(event)
+      onEvent?.(event)
     } catch {
       // Progress reporting must not break a run whose records are half written.
     }
   }
   const types = createTypeRegistry(store)
-  const artifacts = createArtifactStore(options.pipelineRoot)
+  if (options.artifactStore === undefined && options.pipelineRoot === undefined) {
+    throw invalidArgument('runPipeline needs a pipelineRoot or an artifactStore.')
+  }
+  const artifacts =
+    options.artifactStore ??
+    (await openArtifactStore(options.pipelineRoot as string, options.artifactStoreOptions))
+  try {
+    return await runNodes(pipeline, options, artifacts, types, emit, runStarted)
+  } finally {
+    if (options.artifactStore === undefined) artifacts.close?.()
+  }
+}
+
+async function runNodes(
+  pipeline: Pipeline,
+  options: RunOptions,
+  artifacts: ArtifactStore,
+  types: TypeRegistry,
+  emit: (event: RunEvent) => void,
+  runStarted: number,
+): Promise<PipelineRunResult> {
+  const { store } = options
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
   const contexts = await createRunContexts(store, types, pipeline.name, options.runId)
   const runId = contexts.run.name as string
   emit({ kind: 'run-started', pipelineName: pipeline.name, runId, nodeIds: pipeline.nodes.map((n) => n.id) })
@@ -243,7 +298,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
     runId,
     results,
     enableCache: options.enableCache ?? true,
-    createWorkspace: artifacts.createWorkspace,
+    artifacts,
     emit,
   }
 
@@ -296,11 +351,7 @@ interface NodeRun {
   readonly runId: string
   readonly results: ReadonlyMap<string, NodeResult>
   readonly enableCache: boolean
-  readonly createWorkspace: (
-    nodeId: string,
-    executionId: bigint,
-    keys: readonly string[],
-  ) => Promise<OutputWorkspace>
+  readonly artifacts: ArtifactStore
   readonly emit: (event: RunEvent) => void
 }
 
@@ -354,43 +405,70 @@ async function reuseCachedOutputs(
   }
 }
 
-// Runs the step into `workspace`, then publishes its outputs on disk and in the store. Disk
-// first: an artifact must never be LIVE in the store before its payload is in place.
+// Runs the step (with retries and time limit) into a workspace, then publishes its outputs on
+// disk and in the store, filed under `filedKey` unless it is undefined. Disk first: an artifact
+// must never be LIVE in the store before its payload is in place.
 async function runStep(
   run: NodeRun,
   n: PipelineNode,
   registered: RegisteredExecution,
-  cacheKey: string,
   inputs: Readonly<Record<string, readonly Artifact[]>>,
-  workspace: OutputWorkspace,
+  current: { workspace?: OutputWorkspace | undefined; attempts: number },
+  filedKey: string | undefined,
+  cacheMiss: string,
 ): Promise<Record<string, NodeOutput[]>> {
   const executionId = registered.execution.id as bigint
   const outputKeys = Object.keys(n.step.outputs)
-  const outputViews: Record<string, OutputArtifact> = {}
-  for (const key of outputKeys) {
-    outputViews[key] = { dir: workspace.dirs[key] as string, properties: {}, customProperties: {} }
-  }
   // One artifact per input key: every output key of a node holds exactly one artifact.
   const inputViews: Record<string, InputArtifact> = {}
-  for (const [key, list] of Object.entries(inputs)) inputViews[key] = inputView(list[0] as Artifact)
-  const context: StepContext<ArtifactSignature, ArtifactSignature, Parameters> = {
-    inputs: Object.freeze(inputViews),
-    outputs: Object.freeze(outputViews),
-    parameters: n.parameters,
-    pipelineName: run.pipeline.name,
-    runId: run.runId,
-    nodeId: n.id,
-    executionId,
-    log: (message) =>
-      run.emit({
-        kind: 'node-log',
-        pipelineName: run.pipeline.name,
-        runId: run.runId,
-        nodeId: n.id,
-        message,
-      }),
+  for (const [key, list] of Object.entries(inputs)) {
+    const artifact = list[0] as Artifact
+    const fingerprint = artifact.custom_properties?.[CUSTOM_PROPERTY.contentFingerprint]?.string_value
+    inputViews[key] = inputView(artifact, await run.artifacts.localPath(artifact.uri ?? '', fingerprint))
   }
-  await n.step.run(context)
+  const log = (message: string): void =>
+    run.emit({ kind: 'node-log', pipelineName: run.pipeline.name, runId: run.runId, nodeId: n.id, message })
+  const { retries = 0, backoffMs = 1000, timeoutMs } = n.retry
+  let outputViews: Record<string, OutputArtifact> = {}
+  let workspace: OutputWorkspace
+  for (let attempt = 1; ; attempt++) {
+    workspace = await run.artifacts.createWorkspace(n.id, executionId, outputKeys, attempt)
+    current.workspace = workspace
+    current.attempts = attempt
+    outputViews = {}
+    for (const key of outputKeys) {
+      outputViews[key] = { dir: workspace.dirs[key] as string, properties: {}, customProperties: {} }
+    }
+    const controller = new AbortController()
+    const context: StepContext<ArtifactSignature, ArtifactSignature, Parameters> = {
+      inputs: Object.freeze(inputViews),
+      outputs: Object.freeze(outputViews),
+      parameters: n.parameters,
+      pipelineName: run.pipeline.name,
+      runId: run.runId,
+      nodeId: n.id,
+      executionId,
+      log,
+      signal: controller.signal,
+      attempt,
+    }
+    try {
+      await withTimeout(
+        Promise.resolve().then(() => n.step.run(context)),
+        timeoutMs,
+        controller,
+        n.id,
+      )
+      break
+    } catch (error) {
+      if (attempt > retries) throw error
+      await workspace.discard()
+      const delay = backoffMs * 2 ** (attempt - 1)
+      const reason = error instanceof Error ? error.message : String(error)
+      log(`attempt ${attempt} of ${retries + 1} failed (${reason.split('\n')[0]}); retrying in ${delay} ms`)
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
 
   // Property values are checked before anything is moved, so a bad value leaves no trace.
   const records = outputKeys.map((key) => outputRecord(n, key, outputViews[key] as OutputArtifact))
@@ -411,12 +489,49 @@ async function runStep(
       },
     }
   })
-  const ids = await publishSucceededExecution(run.store, run.types, registered, cacheKey, newOutputs)
+  const ids = await publishSucceededExecution(
+    run.store,
+    run.types,
+    registered,
+    filedKey,
+    newOutputs,
+    cacheMiss,
+  )
   const outputs: Record<string, NodeOutput[]> = {}
   for (const key of outputKeys) {
     outputs[key] = [{ id: ids[key] as bigint, uri: (published[key] as PublishedOutput).uri }]
   }
   return outputs
+}
+
+// Runs `work`, failing with DEADLINE_EXCEEDED (and aborting the step's signal) after `timeoutMs`.
+// JavaScript cannot stop a running function: a step that ignores its signal keeps running in
+// the background, writing only into its own attempt's workspace.
+async function withTimeout(
+  work: Promise<void>,
+  timeoutMs: number | undefined,
+  controller: AbortController,
+  nodeId: string,
+): Promise<void> {
+  if (timeoutMs === undefined) return work
+  // A step that fails after its deadline has nobody left to tell.
+  work.catch(() => undefined)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new MlmdError(
+        Code.DeadlineExceeded,
+        `Node ${nodeId}: the step took longer than ${timeoutMs} ms.`,
+      )
+      controller.abort(error)
+      reject(error)
+    }, timeoutMs)
+  })
+  try {
+    await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 // One node of one run, as the module comment describes. Never throws: a failure becomes a
@@ -425,16 +540,22 @@ async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
   const started = performance.now()
   let registered: RegisteredExecution | undefined
   let cacheKey: string | undefined
-  let workspace: OutputWorkspace | undefined
+  const current: { workspace?: OutputWorkspace | undefined; attempts: number } = { attempts: 0 }
+  let cacheMiss: string | undefined
+  // A run with caching off treats `use` nodes as `refresh`; `off` nodes stay off.
+  const policy = !run.enableCache && n.cache === 'use' ? 'refresh' : n.cache
+  let filedKey: string | undefined
   try {
     const inputs = await readInputs(run, n)
-    cacheKey = computeCacheKey(cacheKeyIngredients(run.pipeline, n, inputs))
+    const ingredients = cacheKeyIngredients(run.pipeline, n, inputs)
+    cacheKey = computeCacheKey(ingredients)
     registered = await registerExecution(run.store, run.types, {
       step: n.step,
       parameters: n.parameters,
       contexts: run.contexts,
       nodeContextName: nodeContextName(run.pipeline.name, n.id),
       inputs: keyed(inputs),
+      cacheKeyIngredients: canonicalJson(cacheKeyIngredientsRecord(ingredients)),
     })
     const executionId = registered.execution.id as bigint
     run.emit({
@@ -448,11 +569,26 @@ async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
 
     // With caching off the lookup is skipped, but the execution is still filed under its cache
     // context when published, so it can serve later runs (TFX does the same).
+    filedKey = policy === 'off' ? undefined : cacheKey
     let hit: CachedOutputs | undefined
-    if (run.enableCache && n.enableCache) {
+    if (!run.enableCache) cacheMiss = 'caching is off for this run'
+    else if (policy === 'refresh') cacheMiss = 'the cache policy of this step is refresh'
+    else if (policy === 'off') cacheMiss = 'the cache policy of this step is off'
+    else {
       const cacheContext = await findContext(run.store, CONTEXT_TYPE.executionCache, cacheKey)
-      if (cacheContext?.id !== undefined) {
-        hit = await findCachedOutputs(run.store, cacheContext.id, outputSkeletons(n))
+      if (cacheContext?.id === undefined) cacheMiss = 'no earlier execution has this cache key'
+      else {
+        const lookup = await lookUpCache(
+          run.store,
+          cacheContext.id,
+          outputSkeletons(n),
+          run.artifacts.outputProblem,
+        )
+        hit = lookup.hit
+        cacheMiss =
+          lookup.rejected.length === 0
+            ? 'no successful earlier execution has this cache key'
+            : `no reusable execution with this cache key: ${lookup.rejected.join('; ')}`
       }
     }
     if (hit !== undefined) {
@@ -467,8 +603,7 @@ async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
       }
     }
 
-    workspace = await run.createWorkspace(n.id, executionId, Object.keys(n.step.outputs))
-    const outputs = await runStep(run, n, registered, cacheKey, inputs, workspace)
+    const outputs = await runStep(run, n, registered, inputs, current, filedKey, cacheMiss ?? '')
     return {
       nodeId: n.id,
       status: 'ran',
@@ -476,21 +611,27 @@ async function executeNode(run: NodeRun, n: PipelineNode): Promise<NodeResult> {
       cacheKey,
       durationMs: performance.now() - started,
       outputs,
+      attempts: current.attempts,
+      ...(cacheMiss === undefined ? {} : { cacheMiss }),
     }
   } catch (error) {
     // Partial outputs go first, so a FAILED record never points at leftovers.
-    await workspace?.discard().catch(() => undefined)
+    await current.workspace?.discard().catch(() => undefined)
     let recordError: unknown
     if (registered !== undefined && cacheKey !== undefined) {
-      await publishFailedExecution(run.store, run.types, registered, cacheKey, error).catch((e: unknown) => {
-        recordError = e
-      })
+      await publishFailedExecution(run.store, run.types, registered, filedKey, error, cacheMiss).catch(
+        (e: unknown) => {
+          recordError = e
+        },
+      )
     }
     return {
       nodeId: n.id,
       status: 'failed',
       ...(registered?.execution.id === undefined ? {} : { executionId: registered.execution.id }),
       ...(cacheKey === undefined ? {} : { cacheKey }),
+      ...(cacheMiss === undefined ? {} : { cacheMiss }),
+      ...(current.attempts === 0 ? {} : { attempts: current.attempts }),
       durationMs: performance.now() - started,
       outputs: {},
       // If the failure could not be recorded the execution stays RUNNING, which never

@@ -17,7 +17,14 @@
 import { invalidArgument } from '../errors.js'
 import type { ArtifactType } from './artifact-type.js'
 import { checkParameterValue, type Parameters } from './parameters.js'
-import { type ArtifactSignature, checkName, type Step } from './step.js'
+import {
+  type ArtifactSignature,
+  type CachePolicy,
+  checkName,
+  checkRetryPolicy,
+  type RetryPolicy,
+  type Step,
+} from './step.js'
 
 /** A reference to one output of one node, used to wire it into another node's input. */
 export interface OutputRef<T extends ArtifactType = ArtifactType> {
@@ -48,8 +55,12 @@ export interface PipelineNode<
   readonly inputs: InputRefs<I>
   /** The step's defaults with this node's overrides applied. */
   readonly parameters: P
-  /** Whether this node may reuse cached outputs (the step's default unless overridden). */
+  /** Whether this node may reuse cached outputs (`cache` is `use`). */
   readonly enableCache: boolean
+  /** The node's cache policy (the step's unless overridden). */
+  readonly cache: CachePolicy
+  /** Retries, backoff and time limit of each run (the step's, with this node's overrides). */
+  readonly retry: RetryPolicy
   /** References to this node's outputs, to wire into other nodes. */
   readonly outputs: { readonly [K in keyof O]: OutputRef<O[K]> }
 }
@@ -58,8 +69,12 @@ export interface PipelineNode<
 export interface NodeOptions<I extends ArtifactSignature, P extends Parameters> {
   readonly inputs?: InputRefs<I>
   readonly parameters?: Partial<P>
-  /** Overrides the step's `enableCache`. */
+  /** Overrides the step's `enableCache` (false means the `refresh` policy). */
   readonly enableCache?: boolean
+  /** Overrides the step's cache policy. */
+  readonly cache?: CachePolicy
+  /** Overrides fields of the step's retry policy. */
+  readonly retry?: RetryPolicy
 }
 
 // Inputs are required exactly when the step declares some.
@@ -87,12 +102,17 @@ export function node<I extends ArtifactSignature, O extends ArtifactSignature, P
   }
   const outputs: Record<string, OutputRef> = {}
   for (const [key, type] of Object.entries(step.outputs)) outputs[key] = outputRef(id, key, type)
+  const cache: CachePolicy =
+    options?.cache ??
+    (options?.enableCache === undefined ? step.cache : options.enableCache ? 'use' : 'refresh')
   return Object.freeze({
     id,
     step,
     inputs: Object.freeze({ ...(options?.inputs ?? {}) }) as InputRefs<I>,
     parameters: Object.freeze({ ...step.parameters, ...overrides }) as P,
-    enableCache: options?.enableCache ?? step.enableCache,
+    enableCache: cache === 'use',
+    cache,
+    retry: checkRetryPolicy({ ...step.retry, ...(options?.retry ?? {}) }, `node ${id}`),
     outputs: Object.freeze(outputs) as PipelineNode<I, O, P>['outputs'],
   })
 }

@@ -78,7 +78,7 @@ describe('runner against one store file, in-process and through a server', () =>
   })
 
   const run = (store: AsyncMetadataStore, p: Pipeline): Promise<PipelineRunResult> =>
-    runPipeline(p, { store, pipelineRoot: path.join(dir, 'root') })
+    runPipeline(p, { store, pipelineRoot: path.join(dir, 'root'), progress: false })
 
   it('a run through the server reuses what an in-process run recorded', async () => {
     const first = await run(inProcess, pipeline())

@@ -13,7 +13,7 @@
  *   outputs: { model: Model },
  *   parameters: { l2: 0 },
  *   async run({ inputs, outputs, parameters }) {
- *     const rows = await readFile(path.join(inputs.examples.uri, 'Split-train', 'data.csv'), 'utf8')
+ *     const rows = await readFile(path.join(inputs.examples.dir, 'Split-train', 'data.csv'), 'utf8')
  *     await writeFile(path.join(outputs.model.dir, 'model.json'), fit(rows, parameters.l2))
  *   },
  * })
@@ -50,8 +50,13 @@ export type ExecutionBaseType = Exclude<keyof typeof ExecutionType_SystemDefined
 /** An input artifact as a step sees it: a published, read-only snapshot. */
 export interface InputArtifact<T extends ArtifactType = ArtifactType> {
   readonly id: bigint
-  /** Absolute path of the payload (a directory for outputs of this runner). */
+  /** The artifact's URI: an absolute path under a local root, `s3://…` under an S3 root. */
   readonly uri: string
+  /**
+   * A local path holding the payload (a directory for outputs of this runner): the uri
+   * itself under a local root, a verified download under an S3 root. Read inputs from here.
+   */
+  readonly dir: string
   readonly type: T['name']
   readonly properties: Readonly<PropertyValues<T['properties']>>
   readonly customProperties: Readonly<Record<string, unknown>>
@@ -78,6 +83,29 @@ export interface StepContext<I extends ArtifactSignature, O extends ArtifactSign
   readonly executionId: bigint
   /** Reports progress; the runner forwards it to `onEvent` as a `node-log` event. */
   log(message: string): void
+  /** Aborted when the step's attempt times out; long steps should stop when it fires. */
+  readonly signal: AbortSignal
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number
+}
+
+/**
+ * Whether a node reuses and files cached outputs:
+ * - `use`: reuse an earlier run's outputs when the key matches, else run and file the outputs;
+ * - `refresh`: always run, and file the outputs so later runs reuse them (TFX's behaviour for a
+ *   node with caching disabled);
+ * - `off`: always run, and do not file the outputs under the cache key (never reused).
+ */
+export type CachePolicy = 'use' | 'refresh' | 'off'
+
+/** Retries and time limit of each run of a step. */
+export interface RetryPolicy {
+  /** Further attempts after a failure; default 0. */
+  readonly retries?: number
+  /** Wait before the first retry; doubles for each further one. Default 1000 ms. */
+  readonly backoffMs?: number
+  /** Time limit of one attempt; exceeding it fails the attempt with DEADLINE_EXCEEDED. */
+  readonly timeoutMs?: number
 }
 
 /** The definition {@link defineStep} takes. */
@@ -100,6 +128,10 @@ export interface StepDefinition<
   readonly parameters?: P
   /** False for steps whose outputs must never be reused (they read the clock, the network…). */
   readonly enableCache?: boolean
+  /** The cache policy of nodes of this step (default `use`; `refresh` if `enableCache` is false). */
+  readonly cache?: CachePolicy
+  /** Retries, backoff and time limit of each run (nodes may override). */
+  readonly retry?: RetryPolicy
   /** The step's work. Throwing fails the step: its outputs are discarded. */
   run(context: StepContext<I, O, WidenParameters<P>>): void | Promise<void>
 }
@@ -117,6 +149,8 @@ export interface Step<
   readonly outputs: O
   readonly parameters: P
   readonly enableCache: boolean
+  readonly cache: CachePolicy
+  readonly retry: RetryPolicy
   /**
    * `sha256:` + the hex SHA-256 of `<version>\0<source text of run>`. The source text is what
    * `Function.prototype.toString` returns, so an edit to `run` itself changes the fingerprint
@@ -160,6 +194,11 @@ export function defineStep<
     checkParameterValue(value, `step ${definition.type}: parameter ${key}`)
   }
   const version = definition.version ?? ''
+  // An explicit `enableCache: false` wins over `use` (e.g. `{ ...step, enableCache: false }`).
+  const cache: CachePolicy =
+    definition.enableCache === false && (definition.cache ?? 'use') === 'use'
+      ? 'refresh'
+      : (definition.cache ?? 'use')
   return Object.freeze({
     type: definition.type,
     baseType: definition.baseType,
@@ -167,10 +206,25 @@ export function defineStep<
     inputs,
     outputs,
     parameters,
-    enableCache: definition.enableCache ?? true,
+    enableCache: cache === 'use',
+    cache,
+    retry: checkRetryPolicy(definition.retry ?? {}, `step ${definition.type}`),
     codeFingerprint: codeFingerprintOf(version, definition.run),
     run: definition.run,
   })
+}
+
+/**
+ * Checks a retry policy's numbers.
+ * @throws InvalidArgument if retries is not a non-negative integer, or a time is negative.
+ */
+export function checkRetryPolicy(policy: RetryPolicy, where: string): RetryPolicy {
+  const { retries = 0, backoffMs = 1000, timeoutMs } = policy
+  if (!Number.isInteger(retries) || retries < 0)
+    throw invalidArgument(`${where}: retries must be a non-negative integer.`)
+  if (!(backoffMs >= 0)) throw invalidArgument(`${where}: backoffMs must be ≥ 0.`)
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw invalidArgument(`${where}: timeoutMs must be > 0.`)
+  return Object.freeze({ retries, backoffMs, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/

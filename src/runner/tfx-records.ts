@@ -66,6 +66,12 @@ export const CUSTOM_PROPERTY = {
   /** `native`: keys of TS steps, not comparable with TFX-computed keys (conventions §6.5). */
   cacheKeyMode: 'tsrunner_cache_key_mode',
   contentFingerprint: 'tsrunner_content_fingerprint',
+  /** What the execution's cache key was made of (canonical JSON, see `cacheKeyIngredientsRecord`). */
+  cacheKeyIngredients: 'tsrunner_cache_key_ingredients',
+  /** Why an execution that ran did not reuse a cached one (absent on CACHED executions). */
+  cacheMiss: 'tsrunner_cache_miss',
+  /** Set by `mlmd-ts verify --mark` on an artifact whose payload is lost or changed. */
+  verifyProblem: 'tsrunner_verify_problem',
 } as const
 
 /** The name of a node's `node` context. */
@@ -307,6 +313,8 @@ export interface ExecutionRegistration {
   readonly contexts: RunContexts
   readonly nodeContextName: string
   readonly inputs: readonly KeyedArtifact[]
+  /** Canonical JSON of the cache key's ingredients, kept for explaining cache misses. */
+  readonly cacheKeyIngredients?: string
 }
 
 /** A registered execution and the contexts it is associated with. */
@@ -334,6 +342,11 @@ export async function registerExecution(
   custom_properties[CUSTOM_PROPERTY.codeFingerprint] = { string_value: step.codeFingerprint }
   custom_properties[CUSTOM_PROPERTY.cacheKeyVersion] = { string_value: CACHE_KEY_VERSION }
   custom_properties[CUSTOM_PROPERTY.cacheKeyMode] = { string_value: 'native' }
+  if (registration.cacheKeyIngredients !== undefined) {
+    custom_properties[CUSTOM_PROPERTY.cacheKeyIngredients] = {
+      string_value: registration.cacheKeyIngredients,
+    }
+  }
   const execution: Execution = {
     type_id: await types.executionTypeId(step),
     name: randomUUID(),
@@ -361,11 +374,13 @@ export async function registerExecution(
 }
 
 // The cache context goes in by name: created if it does not exist, reused if it does.
+// Without a key (cache policy `off`) the execution stays out of every cache context.
 async function withCacheContext(
   types: TypeRegistry,
   registered: RegisteredExecution,
-  cacheKey: string,
+  cacheKey: string | undefined,
 ): Promise<Context[]> {
+  if (cacheKey === undefined) return [...registered.contexts]
   const type_id = await types.contextTypeId(CONTEXT_TYPE.executionCache)
   return [...registered.contexts, { type_id, name: cacheKey }]
 }
@@ -393,6 +408,12 @@ export async function publishCachedExecution(
   return execution
 }
 
+function withCacheMiss(execution: Execution, cacheMiss: string | undefined): Record<string, Value> {
+  const properties = { ...execution.custom_properties }
+  if (cacheMiss !== undefined) properties[CUSTOM_PROPERTY.cacheMiss] = { string_value: cacheMiss }
+  return properties
+}
+
 /** A new output artifact to publish under `key` (index 0: one artifact per output key). */
 export interface NewOutput {
   readonly key: string
@@ -409,10 +430,15 @@ export async function publishSucceededExecution(
   store: AsyncMetadataStore,
   types: TypeRegistry,
   registered: RegisteredExecution,
-  cacheKey: string,
+  cacheKey: string | undefined,
   outputs: readonly NewOutput[],
+  cacheMiss?: string,
 ): Promise<Readonly<Record<string, bigint>>> {
-  const execution: Execution = { ...registered.execution, last_known_state: Execution_State.COMPLETE }
+  const execution: Execution = {
+    ...registered.execution,
+    last_known_state: Execution_State.COMPLETE,
+    custom_properties: withCacheMiss(registered.execution, cacheMiss),
+  }
   const pairs: NonNullable<PutExecutionRequest['artifact_event_pairs']> = []
   for (const output of outputs) {
     pairs.push({
@@ -463,14 +489,15 @@ export async function publishFailedExecution(
   store: AsyncMetadataStore,
   types: TypeRegistry,
   registered: RegisteredExecution,
-  cacheKey: string,
+  cacheKey: string | undefined,
   error: unknown,
+  cacheMiss?: string,
 ): Promise<Execution> {
   const execution: Execution = {
     ...registered.execution,
     last_known_state: Execution_State.FAILED,
     custom_properties: {
-      ...registered.execution.custom_properties,
+      ...withCacheMiss(registered.execution, cacheMiss),
       [CUSTOM_PROPERTY.executionResult]: { string_value: executionResultJson(error) },
     },
   }
