@@ -37,6 +37,9 @@ Options:
                          enables mutual TLS
   --auth-token-file PATH file holding a bearer token; every call except health
                          checks must then send "authorization: Bearer <token>"
+  --read_workers N       threads serving reads, beside one thread for writes
+                         (default: the number of cores); 0 runs every call on
+                         the server's own thread (always so for :memory:)
   -h, --help             show this help
 
 MLMD server flags (metadata_store_server):
@@ -63,6 +66,8 @@ export interface ServeSettings {
   readonly authToken: string | undefined
   /** Where the token was read from, for messages that must not show the token itself. */
   readonly authTokenFile: string | undefined
+  /** Reader threads (`--read_workers`); undefined picks the number of cores, 0 runs in-thread. */
+  readonly readWorkers?: number | undefined
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
@@ -124,6 +129,7 @@ function parseFlags(args: string[]) {
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
         'auth-token-file': { type: 'string' },
+        read_workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         grpc_port: { type: 'string' },
         metadata_store_server_config_file: { type: 'string' },
@@ -238,6 +244,11 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
   const authTokenFile = tokenFile === undefined ? undefined : path.resolve(cwd, tokenFile)
   const authToken = authTokenFile === undefined ? undefined : readAuthToken(authTokenFile)
 
+  const workersText = values.read_workers
+  if (workersText !== undefined && (!/^[0-9]+$/.test(workersText) || Number(workersText) > 256)) {
+    throw usageError(`--read_workers must be a number from 0 to 256, not "${workersText}"`)
+  }
+
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
   return {
@@ -251,6 +262,7 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     channelOptions,
     authToken,
     authTokenFile,
+    ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
   }
 }
 
@@ -271,6 +283,12 @@ function readableByOthers(file: string): boolean {
  */
 export const SERVE_BUSY_TIMEOUT_MS = 10
 export const SERVE_ABORTED_RETRY_MS = 5_000
+
+/**
+ * How long a write in flight gets to commit or roll back after SIGTERM. Reads in flight are
+ * answered UNAVAILABLE at once; a write is never left half-done either way (one transaction).
+ */
+export const SERVE_SHUTDOWN_GRACE_MS = 2_000
 
 // Opens the store with the short busy timeout; while another process holds the write lock
 // (opening writes the schema or checks the simple types), tries again for up to 5 s.
@@ -324,10 +342,26 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     )
   }
 
+  // With worker threads (a file, and --read_workers not 0), the store opened here only made
+  // sure the file holds the current schema; each worker opens its own connection.
+  const inThread = settings.filename === ':memory:' || settings.readWorkers === 0
   let server: GrpcServer
   try {
     server = await createGrpcServer({
-      store,
+      ...(inThread
+        ? { store }
+        : {
+            workers: {
+              store: {
+                filename: settings.filename,
+                readonly: settings.readonly,
+                mustExist: true,
+                busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+              },
+              readWorkers: settings.readWorkers,
+              onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),
+            },
+          }),
       host: settings.host,
       port: settings.port,
       tls: settings.tls,
@@ -343,6 +377,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     store.close()
     throw error
   }
+  if (!inThread) store.close()
 
   const transport =
     settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
@@ -350,7 +385,8 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   const security = settings.authToken === undefined ? transport : `${transport}, bearer token required`
   io.out(
     `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
-      `store ${settings.filename}${settings.readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}`,
+      `store ${settings.filename}${settings.readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}` +
+      (inThread ? '' : `; ${server.readWorkers} read workers and 1 write worker`),
   )
   if (settings.tls === undefined && !isLoopback(settings.host)) {
     io.err(
@@ -370,8 +406,15 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     server.forceShutdown()
   })
   io.err('mlmd-ts: shutting down (letting calls in flight finish)')
-  await server.shutdown()
-  store.close()
+  const report = await server.shutdown(SERVE_SHUTDOWN_GRACE_MS)
+  if (inThread) store.close()
+  if (report.stuckWorkers > 0) {
+    // A thread inside a runaway SQLite statement cannot be interrupted, and would hold up a
+    // normal exit until it returns; every write has committed or rolled back, so stop now.
+    io.err(`mlmd-ts: stopped (${report.stuckWorkers} store worker(s) still inside SQLite: exiting without them)`)
+    io.exitNow?.()
+    return 0
+  }
   io.err('mlmd-ts: stopped')
   return 0
 }
