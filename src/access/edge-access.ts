@@ -1,10 +1,10 @@
 /**
  * Reads and writes of the edges between nodes: events (with their paths), attributions,
- * associations and parent contexts.
+ * associations and parent contexts. Statements come from `edge-queries.ts`.
  */
 import type { Association, Attribution, Event, Event_Path_Step } from '../proto/messages.js'
-import type { Tx } from '../storage/transaction-executor.js'
-import { IN_LIST, idList, q } from './sql.js'
+import { all, get, type Op, run, type Tx } from '../storage/transaction-executor.js'
+import * as queries from './edge-queries.js'
 
 interface EventRow {
   id: bigint
@@ -21,13 +21,13 @@ interface PathRow {
   step_key: string | null
 }
 
-function hydrateEvents(tx: Tx, rows: EventRow[]): Event[] {
+function* hydrateEvents(tx: Tx, rows: EventRow[]): Op<Event[]> {
   if (rows.length === 0) return []
   const paths = new Map<bigint, Event_Path_Step[]>()
-  const pathRows = tx.all<PathRow>(
-    q(
-      `SELECT event_id, is_index_step, step_index, step_key FROM \`EventPath\` WHERE event_id IN ${IN_LIST} ORDER BY rowid`,
-      idList(rows.map((r) => r.id)),
+  const pathRows = yield* all<PathRow>(
+    queries.selectEventPathsByEventIds(
+      tx.dialect,
+      rows.map((r) => r.id),
     ),
   )
   for (const p of pathRows) {
@@ -52,37 +52,29 @@ function hydrateEvents(tx: Tx, rows: EventRow[]): Event[] {
   })
 }
 
-const SELECT_EVENT = 'SELECT id, artifact_id, execution_id, type, milliseconds_since_epoch FROM `Event`'
-
 /** Events of these executions, by execution id then insertion order. */
-export function findEventsByExecutionIds(tx: Tx, ids: readonly bigint[]): Event[] {
+export function* findEventsByExecutionIds(tx: Tx, ids: readonly bigint[]): Op<Event[]> {
   if (ids.length === 0) return []
-  const rows = tx.all<EventRow>(
-    q(`${SELECT_EVENT} WHERE execution_id IN ${IN_LIST} ORDER BY execution_id, id`, idList(ids)),
-  )
-  return hydrateEvents(tx, rows)
+  const rows = yield* all<EventRow>(queries.selectEventsByExecutionIds(tx.dialect, ids))
+  return yield* hydrateEvents(tx, rows)
 }
 
 /** Events of these artifacts, by artifact, execution and type (the order of MLMD's unique index). */
-export function findEventsByArtifactIds(tx: Tx, ids: readonly bigint[]): Event[] {
+export function* findEventsByArtifactIds(tx: Tx, ids: readonly bigint[]): Op<Event[]> {
   if (ids.length === 0) return []
-  const rows = tx.all<EventRow>(
-    q(
-      `${SELECT_EVENT} WHERE artifact_id IN ${IN_LIST} ORDER BY artifact_id, execution_id, type`,
-      idList(ids),
-    ),
-  )
-  return hydrateEvents(tx, rows)
+  const rows = yield* all<EventRow>(queries.selectEventsByArtifactIds(tx.dialect, ids))
+  return yield* hydrateEvents(tx, rows)
 }
 
 /**
  * Inserts an event and its path steps (steps with neither index nor key are dropped, as MLMD
  * does). `milliseconds` is the event time to store.
  */
-export function insertEvent(tx: Tx, event: Event, milliseconds: bigint): void {
-  const { lastInsertRowid: id } = tx.run(
-    q(
-      'INSERT INTO `Event`(`artifact_id`, `execution_id`, `type`, `milliseconds_since_epoch`) VALUES(?, ?, ?, ?)',
+export function* insertEvent(tx: Tx, event: Event, milliseconds: bigint): Op<void> {
+  const d = tx.dialect
+  const { lastInsertRowid: id } = yield* run(
+    queries.insertEvent(
+      d,
       event.artifact_id ?? null,
       event.execution_id ?? null,
       BigInt(event.type ?? 0),
@@ -91,136 +83,74 @@ export function insertEvent(tx: Tx, event: Event, milliseconds: bigint): void {
   )
   for (const step of event.path?.steps ?? []) {
     if (step.index !== undefined && step.index !== null) {
-      tx.run(
-        q(
-          'INSERT INTO `EventPath`(`event_id`, `is_index_step`, `step_index`) VALUES(?, 1, ?)',
-          id,
-          step.index,
-        ),
-      )
+      yield* run(queries.insertEventPathIndex(d, id, step.index))
     } else if (step.key !== undefined && step.key !== null) {
-      tx.run(
-        q('INSERT INTO `EventPath`(`event_id`, `is_index_step`, `step_key`) VALUES(?, 0, ?)', id, step.key),
-      )
+      yield* run(queries.insertEventPathKey(d, id, step.key))
     }
   }
 }
 
 /** Links an artifact to a context; an existing link is left alone. */
-export function insertAttributionIfNotExists(tx: Tx, contextId: bigint, artifactId: bigint): void {
-  tx.run(
-    q('INSERT OR IGNORE INTO `Attribution`(`context_id`, `artifact_id`) VALUES(?, ?)', contextId, artifactId),
-  )
+export function* insertAttributionIfNotExists(tx: Tx, contextId: bigint, artifactId: bigint): Op<void> {
+  yield* run(queries.insertAttributionIfAbsent(tx.dialect, contextId, artifactId))
 }
 
 /** Links an execution to a context; an existing link is left alone. */
-export function insertAssociationIfNotExists(tx: Tx, contextId: bigint, executionId: bigint): void {
-  tx.run(
-    q(
-      'INSERT OR IGNORE INTO `Association`(`context_id`, `execution_id`) VALUES(?, ?)',
-      contextId,
-      executionId,
-    ),
-  )
+export function* insertAssociationIfNotExists(tx: Tx, contextId: bigint, executionId: bigint): Op<void> {
+  yield* run(queries.insertAssociationIfAbsent(tx.dialect, contextId, executionId))
 }
 
 /** Ids of the contexts an artifact is attributed to, ascending. */
-export function findContextIdsByArtifact(tx: Tx, artifactId: bigint): bigint[] {
-  return tx
-    .all<{ id: bigint }>(
-      q('SELECT context_id AS id FROM `Attribution` WHERE artifact_id = ? ORDER BY context_id', artifactId),
-    )
-    .map((r) => r.id)
+export function* findContextIdsByArtifact(tx: Tx, artifactId: bigint): Op<bigint[]> {
+  const rows = yield* all<{ id: bigint }>(queries.selectContextIdsByArtifact(tx.dialect, artifactId))
+  return rows.map((r) => r.id)
 }
 
 /** Ids of the contexts an execution is associated with, ascending. */
-export function findContextIdsByExecution(tx: Tx, executionId: bigint): bigint[] {
-  return tx
-    .all<{ id: bigint }>(
-      q('SELECT context_id AS id FROM `Association` WHERE execution_id = ? ORDER BY context_id', executionId),
-    )
-    .map((r) => r.id)
-}
-
-/** Ids of the artifacts attributed to a context, ascending. */
-export function findArtifactIdsByContext(tx: Tx, contextId: bigint): bigint[] {
-  return tx
-    .all<{ id: bigint }>(
-      q('SELECT artifact_id AS id FROM `Attribution` WHERE context_id = ? ORDER BY artifact_id', contextId),
-    )
-    .map((r) => r.id)
-}
-
-/** Ids of the executions associated with a context, ascending. */
-export function findExecutionIdsByContext(tx: Tx, contextId: bigint): bigint[] {
-  return tx
-    .all<{ id: bigint }>(
-      q('SELECT execution_id AS id FROM `Association` WHERE context_id = ? ORDER BY execution_id', contextId),
-    )
-    .map((r) => r.id)
+export function* findContextIdsByExecution(tx: Tx, executionId: bigint): Op<bigint[]> {
+  const rows = yield* all<{ id: bigint }>(queries.selectContextIdsByExecution(tx.dialect, executionId))
+  return rows.map((r) => r.id)
 }
 
 /** Inserts a child → parent link. */
-export function insertParentContext(tx: Tx, childId: bigint, parentId: bigint): void {
-  tx.run(q('INSERT INTO `ParentContext`(`context_id`, `parent_context_id`) VALUES(?, ?)', childId, parentId))
+export function* insertParentContext(tx: Tx, childId: bigint, parentId: bigint): Op<void> {
+  yield* run(queries.insertParentContext(tx.dialect, childId, parentId))
 }
 
 /** Parent links of these children: pairs (child, parent), by child then parent id. */
-export function findParentLinks(tx: Tx, childIds: readonly bigint[]): { child: bigint; parent: bigint }[] {
-  return tx.all<{ child: bigint; parent: bigint }>(
-    q(
-      `SELECT context_id AS child, parent_context_id AS parent FROM \`ParentContext\`
-         WHERE context_id IN ${IN_LIST} ORDER BY context_id, parent_context_id`,
-      idList(childIds),
-    ),
-  )
+export function findParentLinks(
+  tx: Tx,
+  childIds: readonly bigint[],
+): Op<{ child: bigint; parent: bigint }[]> {
+  return all(queries.selectParentLinks(tx.dialect, childIds))
 }
 
 /** Child links of these parents: pairs (parent, child), by parent then child id. */
-export function findChildLinks(tx: Tx, parentIds: readonly bigint[]): { parent: bigint; child: bigint }[] {
-  return tx.all<{ parent: bigint; child: bigint }>(
-    q(
-      `SELECT parent_context_id AS parent, context_id AS child FROM \`ParentContext\`
-       WHERE parent_context_id IN ${IN_LIST} ORDER BY parent_context_id, context_id`,
-      idList(parentIds),
-    ),
-  )
+export function findChildLinks(
+  tx: Tx,
+  parentIds: readonly bigint[],
+): Op<{ parent: bigint; child: bigint }[]> {
+  return all(queries.selectChildLinks(tx.dialect, parentIds))
 }
 
 /** Whether `ancestorId` is `contextId` itself or one of its ancestors (one recursive query). */
-export function isSelfOrAncestor(tx: Tx, contextId: bigint, ancestorId: bigint): boolean {
+export function* isSelfOrAncestor(tx: Tx, contextId: bigint, ancestorId: bigint): Op<boolean> {
   if (contextId === ancestorId) return true
-  const row = tx.get(
-    q(
-      `WITH RECURSIVE ancestors(id) AS (
-         SELECT parent_context_id FROM \`ParentContext\` WHERE context_id = ?
-         UNION SELECT p.parent_context_id FROM \`ParentContext\` AS p JOIN ancestors AS a ON p.context_id = a.id)
-       SELECT 1 AS found FROM ancestors WHERE id = ? LIMIT 1`,
-      contextId,
-      ancestorId,
-    ),
-  )
-  return row !== undefined
+  return (yield* get(queries.selectIsAncestor(tx.dialect, contextId, ancestorId))) !== undefined
 }
 
 /** Attributions of these artifacts, by artifact then context id. */
-export function findAttributionsByArtifacts(tx: Tx, artifactIds: readonly bigint[]): Attribution[] {
+export function* findAttributionsByArtifacts(tx: Tx, artifactIds: readonly bigint[]): Op<Attribution[]> {
   if (artifactIds.length === 0) return []
-  return tx.all<{ artifact_id: bigint; context_id: bigint }>(
-    q(
-      `SELECT artifact_id, context_id FROM \`Attribution\` WHERE artifact_id IN ${IN_LIST} ORDER BY artifact_id, context_id`,
-      idList(artifactIds),
-    ),
+  return yield* all<{ artifact_id: bigint; context_id: bigint }>(
+    queries.selectAttributionsByArtifactIds(tx.dialect, artifactIds),
   )
 }
 
 /** Associations of these executions, by execution then context id. */
-export function findAssociationsByExecutions(tx: Tx, executionIds: readonly bigint[]): Association[] {
+export function* findAssociationsByExecutions(tx: Tx, executionIds: readonly bigint[]): Op<Association[]> {
   if (executionIds.length === 0) return []
-  return tx.all<{ execution_id: bigint; context_id: bigint }>(
-    q(
-      `SELECT execution_id, context_id FROM \`Association\` WHERE execution_id IN ${IN_LIST} ORDER BY execution_id, context_id`,
-      idList(executionIds),
-    ),
+  return yield* all<{ execution_id: bigint; context_id: bigint }>(
+    queries.selectAssociationsByExecutionIds(tx.dialect, executionIds),
   )
 }

@@ -1,13 +1,13 @@
 /**
  * Reads and writes of types (MLMD's `MetadataAccessObject` type methods). Every function runs
  * inside the caller's transaction and issues a constant number of statements (none for a
- * memoised type).
+ * memoised type), built by `type-queries.ts`.
  */
 import type { ArtifactStructType } from '../proto/messages.js'
 import { fromProto3Json, toProto3Json } from '../storage/proto-json.js'
 import { SIMPLE_TYPES, type TypeKind } from '../storage/schema/v10.js'
-import type { Tx } from '../storage/transaction-executor.js'
-import { IN_LIST, idList, q, textList } from './sql.js'
+import { all, get, type Op, run, type Tx } from '../storage/transaction-executor.js'
+import * as queries from './type-queries.js'
 
 /** A type as stored, independent of its kind. `base_type` is the enum number, when linked. */
 export interface TypeRecord {
@@ -34,21 +34,12 @@ interface TypeRow {
   external_id: string | null
 }
 
-const SELECT_TYPE =
-  'SELECT id, name, version, type_kind, description, input_type, output_type, external_id FROM `Type`'
-const SELECT_TYPES_BY_IDS = `${SELECT_TYPE} WHERE id IN ${IN_LIST}`
-const SELECT_TYPE_BY_NAME = `${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version IS NULL`
-const SELECT_TYPE_BY_NAME_AND_VERSION = `${SELECT_TYPE} WHERE type_kind = ? AND name = ? AND version = ?`
-const SELECT_TYPES_OF_KIND = `${SELECT_TYPE} WHERE type_kind = ? ORDER BY id`
-const SELECT_TYPE_PROPERTIES = `SELECT type_id, name, data_type FROM \`TypeProperty\` WHERE type_id IN ${IN_LIST}`
-const SELECT_PARENT_TYPES = `SELECT p.type_id, t.name, t.type_kind FROM \`ParentType\` AS p
-  JOIN \`Type\` AS t ON t.id = p.parent_type_id WHERE p.type_id IN ${IN_LIST}`
 const STRUCT_TYPE = 'ml_metadata.ArtifactStructType'
 
 // Hydrates rows with their properties and base types: two statements for any number of rows.
-function hydrate(tx: Tx, rows: TypeRow[]): TypeRecord[] {
+function* hydrate(tx: Tx, rows: TypeRow[]): Op<TypeRecord[]> {
   if (rows.length === 0) return []
-  const ids = idList(rows.map((r) => r.id))
+  const ids = rows.map((r) => r.id)
   const records = new Map<bigint, TypeRecord>()
   for (const row of rows) {
     const record: TypeRecord = {
@@ -64,14 +55,16 @@ function hydrate(tx: Tx, rows: TypeRow[]): TypeRecord[] {
     if (row.output_type !== null) record.output_type = fromProto3Json(STRUCT_TYPE, row.output_type)
     records.set(row.id, record)
   }
-  const properties = tx.all<{ type_id: bigint; name: string; data_type: bigint | null }>(
-    q(SELECT_TYPE_PROPERTIES, ids),
+  const properties = yield* all<{ type_id: bigint; name: string; data_type: bigint | null }>(
+    queries.selectTypePropertiesByTypeIds(tx.dialect, ids),
   )
   for (const p of properties) {
     const record = records.get(p.type_id)
     if (record !== undefined) record.properties[p.name] = Number(p.data_type ?? 0n)
   }
-  const parents = tx.all<{ type_id: bigint; name: string; type_kind: bigint }>(q(SELECT_PARENT_TYPES, ids))
+  const parents = yield* all<{ type_id: bigint; name: string; type_kind: bigint }>(
+    queries.selectParentTypesByTypeIds(tx.dialect, ids),
+  )
   for (const p of parents) {
     const record = records.get(p.type_id)
     const simple = SIMPLE_TYPES.find((s) => s.name === p.name && BigInt(s.kind) === p.type_kind)
@@ -97,13 +90,14 @@ function remember(tx: Tx, records: TypeRecord[]): void {
 }
 
 /** Types of `kind` with these ids, in the order of `ids` (duplicates repeated, unknown skipped). */
-export function findTypesByIds(tx: Tx, kind: TypeKind, ids: readonly bigint[]): TypeRecord[] {
+export function* findTypesByIds(tx: Tx, kind: TypeKind, ids: readonly bigint[]): Op<TypeRecord[]> {
   if (ids.length === 0) return []
   const memo = tx.memo()
   const missing = ids.filter((id) => !memo.has(byIdKey(id)))
   if (missing.length > 0) {
     // Read regardless of kind, so that a lookup under the wrong kind is memoised too.
-    remember(tx, hydrate(tx, tx.all<TypeRow>(q(SELECT_TYPES_BY_IDS, idList(missing)))))
+    const rows = yield* all<TypeRow>(queries.selectTypesByIds(tx.dialect, missing))
+    remember(tx, yield* hydrate(tx, rows))
   }
   return ids.flatMap((id) => {
     const found = memo.get(byIdKey(id)) as TypeRecord | undefined
@@ -112,21 +106,18 @@ export function findTypesByIds(tx: Tx, kind: TypeKind, ids: readonly bigint[]): 
 }
 
 /** The type of `kind` with this name and version (`undefined` version: none stored). */
-export function findTypeByNameAndVersion(
+export function* findTypeByNameAndVersion(
   tx: Tx,
   kind: TypeKind,
   name: string,
   version: string | undefined,
-): TypeRecord | undefined {
+): Op<TypeRecord | undefined> {
   const memo = tx.memo()
   const key = byNameKey(kind, name, version)
   const memoised = memo.get(key) as TypeRecord | undefined
   if (memoised !== undefined) return memoised
-  const rows =
-    version === undefined
-      ? tx.all<TypeRow>(q(SELECT_TYPE_BY_NAME, BigInt(kind), name))
-      : tx.all<TypeRow>(q(SELECT_TYPE_BY_NAME_AND_VERSION, BigInt(kind), name, version))
-  const [found] = hydrate(tx, rows.slice(0, 1))
+  const rows = yield* all<TypeRow>(queries.selectTypeByName(tx.dialect, kind, name, version))
+  const [found] = yield* hydrate(tx, rows.slice(0, 1))
   if (found !== undefined) {
     remember(tx, [found])
     memo.set(key, found)
@@ -135,43 +126,35 @@ export function findTypeByNameAndVersion(
 }
 
 /** Every type of `kind`, by ascending id; `withSimpleTypes: false` leaves out MLMD's `mlmd.*` types. */
-export function findTypesByKind(tx: Tx, kind: TypeKind, withSimpleTypes: boolean): TypeRecord[] {
+export function* findTypesByKind(tx: Tx, kind: TypeKind, withSimpleTypes: boolean): Op<TypeRecord[]> {
   const memo = tx.memo()
-  let all = memo.get(byKindKey(kind)) as readonly TypeRecord[] | undefined
-  if (all === undefined) {
-    const records = hydrate(tx, tx.all<TypeRow>(q(SELECT_TYPES_OF_KIND, BigInt(kind))))
+  let ofKind = memo.get(byKindKey(kind)) as readonly TypeRecord[] | undefined
+  if (ofKind === undefined) {
+    const records = yield* hydrate(tx, yield* all<TypeRow>(queries.selectTypesByKind(tx.dialect, kind)))
     remember(tx, records)
-    all = Object.freeze(records)
-    memo.set(byKindKey(kind), all)
+    ofKind = Object.freeze(records)
+    memo.set(byKindKey(kind), ofKind)
   }
   const simpleNames = new Set(SIMPLE_TYPES.filter((s) => s.kind === kind).map((s) => s.name))
   // MLMD hides the simple types by name alone, so a user type named `mlmd.Dataset` is hidden too.
-  return withSimpleTypes ? [...all] : all.filter((r) => !simpleNames.has(r.name))
+  return withSimpleTypes ? [...ofKind] : ofKind.filter((r) => !simpleNames.has(r.name))
 }
 
 /** Types of `kind` with these external ids, by ascending id. */
-export function findTypesByExternalIds(tx: Tx, kind: TypeKind, externalIds: readonly string[]): TypeRecord[] {
-  const rows = tx.all<TypeRow>(
-    q(
-      `${SELECT_TYPE} WHERE type_kind = ? AND external_id IN ${IN_LIST} ORDER BY id`,
-      BigInt(kind),
-      textList(externalIds),
-    ),
-  )
-  return hydrate(tx, rows)
+export function* findTypesByExternalIds(
+  tx: Tx,
+  kind: TypeKind,
+  externalIds: readonly string[],
+): Op<TypeRecord[]> {
+  const rows = yield* all<TypeRow>(queries.selectTypesByExternalIds(tx.dialect, kind, externalIds))
+  return yield* hydrate(tx, rows)
 }
 
 /** The id of the `mlmd.*` simple type standing for `baseType` in `kind`, if it exists. */
-export function findSimpleTypeId(tx: Tx, kind: TypeKind, baseType: number): bigint | undefined {
+export function* findSimpleTypeId(tx: Tx, kind: TypeKind, baseType: number): Op<bigint | undefined> {
   const simple = SIMPLE_TYPES.find((s) => s.kind === kind && s.baseType === baseType)
   if (simple === undefined) return undefined
-  const row = tx.get<{ id: bigint }>(
-    q(
-      'SELECT id FROM `Type` WHERE type_kind = ? AND name = ? AND version IS NULL',
-      BigInt(kind),
-      simple.name,
-    ),
-  )
+  const row = yield* get<{ id: bigint }>(queries.selectTypeIdByName(tx.dialect, kind, simple.name))
   return row?.id
 }
 
@@ -188,45 +171,39 @@ export interface NewType {
 }
 
 /** Inserts a type with its properties; returns its id. */
-export function insertType(tx: Tx, type: NewType): bigint {
+export function* insertType(tx: Tx, type: NewType): Op<bigint> {
   tx.forgetMemo()
-  const { lastInsertRowid: id } = tx.run(
-    q(
-      'INSERT INTO `Type`(`name`, `type_kind`, `version`, `description`, `input_type`, `output_type`, `external_id`) VALUES(?, ?, ?, ?, ?, ?, ?)',
-      type.name,
-      BigInt(type.kind),
-      type.version ?? null,
-      type.description ?? null,
-      type.input_type === undefined ? null : toProto3Json(STRUCT_TYPE, type.input_type),
-      type.output_type === undefined ? null : toProto3Json(STRUCT_TYPE, type.output_type),
-      type.external_id ?? null,
-    ),
+  const { lastInsertRowid: id } = yield* run(
+    queries.insertType(tx.dialect, {
+      name: type.name,
+      type_kind: BigInt(type.kind),
+      version: type.version ?? null,
+      description: type.description ?? null,
+      input_type: type.input_type === undefined ? null : toProto3Json(STRUCT_TYPE, type.input_type),
+      output_type: type.output_type === undefined ? null : toProto3Json(STRUCT_TYPE, type.output_type),
+      external_id: type.external_id ?? null,
+    }),
   )
-  for (const [name, dataType] of Object.entries(type.properties)) insertTypeProperty(tx, id, name, dataType)
+  for (const [name, dataType] of Object.entries(type.properties)) {
+    yield* insertTypeProperty(tx, id, name, dataType)
+  }
   return id
 }
 
 /** Adds one property declaration to a type. */
-export function insertTypeProperty(tx: Tx, typeId: bigint, name: string, dataType: number): void {
+export function* insertTypeProperty(tx: Tx, typeId: bigint, name: string, dataType: number): Op<void> {
   tx.forgetMemo()
-  tx.run(
-    q(
-      'INSERT INTO `TypeProperty`(`type_id`, `name`, `data_type`) VALUES(?, ?, ?)',
-      typeId,
-      name,
-      BigInt(dataType),
-    ),
-  )
+  yield* run(queries.insertTypeProperty(tx.dialect, typeId, name, dataType))
 }
 
 /** Sets a type's external id. */
-export function updateTypeExternalId(tx: Tx, typeId: bigint, externalId: string): void {
+export function* updateTypeExternalId(tx: Tx, typeId: bigint, externalId: string): Op<void> {
   tx.forgetMemo()
-  tx.run(q('UPDATE `Type` SET `external_id` = ? WHERE id = ?', externalId, typeId))
+  yield* run(queries.updateTypeExternalId(tx.dialect, typeId, externalId))
 }
 
 /** Links a type to its base (parent) type. */
-export function insertParentType(tx: Tx, typeId: bigint, parentTypeId: bigint): void {
+export function* insertParentType(tx: Tx, typeId: bigint, parentTypeId: bigint): Op<void> {
   tx.forgetMemo()
-  tx.run(q('INSERT INTO `ParentType`(`type_id`, `parent_type_id`) VALUES(?, ?)', typeId, parentTypeId))
+  yield* run(queries.insertParentType(tx.dialect, typeId, parentTypeId))
 }

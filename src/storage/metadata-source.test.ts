@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { fromSqliteError, MetadataSource, type OpenOptions } from './metadata-source.js'
 import { initMetadataStore } from './schema/mlmd-env.js'
-import type { Tx } from './transaction-executor.js'
+import { type DirectTx, get } from './transaction-executor.js'
 
 function errorOf(body: () => unknown): unknown {
   try {
@@ -33,8 +33,8 @@ function open(options: Partial<OpenOptions> = {}): MetadataSource {
   return source
 }
 
-const createTable = (tx: Tx) => tx.run({ sql: 'CREATE TABLE t (v INT)', params: [] })
-const insert = (tx: Tx, v: bigint) => tx.run({ sql: 'INSERT INTO t (v) VALUES (?)', params: [v] })
+const createTable = (tx: DirectTx) => tx.run({ sql: 'CREATE TABLE t (v INT)', params: [] })
+const insert = (tx: DirectTx, v: bigint) => tx.run({ sql: 'INSERT INTO t (v) VALUES (?)', params: [v] })
 const values = (source: MetadataSource) =>
   source.execute('read', (tx) => tx.all<{ v: bigint }>({ sql: 'SELECT v FROM t ORDER BY rowid', params: [] }))
 
@@ -172,9 +172,15 @@ describe('metadata-source', () => {
 
   describe('Tx.memo', () => {
     const remember = (source: MetadataSource, mode: 'read' | 'write', value: string) =>
-      source.execute(mode, (tx) => tx.memo().set('k', value))
+      source.perform(mode, function* (tx) {
+        yield* get({ sql: 'SELECT 1', params: [] })
+        tx.memo().set('k', value)
+      })
     const recall = (source: MetadataSource, mode: 'read' | 'write' = 'read') =>
-      source.execute(mode, (tx) => tx.memo().get('k'))
+      source.perform(mode, function* (tx) {
+        yield* get({ sql: 'SELECT 1', params: [] })
+        return tx.memo().get('k')
+      })
 
     it("keeps values across transactions, and through the connection's own commits", () => {
       const source = open()
@@ -204,7 +210,8 @@ describe('metadata-source', () => {
     it('empties itself when a transaction rolls back, and on forgetMemo', () => {
       const source = open()
       expect(() =>
-        source.execute('write', (tx) => {
+        source.perform('write', function* (tx) {
+          yield* get({ sql: 'SELECT 1', params: [] })
           tx.memo().set('k', 'from a write that fails')
           throw new MlmdError(Code.InvalidArgument, 'no')
         }),

@@ -5,13 +5,19 @@
  */
 import Database from 'better-sqlite3'
 import { Code, MlmdError } from '../errors.js'
-import type {
-  Query,
-  Row,
-  RunResult,
-  TransactionExecutor,
-  TransactionMode,
-  Tx,
+import { type Dialect, SQLITE_DIALECT, WITHIN_BUDGET_FUNCTION } from './dialect.js'
+import {
+  type CallOptions,
+  type DirectTx,
+  driveSync,
+  type Op,
+  type OperationExecutor,
+  type Query,
+  type Row,
+  type RunResult,
+  type Statement,
+  type TransactionMode,
+  type Tx,
 } from './transaction-executor.js'
 
 /** How to open a store file. */
@@ -27,9 +33,16 @@ export interface OpenOptions {
    * MLMD's own busy handler waits up to about two seconds; the default here is five.
    */
   readonly busyTimeoutMs?: number
+  /**
+   * The longest a call may scan (a filtered listing) when it has no deadline of its own: past it
+   * the statement is stopped and the call answered RESOURCE_EXHAUSTED, so no query can keep a
+   * connection busy for minutes. Default 60 s.
+   */
+  readonly statementBudgetMs?: number
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
+const DEFAULT_STATEMENT_BUDGET_MS = 60_000
 
 /**
  * Translates an error thrown by better-sqlite3 into an `MlmdError`. `sql` is kept for the
@@ -84,10 +97,11 @@ export function fromSqliteError(error: unknown, sql?: string): MlmdError {
 // Bounded so that statements with a variable shape cannot grow the cache without limit.
 const STATEMENT_CACHE_LIMIT = 512
 
-/** An open SQLite connection holding an MLMD store. */
-export class MetadataSource implements TransactionExecutor {
+/** An open SQLite connection holding an MLMD store, and the synchronous driver of operations. */
+export class MetadataSource implements OperationExecutor {
   readonly filename: string
   readonly readonly: boolean
+  readonly dialect: Dialect = SQLITE_DIALECT
   #db: Database.Database
   #statements = new Map<string, Database.Statement>()
   #inTransaction = false
@@ -99,11 +113,22 @@ export class MetadataSource implements TransactionExecutor {
   // The data_version the memo was filled at; checked once per transaction, on first use.
   #memoVersion: bigint | undefined
   #memoChecked = false
+  #statementBudgetMs: number
+  // When the running call's statements must stop (see `withinBudget`), and what they answer then.
+  #stopAt = Infinity
+  #stopError: () => MlmdError = deadlineError
 
-  private constructor(db: Database.Database, filename: string, readonly: boolean) {
+  private constructor(db: Database.Database, filename: string, readonly: boolean, budgetMs: number) {
     this.#db = db
     this.filename = filename
     this.readonly = readonly
+    this.#statementBudgetMs = budgetMs
+    // SQLite has no statement timeout; long scans call this per row they visit (the dialect's
+    // `withinBudget`), and its exception stops the statement inside the engine.
+    db.function(WITHIN_BUDGET_FUNCTION, { deterministic: false, varargs: true }, () => {
+      if (Date.now() > this.#stopAt) throw this.#stopError()
+      return 1
+    })
     this.#begin = { read: db.prepare('BEGIN DEFERRED'), write: db.prepare('BEGIN IMMEDIATE') }
     this.#commit = db.prepare('COMMIT')
     this.#rollback = db.prepare('ROLLBACK')
@@ -147,11 +172,45 @@ export class MetadataSource implements TransactionExecutor {
       db.close()
       throw fromSqliteError(error)
     }
-    return new MetadataSource(db, filename, readonly)
+    return new MetadataSource(
+      db,
+      filename,
+      readonly,
+      options.statementBudgetMs ?? DEFAULT_STATEMENT_BUDGET_MS,
+    )
   }
 
-  /** See {@link TransactionExecutor.execute}. Transactions do not nest. */
-  execute<T>(mode: TransactionMode, body: (tx: Tx) => T): T {
+  /**
+   * Runs an operation body in one transaction, driving its statements synchronously. See
+   * {@link OperationExecutor.perform}.
+   * @throws DeadlineExceeded when `options.deadline` has passed before the begin, during a long
+   *   statement, or before the commit (then rolled back).
+   * @throws ResourceExhausted when a statement outlives the connection's statement budget.
+   */
+  perform<T>(mode: TransactionMode, body: (tx: Tx) => Op<T>, options?: CallOptions): T {
+    if (!this.#db.open) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
+    const deadline = options?.deadline ?? Infinity
+    if (Date.now() >= deadline) throw deadlineError()
+    const budgetEnd = Date.now() + this.#statementBudgetMs
+    this.#stopAt = Math.min(deadline, budgetEnd)
+    this.#stopError = deadline <= budgetEnd ? deadlineError : budgetError
+    try {
+      return this.execute(mode, () => {
+        const result = driveSync(body(this.#opTx), this.#runStatement)
+        // The client has been told the call failed: applying it now would contradict that.
+        if (Date.now() >= deadline) throw deadlineError()
+        return result
+      })
+    } finally {
+      this.#stopAt = Infinity
+    }
+  }
+
+  /**
+   * Runs `body` in one transaction with the plain statement handle (schema setup and checks,
+   * tools): commits when it returns, rolls back when it throws. Transactions do not nest.
+   */
+  execute<T>(mode: TransactionMode, body: (tx: DirectTx) => T): T {
     if (this.#inTransaction) throw new Error('MetadataSource.execute: transactions do not nest')
     try {
       this.#begin[mode === 'write' && !this.readonly ? 'write' : 'read'].run()
@@ -247,8 +306,26 @@ export class MetadataSource implements TransactionExecutor {
     return statement
   }
 
-  // The handle every transaction's body gets; valid only while its transaction runs.
-  readonly #tx: Tx = {
+  readonly #runStatement = (statement: Statement): unknown => {
+    switch (statement.kind) {
+      case 'all':
+        return this.#tx.all(statement.query)
+      case 'get':
+        return this.#tx.get(statement.query)
+      case 'run':
+        return this.#tx.run(statement.query)
+    }
+  }
+
+  // What operation bodies see; valid only while their transaction runs.
+  readonly #opTx: Tx = {
+    dialect: SQLITE_DIALECT,
+    memo: () => this.#checkedMemo(),
+    forgetMemo: () => this.#memo.clear(),
+  }
+
+  // The plain handle every transaction's body gets; valid only while its transaction runs.
+  readonly #tx: DirectTx = {
     all: <R = Row>(query: Query): R[] => {
       try {
         return this.#prepare(query.sql).all(...query.params) as R[]
@@ -271,7 +348,20 @@ export class MetadataSource implements TransactionExecutor {
         throw fromSqliteError(error, query.sql)
       }
     },
-    memo: () => this.#checkedMemo(),
     forgetMemo: () => this.#memo.clear(),
   }
+}
+
+function deadlineError(): MlmdError {
+  return new MlmdError(
+    Code.DeadlineExceeded,
+    'The deadline passed; the call was stopped and nothing was applied.',
+  )
+}
+
+function budgetError(): MlmdError {
+  return new MlmdError(
+    Code.ResourceExhausted,
+    'The query ran past the time budget of one call and was stopped; narrow the filter or page with smaller pages.',
+  )
 }

@@ -7,7 +7,7 @@ import { Code } from '../errors.js'
 import type { Struct, StructValue, Value } from '../proto/messages.js'
 import { MetadataSource } from './metadata-source.js'
 import { initMetadataStore } from './schema/mlmd-env.js'
-import type { Row, SqlValue, Tx } from './transaction-executor.js'
+import type { DirectTx, Row, SqlValue } from './transaction-executor.js'
 import {
   decodeStruct,
   decodeValue,
@@ -77,7 +77,13 @@ interface RawColumns {
   bool_value?: SqlValue
 }
 
-function insertProperty(tx: Tx, artifactId: bigint, name: string, columns: RawColumns, custom = true): void {
+function insertProperty(
+  tx: DirectTx,
+  artifactId: bigint,
+  name: string,
+  columns: RawColumns,
+  custom = true,
+): void {
   const c = (v: SqlValue | undefined): SqlValue => v ?? null
   tx.run({
     sql: INSERT_PROPERTY,
@@ -95,7 +101,7 @@ function insertProperty(tx: Tx, artifactId: bigint, name: string, columns: RawCo
   })
 }
 
-const selectProperty = (tx: Tx, name: string): Row | undefined =>
+const selectProperty = (tx: DirectTx, name: string): Row | undefined =>
   tx.get({ sql: 'SELECT * FROM ArtifactProperty WHERE name = ?', params: [name] })
 
 function errorOf(body: () => unknown): unknown {
@@ -477,7 +483,11 @@ const DATA_TYPE: Record<ValueKind, bigint> = {
 
 // Inserts an artifact row by row (the store layer is not used here), with one declared property
 // per kind and every VALUES case as a custom property.
-function writeArtifact(tx: Tx, properties: Record<string, Value>, custom: Record<string, Value>): bigint {
+function writeArtifact(
+  tx: DirectTx,
+  properties: Record<string, Value>,
+  custom: Record<string, Value>,
+): bigint {
   const typeId = tx.run({
     sql: "INSERT INTO Type (name, type_kind) VALUES ('AllKinds', 1)",
     params: [],

@@ -24,9 +24,10 @@ import type {
   PutLineageSubgraphRequest,
   PutLineageSubgraphResponse,
 } from '../proto/messages.js'
-import type { Tx } from '../storage/transaction-executor.js'
+import type { Op, Tx } from '../storage/transaction-executor.js'
 import { putEventsChecked } from './edge-operations.js'
 import { upsertNode, validateProperties } from './node-operations.js'
+import type { Operations } from './operation.js'
 
 const present = <T>(value: T | undefined | null): value is T => value !== undefined && value !== null
 
@@ -36,20 +37,20 @@ const present = <T>(value: T | undefined | null): value is T => value !== undefi
  * @throws InvalidArgument if type_id or name is missing. @throws Aborted if the context
  *   appeared concurrently while reusing.
  */
-function upsertContextWithOptions(
+function* upsertContextWithOptions(
   tx: Tx,
   context: Context,
   reuse: boolean,
   validatedType?: TypeRecord,
-): bigint {
+): Op<bigint> {
   if (!present(context.type_id)) throw invalidArgument('Context is missing a type_id.')
   if (!present(context.name)) throw invalidArgument('Context is missing a name.')
   if (reuse && !present(context.id)) {
-    const existing = findNodeIdByTypeIdAndName(tx, CONTEXT, context.type_id, context.name)
+    const existing = yield* findNodeIdByTypeIdAndName(tx, CONTEXT, context.type_id, context.name)
     if (existing !== undefined) return existing
   }
   try {
-    return upsertNode(tx, CONTEXT, context, validatedType === undefined ? {} : { validatedType })
+    return yield* upsertNode(tx, CONTEXT, context, validatedType === undefined ? {} : { validatedType })
   } catch (error) {
     // Another writer created the same context between our lookup and insert: the client retries.
     // (An update by id that collides cannot succeed on retry, so it stays ALREADY_EXISTS.)
@@ -65,17 +66,16 @@ function upsertContextWithOptions(
 
 // With reuse_artifact_if_already_exist_by_external_id, an artifact without id whose external id
 // is stored becomes an update of that artifact.
-function externalIdMatches(tx: Tx, artifacts: readonly Artifact[]): Map<string, bigint> {
+function* externalIdMatches(tx: Tx, artifacts: readonly Artifact[]): Op<Map<string, bigint>> {
   const wanted = artifacts.filter((a) => !present(a.id) && present(a.external_id) && a.external_id !== '')
   if (wanted.length === 0) return new Map()
-  const ids = findNodeIdsByExternalIds(
+  const ids = yield* findNodeIdsByExternalIds(
     tx,
     ARTIFACT,
     wanted.map((a) => a.external_id as string),
   )
-  return new Map(
-    findNodesByIds<Artifact>(tx, ARTIFACT, ids).map((a) => [a.external_id as string, a.id as bigint]),
-  )
+  const found = yield* findNodesByIds<Artifact>(tx, ARTIFACT, ids)
+  return new Map(found.map((a) => [a.external_id as string, a.id as bigint]))
 }
 
 function withReusedId(artifact: Artifact, matches: Map<string, bigint>): Artifact {
@@ -85,7 +85,7 @@ function withReusedId(artifact: Artifact, matches: Map<string, bigint>): Artifac
 }
 
 /** See `MetadataStore.putExecution`. */
-export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecutionResponse {
+export function* putExecution(tx: Tx, request: PutExecutionRequest): Op<PutExecutionResponse> {
   const execution = request.execution
   if (!present(execution)) throw invalidArgument('No execution is found in the request.')
   const options = request.options ?? {}
@@ -104,15 +104,15 @@ export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecution
   for (const pair of pairs) {
     if (present(pair.artifact)) {
       const artifact = reuseByExternalId
-        ? withReusedId(pair.artifact, externalIdMatches(tx, [pair.artifact]))
+        ? withReusedId(pair.artifact, yield* externalIdMatches(tx, [pair.artifact]))
         : pair.artifact
-      artifactIds.push(upsertNode(tx, ARTIFACT, artifact))
+      artifactIds.push(yield* upsertNode(tx, ARTIFACT, artifact))
     } else if (present(pair.event)) artifactIds.push(pair.event.artifact_id as bigint)
     else artifactIds.push(-1n) // an empty pair is allowed and answered with -1, as MLMD does
   }
 
   // 2. The execution.
-  const executionId = upsertNode(tx, EXECUTION, execution, {
+  const executionId = yield* upsertNode(tx, EXECUTION, execution, {
     forceUpdateTime: options.force_update_time === true,
   })
 
@@ -131,7 +131,7 @@ export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecution
     }
     events.push({ ...event, execution_id: executionId, artifact_id: artifactId })
   })
-  putEventsChecked(tx, events)
+  yield* putEventsChecked(tx, events)
 
   // 4. Contexts, and their links to the execution and to every artifact of the request.
   const contextIds: bigint[] = []
@@ -139,16 +139,20 @@ export function putExecution(tx: Tx, request: PutExecutionRequest): PutExecution
   for (const context of request.contexts ?? []) {
     let contextId: bigint
     if (present(context.id) && options.force_reuse_context === true) {
-      if (findNodesByIds(tx, CONTEXT, [context.id]).length === 0) {
+      if ((yield* findNodesByIds(tx, CONTEXT, [context.id])).length === 0) {
         throw notFound(`Context with ID ${context.id} was not found in MLMD`)
       }
       contextId = context.id
     } else {
-      contextId = upsertContextWithOptions(tx, context, options.reuse_context_if_already_exist === true)
+      contextId = yield* upsertContextWithOptions(
+        tx,
+        context,
+        options.reuse_context_if_already_exist === true,
+      )
     }
     contextIds.push(contextId)
-    insertAssociationIfNotExists(tx, contextId, executionId)
-    for (const artifactId of linkedArtifacts) insertAttributionIfNotExists(tx, contextId, artifactId)
+    yield* insertAssociationIfNotExists(tx, contextId, executionId)
+    for (const artifactId of linkedArtifacts) yield* insertAttributionIfNotExists(tx, contextId, artifactId)
   }
   return { execution_id: executionId, artifact_ids: artifactIds, context_ids: contextIds }
 }
@@ -194,15 +198,11 @@ function checkEventEdges(request: PutLineageSubgraphRequest): void {
 
 // MLMD's BatchTypeAndPropertyValidation: every node needs a type_id naming a type of its kind,
 // and its properties must fit that type. Returns the types by id.
-function validateNodes(tx: Tx, kind: NodeKind, nodes: readonly Node[]): Map<bigint, TypeRecord> {
+function* validateNodes(tx: Tx, kind: NodeKind, nodes: readonly Node[]): Op<Map<bigint, TypeRecord>> {
   if (nodes.length === 0) return new Map()
   for (const node of nodes) if (!present(node.type_id)) throw invalidArgument('Type id is missing.')
-  const types = new Map(
-    findTypesByIds(tx, kind.tables.typeKind, [...new Set(nodes.map((n) => n.type_id as bigint))]).map((t) => [
-      t.id,
-      t,
-    ]),
-  )
+  const typeIds = [...new Set(nodes.map((n) => n.type_id as bigint))]
+  const types = new Map((yield* findTypesByIds(tx, kind.tables.typeKind, typeIds)).map((t) => [t.id, t]))
   for (const node of nodes) {
     const type = types.get(node.type_id as bigint)
     if (type === undefined)
@@ -213,49 +213,65 @@ function validateNodes(tx: Tx, kind: NodeKind, nodes: readonly Node[]): Map<bigi
 }
 
 /** See `MetadataStore.putLineageSubgraph`. */
-export function putLineageSubgraph(tx: Tx, request: PutLineageSubgraphRequest): PutLineageSubgraphResponse {
+export function* putLineageSubgraph(
+  tx: Tx,
+  request: PutLineageSubgraphRequest,
+): Op<PutLineageSubgraphResponse> {
   checkEventEdges(request)
   const artifacts = request.artifacts ?? []
   const executions = request.executions ?? []
   const contexts = request.contexts ?? []
-  const artifactTypes = validateNodes(tx, ARTIFACT, artifacts)
-  const executionTypes = validateNodes(tx, EXECUTION, executions)
-  const contextTypes = validateNodes(tx, CONTEXT, contexts)
+  const artifactTypes = yield* validateNodes(tx, ARTIFACT, artifacts)
+  const executionTypes = yield* validateNodes(tx, EXECUTION, executions)
+  const contextTypes = yield* validateNodes(tx, CONTEXT, contexts)
   const options = request.options ?? {}
 
-  const contextIds = contexts.map((c) =>
-    upsertContextWithOptions(
-      tx,
-      c,
-      options.reuse_context_if_already_exist === true,
-      contextTypes.get(c.type_id as bigint),
-    ),
-  )
+  const contextIds: bigint[] = []
+  for (const c of contexts) {
+    contextIds.push(
+      yield* upsertContextWithOptions(
+        tx,
+        c,
+        options.reuse_context_if_already_exist === true,
+        contextTypes.get(c.type_id as bigint),
+      ),
+    )
+  }
   const matches = options.reuse_artifact_if_already_exist_by_external_id
-    ? externalIdMatches(tx, artifacts)
+    ? yield* externalIdMatches(tx, artifacts)
     : new Map<string, bigint>()
   // Updates still check the stored node (its type must match); inserts were validated above.
-  const artifactIds = artifacts.map((a) => {
+  const artifactIds: bigint[] = []
+  for (const a of artifacts) {
     const artifact = withReusedId(a, matches)
-    return upsertNode(
-      tx,
-      ARTIFACT,
-      artifact,
-      present(artifact.id) ? {} : { validatedType: artifactTypes.get(a.type_id as bigint) as TypeRecord },
+    artifactIds.push(
+      yield* upsertNode(
+        tx,
+        ARTIFACT,
+        artifact,
+        present(artifact.id) ? {} : { validatedType: artifactTypes.get(a.type_id as bigint) as TypeRecord },
+      ),
     )
-  })
-  const executionIds = executions.map((e) =>
-    upsertNode(
-      tx,
-      EXECUTION,
-      e,
-      present(e.id) ? {} : { validatedType: executionTypes.get(e.type_id as bigint) as TypeRecord },
-    ),
-  )
+  }
+  const executionIds: bigint[] = []
+  for (const e of executions) {
+    executionIds.push(
+      yield* upsertNode(
+        tx,
+        EXECUTION,
+        e,
+        present(e.id) ? {} : { validatedType: executionTypes.get(e.type_id as bigint) as TypeRecord },
+      ),
+    )
+  }
 
   for (const contextId of new Set(contextIds)) {
-    for (const executionId of new Set(executionIds)) insertAssociationIfNotExists(tx, contextId, executionId)
-    for (const artifactId of new Set(artifactIds)) insertAttributionIfNotExists(tx, contextId, artifactId)
+    for (const executionId of new Set(executionIds)) {
+      yield* insertAssociationIfNotExists(tx, contextId, executionId)
+    }
+    for (const artifactId of new Set(artifactIds)) {
+      yield* insertAttributionIfNotExists(tx, contextId, artifactId)
+    }
   }
 
   const events = (request.event_edges ?? []).map((edge) => {
@@ -265,6 +281,12 @@ export function putLineageSubgraph(tx: Tx, request: PutLineageSubgraphRequest): 
     if (!present(event.artifact_id)) event.artifact_id = artifactIds[edge.artifact_index as number] as bigint
     return event
   })
-  putEventsChecked(tx, events)
+  yield* putEventsChecked(tx, events)
   return { execution_ids: executionIds, artifact_ids: artifactIds, context_ids: contextIds }
+}
+
+/** The composite writes of the operation table. */
+export const COMPOSITE_OPERATIONS: Operations<'putExecution' | 'putLineageSubgraph'> = {
+  putExecution: { mode: 'write', body: putExecution },
+  putLineageSubgraph: { mode: 'write', body: putLineageSubgraph },
 }

@@ -68,21 +68,3 @@ export function checkRequestLimits(request: unknown): void {
     }
   }
 }
-
-/**
- * Returns `store` with every operation checking {@link checkRequestLimits} first. Members that
- * are not operations (`filename`, `close`) pass through unchanged.
- */
-export function withRequestLimits<S extends object>(store: S): S {
-  const limited: Record<string, unknown> = {}
-  for (const [name, member] of Object.entries(store)) {
-    limited[name] =
-      typeof member === 'function' && name !== 'close'
-        ? (request: unknown) => {
-            checkRequestLimits(request)
-            return (member as (r: unknown) => unknown).call(store, request)
-          }
-        : member
-  }
-  return limited as S
-}

@@ -17,8 +17,9 @@ import { findTypesByKind } from '../access/type-access.js'
 import { invalidArgument, notFound } from '../errors.js'
 import type * as m from '../proto/messages.js'
 import { TypeKind } from '../storage/schema/v10.js'
-import type { Tx } from '../storage/transaction-executor.js'
-import { filterNodeIds, listNodeIds } from './list-operation.js'
+import type { Op, Tx } from '../storage/transaction-executor.js'
+import { ALL_NODES, filterNodeIds, listNodeIds } from './list-operation.js'
+import type { Operations } from './operation.js'
 import { typeToMessage } from './type-operations.js'
 
 /** MLMD caps `GetLineageSubgraph` at 100 hops (unset means 100). */
@@ -56,23 +57,23 @@ function eventsInDirection(events: m.Event[], fromArtifacts: boolean, direction:
   return events.filter((e) => wanted.has(e.type ?? 0))
 }
 
-function endingNodeIds(
+function* endingNodeIds(
   tx: Tx,
   kind: NodeKind,
   ending: m.LineageSubgraphQueryOptions_EndingNodes | undefined,
   candidates: Iterable<bigint>,
-): Set<bigint> {
+): Op<Set<bigint>> {
   const ids = [...candidates]
   // A filter that is present but empty makes every candidate an ending node, as in MLMD.
   if (ending?.filter_query === undefined || ending.filter_query === null || ids.length === 0) return new Set()
-  return new Set(filterNodeIds(tx, kind, ending.filter_query, ids))
+  return new Set(yield* filterNodeIds(tx, kind, ending.filter_query, ids))
 }
 
 /** See `MetadataStore.getLineageSubgraph`. */
-export function getLineageSubgraph(
+export function* getLineageSubgraph(
   tx: Tx,
   request: m.GetLineageSubgraphRequest,
-): m.GetLineageSubgraphResponse {
+): Op<m.GetLineageSubgraphResponse> {
   const options = request.lineage_subgraph_query_options ?? {}
   const fromArtifacts = options.starting_artifacts !== undefined && options.starting_artifacts !== null
   const starting = fromArtifacts ? options.starting_artifacts : options.starting_executions
@@ -94,12 +95,12 @@ export function getLineageSubgraph(
   )
 
   const startKind = fromArtifacts ? ARTIFACT : EXECUTION
-  const startIds = filterNodeIds(tx, startKind, starting.filter_query, undefined, MAX_STARTING_NODES)
+  const startIds = yield* filterNodeIds(tx, startKind, starting.filter_query, undefined, MAX_STARTING_NODES)
   if (startIds.length === 0) throw notFound('Cannot find qualified nodes to start the traversal.')
 
   const visited = { artifact: new Set<bigint>(), execution: new Set<bigint>() }
   const ending = { artifact: new Set<bigint>(), execution: new Set<bigint>() }
-  const startEnding = endingNodeIds(
+  const startEnding = yield* endingNodeIds(
     tx,
     startKind,
     fromArtifacts ? options.ending_artifacts : options.ending_executions,
@@ -117,7 +118,9 @@ export function getLineageSubgraph(
     const toKind = expandFromArtifacts ? EXECUTION : ARTIFACT
     const endingOptions = expandFromArtifacts ? options.ending_executions : options.ending_artifacts
     const candidates = eventsInDirection(
-      expandFromArtifacts ? findEventsByArtifactIds(tx, frontier) : findEventsByExecutionIds(tx, frontier),
+      expandFromArtifacts
+        ? yield* findEventsByArtifactIds(tx, frontier)
+        : yield* findEventsByExecutionIds(tx, frontier),
       expandFromArtifacts,
       direction,
     )
@@ -127,7 +130,7 @@ export function getLineageSubgraph(
       const id = other(e)
       if (!visited[to].has(id) && !ending[to].has(id)) unvisited.add(id)
     }
-    for (const id of endingNodeIds(tx, toKind, endingOptions, unvisited)) {
+    for (const id of yield* endingNodeIds(tx, toKind, endingOptions, unvisited)) {
       ending[to].add(id)
       unvisited.delete(id)
     }
@@ -166,26 +169,33 @@ export function getLineageSubgraph(
     parent_contexts: [],
   }
   // MLMD answers id-only nodes, which its Python client then fetches again; we answer whole nodes.
-  if (paths.has('artifacts')) graph.artifacts = wholeOrIdOnly<m.Artifact>(tx, ARTIFACT, artifactIds)
-  if (paths.has('executions')) graph.executions = wholeOrIdOnly<m.Execution>(tx, EXECUTION, executionIds)
-  const attributions = findAttributionsByArtifacts(tx, artifactIds)
-  const associations = findAssociationsByExecutions(tx, executionIds)
+  if (paths.has('artifacts')) graph.artifacts = yield* wholeOrIdOnly<m.Artifact>(tx, ARTIFACT, artifactIds)
+  if (paths.has('executions')) {
+    graph.executions = yield* wholeOrIdOnly<m.Execution>(tx, EXECUTION, executionIds)
+  }
+  const attributions = yield* findAttributionsByArtifacts(tx, artifactIds)
+  const associations = yield* findAssociationsByExecutions(tx, executionIds)
   if (paths.has('contexts')) {
     const contextIds = [...new Set([...attributions, ...associations].map((l) => l.context_id as bigint))]
-    graph.contexts = wholeOrIdOnly<m.Context>(tx, CONTEXT, contextIds)
+    graph.contexts = yield* wholeOrIdOnly<m.Context>(tx, CONTEXT, contextIds)
   }
   if (paths.has('events')) graph.events = events
   if (paths.has('attributions')) graph.attributions = attributions
   if (paths.has('associations')) graph.associations = associations
-  const types = <T>(kind: TypeKind): T[] => findTypesByKind(tx, kind, true).map(typeToMessage) as T[]
-  if (paths.has('artifact_types')) graph.artifact_types = types<m.ArtifactType>(TypeKind.ARTIFACT)
-  if (paths.has('execution_types')) graph.execution_types = types<m.ExecutionType>(TypeKind.EXECUTION)
-  if (paths.has('context_types')) graph.context_types = types<m.ContextType>(TypeKind.CONTEXT)
+  if (paths.has('artifact_types')) {
+    graph.artifact_types = yield* typeMessages<m.ArtifactType>(tx, TypeKind.ARTIFACT, true)
+  }
+  if (paths.has('execution_types')) {
+    graph.execution_types = yield* typeMessages<m.ExecutionType>(tx, TypeKind.EXECUTION, true)
+  }
+  if (paths.has('context_types')) {
+    graph.context_types = yield* typeMessages<m.ContextType>(tx, TypeKind.CONTEXT, true)
+  }
   return { lineage_subgraph: graph }
 }
 
 /** See `MetadataStore.getLineageGraph`: MLMD 1.14's traversal from query artifacts. */
-export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.GetLineageGraphResponse {
+export function* getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): Op<m.GetLineageGraphResponse> {
   const options = request.options ?? {}
   if (options.artifacts_options === undefined || options.artifacts_options === null) {
     throw invalidArgument('Missing query_nodes conditions')
@@ -198,7 +208,7 @@ export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.Ge
     if (stop.max_num_hops < maxHops) maxHops = stop.max_num_hops
   }
   // The query nodes are one page of the artifact listing, as MLMD lists them.
-  let queryIds = listNodeIds(tx, ARTIFACT, { kind: 'all' }, options.artifacts_options).ids
+  let queryIds = (yield* listNodeIds(tx, ARTIFACT, ALL_NODES, options.artifacts_options)).ids
   if (queryIds.length === 0)
     throw notFound('The query_nodes condition does not match any nodes to do traversal.')
   const maxNodeSize = options.max_node_size ?? 20n
@@ -217,14 +227,14 @@ export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.Ge
     const to = fromArtifacts ? 'execution' : 'artifact'
     for (const id of frontier) visited[from].add(id)
     const candidates = fromArtifacts
-      ? findEventsByArtifactIds(tx, frontier)
-      : findEventsByExecutionIds(tx, frontier)
+      ? yield* findEventsByArtifactIds(tx, frontier)
+      : yield* findEventsByExecutionIds(tx, frontier)
     const other = (e: m.Event): bigint => (fromArtifacts ? e.execution_id : e.artifact_id) as bigint
     let reached = [...new Set(candidates.map(other).filter((id) => !visited[to].has(id)))].sort(byId)
     const boundary = fromArtifacts ? stop.boundary_executions : stop.boundary_artifacts
     if (boundary !== undefined && boundary !== null && reached.length > 0) {
       // Boundary filters name the nodes the walk may enter.
-      reached = filterNodeIds(tx, fromArtifacts ? EXECUTION : ARTIFACT, boundary, reached)
+      reached = yield* filterNodeIds(tx, fromArtifacts ? EXECUTION : ARTIFACT, boundary, reached)
     }
     // MLMD drops arbitrary extra nodes past the quota; we keep the lowest ids.
     if (BigInt(reached.length) > quota) reached = reached.slice(0, Number(quota))
@@ -237,11 +247,11 @@ export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.Ge
   }
   return {
     subgraph: {
-      artifact_types: findTypesByKind(tx, TypeKind.ARTIFACT, false).map(typeToMessage) as m.ArtifactType[],
-      execution_types: findTypesByKind(tx, TypeKind.EXECUTION, false).map(typeToMessage) as m.ExecutionType[],
-      context_types: findTypesByKind(tx, TypeKind.CONTEXT, true).map(typeToMessage) as m.ContextType[],
-      artifacts: wholeOrIdOnly(tx, ARTIFACT, artifactIds),
-      executions: wholeOrIdOnly(tx, EXECUTION, executionIds),
+      artifact_types: yield* typeMessages<m.ArtifactType>(tx, TypeKind.ARTIFACT, false),
+      execution_types: yield* typeMessages<m.ExecutionType>(tx, TypeKind.EXECUTION, false),
+      context_types: yield* typeMessages<m.ContextType>(tx, TypeKind.CONTEXT, true),
+      artifacts: yield* wholeOrIdOnly<m.Artifact>(tx, ARTIFACT, artifactIds),
+      executions: yield* wholeOrIdOnly<m.Execution>(tx, EXECUTION, executionIds),
       contexts: [],
       events,
       attributions: [],
@@ -254,11 +264,21 @@ export function getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): m.Ge
 // Whole nodes for the ids that exist; a dangling edge (an event written by MLMD to a node that
 // does not exist) still yields its id, as MLMD reports it, so no returned event points outside
 // the graph.
-function wholeOrIdOnly<N extends m.Artifact | m.Execution | m.Context>(
+function* wholeOrIdOnly<N extends m.Artifact | m.Execution | m.Context>(
   tx: Tx,
   kind: NodeKind,
   ids: bigint[],
-): N[] {
-  const found = new Map(findNodesByIds<N>(tx, kind, ids).map((n) => [n.id as bigint, n]))
+): Op<N[]> {
+  const found = new Map((yield* findNodesByIds<N>(tx, kind, ids)).map((n) => [n.id as bigint, n]))
   return ids.map((id) => found.get(id) ?? ({ id, properties: {}, custom_properties: {} } as N))
+}
+
+function* typeMessages<T>(tx: Tx, kind: TypeKind, withSimpleTypes: boolean): Op<T[]> {
+  return (yield* findTypesByKind(tx, kind, withSimpleTypes)).map(typeToMessage) as T[]
+}
+
+/** The lineage reads of the operation table. */
+export const LINEAGE_OPERATIONS: Operations<'getLineageGraph' | 'getLineageSubgraph'> = {
+  getLineageGraph: { mode: 'read', body: getLineageGraph },
+  getLineageSubgraph: { mode: 'read', body: getLineageSubgraph },
 }

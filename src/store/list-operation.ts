@@ -5,14 +5,24 @@
  * Without options a listing returns every candidate by ascending id. With options, a page:
  * see {@link listNodeIds}.
  */
-import { findAllNodeIds, type NodeKind } from '../access/node-access.js'
-import { IN_LIST, idList, q } from '../access/sql.js'
+import {
+  and,
+  type Candidates,
+  candidateConditions,
+  NO_CONDITIONS,
+  selectAnyCandidate,
+  selectNodeIds,
+  withinBudget,
+} from '../access/listing-queries.js'
+import type { NodeKind } from '../access/node-access.js'
 import type { ListOperationOptions } from '../proto/messages.js'
-import type { SqlValue, Tx } from '../storage/transaction-executor.js'
-import { filterCondition, listNodeIdsPage } from './paging.js'
+import { all, get, type Op, type Tx } from '../storage/transaction-executor.js'
+import { filterConditions, listNodeIdsPage } from './paging.js'
 
-/** The nodes a listing draws from: all of the kind, or a candidate set (a type's, a context's). */
-export type Candidates = { readonly kind: 'all' } | { readonly kind: 'ids'; readonly ids: readonly bigint[] }
+export type { Candidates } from '../access/listing-queries.js'
+
+/** Every node of the kind. */
+export const ALL_NODES: Candidates = { kind: 'all' }
 
 /** A page of ids and the token for the next one (absent on the last page). */
 export interface IdPage {
@@ -20,23 +30,32 @@ export interface IdPage {
   readonly nextPageToken?: string
 }
 
+/** Whether the candidates hold any node (one indexed probe). */
+export function* hasCandidates(tx: Tx, kind: NodeKind, candidates: Candidates): Op<boolean> {
+  if (candidates.kind === 'ids') return candidates.ids.length > 0
+  return (yield* get(selectAnyCandidate(tx.dialect, kind, candidates))) !== undefined
+}
+
 /**
  * The ids a listing returns.
  * @throws InvalidArgument for invalid options, tokens or filter queries.
  */
-export function listNodeIds(
+export function* listNodeIds(
   tx: Tx,
   kind: NodeKind,
   candidates: Candidates,
   options: ListOperationOptions | undefined,
-): IdPage {
+): Op<IdPage> {
   if (options === undefined || options === null) {
-    return { ids: candidates.kind === 'all' ? findAllNodeIds(tx, kind) : [...candidates.ids] }
+    const rows = yield* all<{ id: bigint }>(
+      selectNodeIds(tx.dialect, kind, candidateConditions(tx.dialect, kind, candidates)),
+    )
+    return { ids: rows.map((r) => r.id) }
   }
   // MLMD answers a listing over no candidates (an unknown type or context) before it looks at
   // the options, so even invalid options list nothing there.
-  if (candidates.kind === 'ids' && candidates.ids.length === 0) return { ids: [] }
-  return listNodeIdsPage(tx, kind, candidates, options)
+  if (candidates.kind !== 'all' && !(yield* hasCandidates(tx, kind, candidates))) return { ids: [] }
+  return yield* listNodeIdsPage(tx, kind, candidates, options)
 }
 
 /**
@@ -44,28 +63,18 @@ export function listNodeIds(
  * given); among `candidates` when given. An empty query matches every candidate.
  * @throws InvalidArgument for an invalid query.
  */
-export function filterNodeIds(
+export function* filterNodeIds(
   tx: Tx,
   kind: NodeKind,
   filterQuery: string,
   candidates?: readonly bigint[],
   limit?: number,
-): bigint[] {
-  const where: string[] = []
-  const params: SqlValue[] = []
-  if (candidates !== undefined) {
-    where.push(`id IN ${IN_LIST}`)
-    params.push(idList(candidates))
-  }
-  const filter = filterCondition(kind, filterQuery)
-  if (filter !== undefined) {
-    where.push(filter.sql)
-    params.push(...filter.params)
-  }
-  let sql = `SELECT id FROM \`${kind.tables.node}\`${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`
-  if (limit !== undefined) {
-    sql += ' LIMIT ?'
-    params.push(BigInt(limit))
-  }
-  return tx.all<{ id: bigint }>(q(sql, ...params)).map((r) => r.id)
+): Op<bigint[]> {
+  const d = tx.dialect
+  const among =
+    candidates === undefined ? NO_CONDITIONS : candidateConditions(d, kind, { kind: 'ids', ids: candidates })
+  const filter = filterConditions(kind, filterQuery)
+  const where = filter === undefined ? among : and(and(among, withinBudget(d)), filter)
+  const rows = yield* all<{ id: bigint }>(selectNodeIds(d, kind, where, limit))
+  return rows.map((r) => r.id)
 }

@@ -10,9 +10,12 @@
  * Conventions for everything returned: unset scalar fields are absent (an empty string is a
  * set field), int64 values are `bigint`, and repeated and map fields are always present (empty
  * when there is nothing). Every operation is one transaction: when it throws, nothing it did
- * is stored.
+ * is stored. The optional second argument carries per-call limits (a deadline).
  */
 import type * as m from '../proto/messages.js'
+import type { CallOptions } from '../storage/transaction-executor.js'
+
+export type { CallOptions } from '../storage/transaction-executor.js'
 
 export interface MetadataStore {
   /**
@@ -25,17 +28,17 @@ export interface MetadataStore {
    * @throws Unimplemented if `all_fields_match` is false, or `base_type` is UNSET or differs
    *   from the stored one.
    */
-  putArtifactType(request: m.PutArtifactTypeRequest): m.PutArtifactTypeResponse
+  putArtifactType(request: m.PutArtifactTypeRequest, options?: CallOptions): m.PutArtifactTypeResponse
   /** As {@link putArtifactType}, for execution types. */
-  putExecutionType(request: m.PutExecutionTypeRequest): m.PutExecutionTypeResponse
+  putExecutionType(request: m.PutExecutionTypeRequest, options?: CallOptions): m.PutExecutionTypeResponse
   /** As {@link putArtifactType}, for context types (which have no base types). */
-  putContextType(request: m.PutContextTypeRequest): m.PutContextTypeResponse
+  putContextType(request: m.PutContextTypeRequest, options?: CallOptions): m.PutContextTypeResponse
   /**
    * Upserts artifact, execution and context types in one transaction, each as the single-type
    * puts do; ids are index-aligned with the request lists.
    * @throws as {@link putArtifactType}.
    */
-  putTypes(request: m.PutTypesRequest): m.PutTypesResponse
+  putTypes(request: m.PutTypesRequest, options?: CallOptions): m.PutTypesResponse
   /**
    * Inserts artifacts without `id` and updates those with one (fully, or only the paths of
    * `update_mask`); returns the ids in request order.
@@ -47,21 +50,21 @@ export interface MetadataStore {
    * @throws FailedPrecondition if `options.abort_if_latest_updated_time_changed` is set and the
    *   stored `last_update_time_since_epoch` differs from the request's.
    */
-  putArtifacts(request: m.PutArtifactsRequest): m.PutArtifactsResponse
+  putArtifacts(request: m.PutArtifactsRequest, options?: CallOptions): m.PutArtifactsResponse
   /** As {@link putArtifacts}, for executions (no optimistic-concurrency option). */
-  putExecutions(request: m.PutExecutionsRequest): m.PutExecutionsResponse
+  putExecutions(request: m.PutExecutionsRequest, options?: CallOptions): m.PutExecutionsResponse
   /**
    * As {@link putArtifacts}, for contexts.
    * @throws InvalidArgument also if a context's name is missing or empty.
    */
-  putContexts(request: m.PutContextsRequest): m.PutContextsResponse
+  putContexts(request: m.PutContextsRequest, options?: CallOptions): m.PutContextsResponse
   /**
    * Inserts events with their paths.
    * @throws InvalidArgument if an event lacks artifact_id, execution_id or a type (or the type
    *   is UNKNOWN), or either node does not exist.
    * @throws AlreadyExists if an event with the same (artifact, execution, type) exists.
    */
-  putEvents(request: m.PutEventsRequest): m.PutEventsResponse
+  putEvents(request: m.PutEventsRequest, options?: CallOptions): m.PutEventsResponse
   /**
    * Atomically upserts an execution, its artifacts and their events, and its contexts, then
    * links every context to the execution and to every artifact of the request.
@@ -72,7 +75,7 @@ export interface MetadataStore {
    * @throws AlreadyExists if a new context's (type, name) exists and reuse is not requested.
    * @throws Aborted if a reused context was created concurrently (retry).
    */
-  putExecution(request: m.PutExecutionRequest): m.PutExecutionResponse
+  putExecution(request: m.PutExecutionRequest, options?: CallOptions): m.PutExecutionResponse
   /**
    * Atomically upserts contexts, artifacts and executions, links every context to every
    * execution and artifact, and inserts the events of `event_edges`.
@@ -81,13 +84,17 @@ export interface MetadataStore {
    * @throws OutOfRange if an edge's index is outside its node list.
    * @throws NotFound if a type id does not exist.
    */
-  putLineageSubgraph(request: m.PutLineageSubgraphRequest): m.PutLineageSubgraphResponse
+  putLineageSubgraph(
+    request: m.PutLineageSubgraphRequest,
+    options?: CallOptions,
+  ): m.PutLineageSubgraphResponse
   /**
    * Links artifacts and executions to contexts; links that exist are left alone.
    * @throws InvalidArgument if a link lacks an id or names a node that does not exist.
    */
   putAttributionsAndAssociations(
     request: m.PutAttributionsAndAssociationsRequest,
+    options?: CallOptions,
   ): m.PutAttributionsAndAssociationsResponse
   /**
    * Links child contexts to parents.
@@ -95,110 +102,158 @@ export interface MetadataStore {
    *   cycle (a context is never its own ancestor).
    * @throws AlreadyExists if the link exists.
    */
-  putParentContexts(request: m.PutParentContextsRequest): m.PutParentContextsResponse
+  putParentContexts(request: m.PutParentContextsRequest, options?: CallOptions): m.PutParentContextsResponse
 
   /**
    * The artifact type with this name and version (unset or empty version: no version).
    * @throws NotFound if there is none.
    */
-  getArtifactType(request: m.GetArtifactTypeRequest): m.GetArtifactTypeResponse
+  getArtifactType(request: m.GetArtifactTypeRequest, options?: CallOptions): m.GetArtifactTypeResponse
   /** Artifact types by id, in request order; unknown ids are skipped. */
-  getArtifactTypesByID(request: m.GetArtifactTypesByIDRequest): m.GetArtifactTypesByIDResponse
+  getArtifactTypesByID(
+    request: m.GetArtifactTypesByIDRequest,
+    options?: CallOptions,
+  ): m.GetArtifactTypesByIDResponse
   /** Every artifact type except MLMD's `mlmd.*` simple types, by ascending id. */
-  getArtifactTypes(request: m.GetArtifactTypesRequest): m.GetArtifactTypesResponse
+  getArtifactTypes(request: m.GetArtifactTypesRequest, options?: CallOptions): m.GetArtifactTypesResponse
   /** As {@link getArtifactType}, for execution types. @throws NotFound if there is none. */
-  getExecutionType(request: m.GetExecutionTypeRequest): m.GetExecutionTypeResponse
+  getExecutionType(request: m.GetExecutionTypeRequest, options?: CallOptions): m.GetExecutionTypeResponse
   /** As {@link getArtifactTypesByID}, for execution types. */
-  getExecutionTypesByID(request: m.GetExecutionTypesByIDRequest): m.GetExecutionTypesByIDResponse
+  getExecutionTypesByID(
+    request: m.GetExecutionTypesByIDRequest,
+    options?: CallOptions,
+  ): m.GetExecutionTypesByIDResponse
   /** As {@link getArtifactTypes}, for execution types. */
-  getExecutionTypes(request: m.GetExecutionTypesRequest): m.GetExecutionTypesResponse
+  getExecutionTypes(request: m.GetExecutionTypesRequest, options?: CallOptions): m.GetExecutionTypesResponse
   /** As {@link getArtifactType}, for context types. @throws NotFound if there is none. */
-  getContextType(request: m.GetContextTypeRequest): m.GetContextTypeResponse
+  getContextType(request: m.GetContextTypeRequest, options?: CallOptions): m.GetContextTypeResponse
   /** As {@link getArtifactTypesByID}, for context types. */
-  getContextTypesByID(request: m.GetContextTypesByIDRequest): m.GetContextTypesByIDResponse
+  getContextTypesByID(
+    request: m.GetContextTypesByIDRequest,
+    options?: CallOptions,
+  ): m.GetContextTypesByIDResponse
   /** Every context type, by ascending id. */
-  getContextTypes(request: m.GetContextTypesRequest): m.GetContextTypesResponse
+  getContextTypes(request: m.GetContextTypesRequest, options?: CallOptions): m.GetContextTypesResponse
 
   /**
    * All artifacts by ascending id, or one page of them when `options` is set.
    * @throws InvalidArgument for invalid list options or page tokens.
    */
-  getArtifacts(request: m.GetArtifactsRequest): m.GetArtifactsResponse
+  getArtifacts(request: m.GetArtifactsRequest, options?: CallOptions): m.GetArtifactsResponse
   /** As {@link getArtifacts}, for executions. */
-  getExecutions(request: m.GetExecutionsRequest): m.GetExecutionsResponse
+  getExecutions(request: m.GetExecutionsRequest, options?: CallOptions): m.GetExecutionsResponse
   /** As {@link getArtifacts}, for contexts. */
-  getContexts(request: m.GetContextsRequest): m.GetContextsResponse
+  getContexts(request: m.GetContextsRequest, options?: CallOptions): m.GetContextsResponse
   /**
    * Artifacts by id, by ascending id; unknown ids are skipped. With `populate_artifact_types`,
    * also the distinct types of the artifacts returned.
    */
-  getArtifactsByID(request: m.GetArtifactsByIDRequest): m.GetArtifactsByIDResponse
+  getArtifactsByID(request: m.GetArtifactsByIDRequest, options?: CallOptions): m.GetArtifactsByIDResponse
   /** As {@link getArtifactsByID}, for executions. */
-  getExecutionsByID(request: m.GetExecutionsByIDRequest): m.GetExecutionsByIDResponse
+  getExecutionsByID(request: m.GetExecutionsByIDRequest, options?: CallOptions): m.GetExecutionsByIDResponse
   /** As {@link getArtifactsByID}, for contexts. */
-  getContextsByID(request: m.GetContextsByIDRequest): m.GetContextsByIDResponse
+  getContextsByID(request: m.GetContextsByIDRequest, options?: CallOptions): m.GetContextsByIDResponse
   /**
    * Artifacts of the type with this name and version; empty when the type does not exist.
    * @throws InvalidArgument for invalid list options or page tokens.
    */
-  getArtifactsByType(request: m.GetArtifactsByTypeRequest): m.GetArtifactsByTypeResponse
+  getArtifactsByType(
+    request: m.GetArtifactsByTypeRequest,
+    options?: CallOptions,
+  ): m.GetArtifactsByTypeResponse
   /** As {@link getArtifactsByType}, for executions. */
-  getExecutionsByType(request: m.GetExecutionsByTypeRequest): m.GetExecutionsByTypeResponse
+  getExecutionsByType(
+    request: m.GetExecutionsByTypeRequest,
+    options?: CallOptions,
+  ): m.GetExecutionsByTypeResponse
   /** As {@link getArtifactsByType}, for contexts. */
-  getContextsByType(request: m.GetContextsByTypeRequest): m.GetContextsByTypeResponse
+  getContextsByType(request: m.GetContextsByTypeRequest, options?: CallOptions): m.GetContextsByTypeResponse
   /** The artifact with this type and name; the response field is unset when there is none. */
-  getArtifactByTypeAndName(request: m.GetArtifactByTypeAndNameRequest): m.GetArtifactByTypeAndNameResponse
+  getArtifactByTypeAndName(
+    request: m.GetArtifactByTypeAndNameRequest,
+    options?: CallOptions,
+  ): m.GetArtifactByTypeAndNameResponse
   /** As {@link getArtifactByTypeAndName}, for executions. */
-  getExecutionByTypeAndName(request: m.GetExecutionByTypeAndNameRequest): m.GetExecutionByTypeAndNameResponse
+  getExecutionByTypeAndName(
+    request: m.GetExecutionByTypeAndNameRequest,
+    options?: CallOptions,
+  ): m.GetExecutionByTypeAndNameResponse
   /** As {@link getArtifactByTypeAndName}, for contexts. */
-  getContextByTypeAndName(request: m.GetContextByTypeAndNameRequest): m.GetContextByTypeAndNameResponse
+  getContextByTypeAndName(
+    request: m.GetContextByTypeAndNameRequest,
+    options?: CallOptions,
+  ): m.GetContextByTypeAndNameResponse
   /** Artifacts whose uri equals one of `uris` (`""` matches artifacts stored without a uri). */
-  getArtifactsByURI(request: m.GetArtifactsByURIRequest): m.GetArtifactsByURIResponse
+  getArtifactsByURI(request: m.GetArtifactsByURIRequest, options?: CallOptions): m.GetArtifactsByURIResponse
   /** Events of these executions, by execution then insertion order. */
-  getEventsByExecutionIDs(request: m.GetEventsByExecutionIDsRequest): m.GetEventsByExecutionIDsResponse
+  getEventsByExecutionIDs(
+    request: m.GetEventsByExecutionIDsRequest,
+    options?: CallOptions,
+  ): m.GetEventsByExecutionIDsResponse
   /** Events of these artifacts, by artifact, execution and type. */
-  getEventsByArtifactIDs(request: m.GetEventsByArtifactIDsRequest): m.GetEventsByArtifactIDsResponse
+  getEventsByArtifactIDs(
+    request: m.GetEventsByArtifactIDsRequest,
+    options?: CallOptions,
+  ): m.GetEventsByArtifactIDsResponse
   /**
    * Artifacts with these external ids (empty request: empty response).
    * @throws InvalidArgument if an external id is empty.
    * @throws NotFound if none of them exists.
    */
-  getArtifactsByExternalIds(request: m.GetArtifactsByExternalIdsRequest): m.GetArtifactsByExternalIdsResponse
+  getArtifactsByExternalIds(
+    request: m.GetArtifactsByExternalIdsRequest,
+    options?: CallOptions,
+  ): m.GetArtifactsByExternalIdsResponse
   /** As {@link getArtifactsByExternalIds}, for executions. */
   getExecutionsByExternalIds(
     request: m.GetExecutionsByExternalIdsRequest,
+    options?: CallOptions,
   ): m.GetExecutionsByExternalIdsResponse
   /** As {@link getArtifactsByExternalIds}, for contexts. */
-  getContextsByExternalIds(request: m.GetContextsByExternalIdsRequest): m.GetContextsByExternalIdsResponse
+  getContextsByExternalIds(
+    request: m.GetContextsByExternalIdsRequest,
+    options?: CallOptions,
+  ): m.GetContextsByExternalIdsResponse
   /** As {@link getArtifactsByExternalIds}, for artifact types. */
   getArtifactTypesByExternalIds(
     request: m.GetArtifactTypesByExternalIdsRequest,
+    options?: CallOptions,
   ): m.GetArtifactTypesByExternalIdsResponse
   /** As {@link getArtifactsByExternalIds}, for execution types. */
   getExecutionTypesByExternalIds(
     request: m.GetExecutionTypesByExternalIdsRequest,
+    options?: CallOptions,
   ): m.GetExecutionTypesByExternalIdsResponse
   /** As {@link getArtifactsByExternalIds}, for context types. */
   getContextTypesByExternalIds(
     request: m.GetContextTypesByExternalIdsRequest,
+    options?: CallOptions,
   ): m.GetContextTypesByExternalIdsResponse
   /**
    * Contexts the artifact is attributed to, by ascending id.
    * @throws NotFound if there are none (MLMD's behaviour).
    */
-  getContextsByArtifact(request: m.GetContextsByArtifactRequest): m.GetContextsByArtifactResponse
+  getContextsByArtifact(
+    request: m.GetContextsByArtifactRequest,
+    options?: CallOptions,
+  ): m.GetContextsByArtifactResponse
   /**
    * Contexts the execution is associated with, by ascending id.
    * @throws NotFound if there are none (MLMD's behaviour).
    */
-  getContextsByExecution(request: m.GetContextsByExecutionRequest): m.GetContextsByExecutionResponse
+  getContextsByExecution(
+    request: m.GetContextsByExecutionRequest,
+    options?: CallOptions,
+  ): m.GetContextsByExecutionResponse
   /** Parents of a context, by ascending id. */
   getParentContextsByContext(
     request: m.GetParentContextsByContextRequest,
+    options?: CallOptions,
   ): m.GetParentContextsByContextResponse
   /** Children of a context, by ascending id. */
   getChildrenContextsByContext(
     request: m.GetChildrenContextsByContextRequest,
+    options?: CallOptions,
   ): m.GetChildrenContextsByContextResponse
   /**
    * Parents of each context, keyed by child id; contexts without parents are left out.
@@ -206,6 +261,7 @@ export interface MetadataStore {
    */
   getParentContextsByContexts(
     request: m.GetParentContextsByContextsRequest,
+    options?: CallOptions,
   ): m.GetParentContextsByContextsResponse
   /**
    * Children of each context, keyed by parent id; contexts without children are left out.
@@ -213,25 +269,36 @@ export interface MetadataStore {
    */
   getChildrenContextsByContexts(
     request: m.GetChildrenContextsByContextsRequest,
+    options?: CallOptions,
   ): m.GetChildrenContextsByContextsResponse
   /**
    * Artifacts attributed to the context (all by ascending id, or a page with `options`);
    * empty for an unknown context.
    * @throws InvalidArgument for invalid list options or page tokens.
    */
-  getArtifactsByContext(request: m.GetArtifactsByContextRequest): m.GetArtifactsByContextResponse
+  getArtifactsByContext(
+    request: m.GetArtifactsByContextRequest,
+    options?: CallOptions,
+  ): m.GetArtifactsByContextResponse
   /** As {@link getArtifactsByContext}, for the executions associated with the context. */
-  getExecutionsByContext(request: m.GetExecutionsByContextRequest): m.GetExecutionsByContextResponse
+  getExecutionsByContext(
+    request: m.GetExecutionsByContextRequest,
+    options?: CallOptions,
+  ): m.GetExecutionsByContextResponse
   /** MLMD ≤ 1.14's lineage query (deprecated upstream). */
-  getLineageGraph(request: m.GetLineageGraphRequest): m.GetLineageGraphResponse
+  getLineageGraph(request: m.GetLineageGraphRequest, options?: CallOptions): m.GetLineageGraphResponse
   /** The lineage subgraph around starting artifacts or executions. */
-  getLineageSubgraph(request: m.GetLineageSubgraphRequest): m.GetLineageSubgraphResponse
+  getLineageSubgraph(
+    request: m.GetLineageSubgraphRequest,
+    options?: CallOptions,
+  ): m.GetLineageSubgraphResponse
 }
 
 /** The operations of {@link MetadataStore}, returning promises (the gRPC client's shape). */
 export type AsyncMetadataStore = {
   [K in keyof MetadataStore]: (
     request: Parameters<MetadataStore[K]>[0],
+    options?: CallOptions,
   ) => Promise<ReturnType<MetadataStore[K]>>
 }
 
@@ -249,6 +316,7 @@ export function operationName<Rpc extends keyof m.MetadataStoreServiceRpcs>(rpc:
 type Expected = {
   [K in keyof m.MetadataStoreServiceRpcs as OperationName<K & string>]: (
     request: m.MetadataStoreServiceRpcs[K]['request'],
+    options?: CallOptions,
   ) => m.MetadataStoreServiceRpcs[K]['response']
 }
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false

@@ -6,6 +6,7 @@ import {
   ARTIFACT,
   CONTEXT,
   deleteProperty,
+  EXECUTION,
   findNodeIdsByExternalIds,
   findNodesByIds,
   insertNode,
@@ -19,8 +20,9 @@ import { findTypesByIds, type TypeRecord } from '../access/type-access.js'
 import { Code, invalidArgument, MlmdError, notFound } from '../errors.js'
 import type { Artifact, Execution, FieldMask, Value } from '../proto/messages.js'
 import type { TypeKind } from '../storage/schema/v10.js'
-import type { Tx } from '../storage/transaction-executor.js'
+import type { Op, Tx } from '../storage/transaction-executor.js'
 import { VALUE_KINDS, valueKind } from '../storage/value-codec.js'
+import { list, type Operations } from './operation.js'
 
 /** The current time as MLMD stores it: milliseconds since the Unix epoch. */
 export function nowMillis(): bigint {
@@ -49,19 +51,23 @@ export class StoredNodes {
   readonly #kind: NodeKind
   readonly #nodes: Map<bigint, Node>
 
-  constructor(tx: Tx, kind: NodeKind, requested: readonly Node[]) {
+  private constructor(tx: Tx, kind: NodeKind, nodes: Map<bigint, Node>) {
     this.#tx = tx
     this.#kind = kind
+    this.#nodes = nodes
+  }
+
+  /** Reads the stored nodes of the ids in `requested`. */
+  static *read(tx: Tx, kind: NodeKind, requested: readonly Node[]): Op<StoredNodes> {
     const ids = requested.flatMap((n) => (n.id === undefined || n.id === null ? [] : [n.id]))
-    this.#nodes = new Map(
-      ids.length === 0 ? [] : findNodesByIds<Node>(tx, kind, ids).map((n) => [n.id as bigint, n]),
-    )
+    const nodes = ids.length === 0 ? [] : yield* findNodesByIds<Node>(tx, kind, ids)
+    return new StoredNodes(tx, kind, new Map(nodes.map((n) => [n.id as bigint, n])))
   }
 
   /** The stored node with this id, or undefined when there is none. */
-  get(id: bigint): Node | undefined {
+  *get(id: bigint): Op<Node | undefined> {
     if (this.#nodes.has(id)) return this.#nodes.get(id)
-    return findNodesByIds<Node>(this.#tx, this.#kind, [id])[0]
+    return (yield* findNodesByIds<Node>(this.#tx, this.#kind, [id]))[0]
   }
 
   /** Forgets a node that is about to be written. */
@@ -125,9 +131,9 @@ function checkEnums(node: Node): void {
 }
 
 /** Looks up the type of a node to insert or validate. @throws NotFound, InvalidArgument. */
-export function requireNodeType(tx: Tx, kind: NodeKind, typeId: bigint | undefined | null): TypeRecord {
+export function* requireNodeType(tx: Tx, kind: NodeKind, typeId: bigint | undefined | null): Op<TypeRecord> {
   if (typeId === undefined || typeId === null) throw invalidArgument('Type id is missing.')
-  const [type] = findTypesByIds(tx, typeKindOf(kind), [typeId])
+  const [type] = yield* findTypesByIds(tx, typeKindOf(kind), [typeId])
   if (type === undefined) {
     throw notFound(`Cannot find type for type_id: ${typeId} (no ${kind.name} type with that id)`)
   }
@@ -165,23 +171,26 @@ function toBig(value: number | undefined | null): bigint | null {
  * Inserts `node` (no id) or updates the stored node with its id. Returns the id.
  * @throws see `putArtifacts`.
  */
-export function upsertNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNodeOptions = {}): bigint {
+export function* upsertNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNodeOptions = {}): Op<bigint> {
   checkEnums(node)
-  if (node.id === undefined || node.id === null) return createNode(tx, kind, node, options.validatedType)
-  updateStoredNode(tx, kind, node, options)
+  if (node.id === undefined || node.id === null)
+    return yield* createNode(tx, kind, node, options.validatedType)
+  yield* updateStoredNode(tx, kind, node, options)
   return node.id
 }
 
-function createNode(tx: Tx, kind: NodeKind, node: Node, validatedType: TypeRecord | undefined): bigint {
+function* createNode(tx: Tx, kind: NodeKind, node: Node, validatedType: TypeRecord | undefined): Op<bigint> {
   if (validatedType === undefined) {
-    const type = requireNodeType(tx, kind, node.type_id)
+    const type = yield* requireNodeType(tx, kind, node.type_id)
     validateProperties(node, type)
   }
-  const id = insertNode(tx, kind, columnsForInsert(kind, node), nowMillis())
-  for (const [name, value] of Object.entries(node.properties ?? {}))
-    upsertProperty(tx, kind, id, name, false, value)
-  for (const [name, value] of Object.entries(node.custom_properties ?? {}))
-    upsertProperty(tx, kind, id, name, true, value)
+  const id = yield* insertNode(tx, kind, columnsForInsert(kind, node), nowMillis())
+  for (const [name, value] of Object.entries(node.properties ?? {})) {
+    yield* upsertProperty(tx, kind, id, name, false, value)
+  }
+  for (const [name, value] of Object.entries(node.custom_properties ?? {})) {
+    yield* upsertProperty(tx, kind, id, name, true, value)
+  }
   return id
 }
 
@@ -222,10 +231,12 @@ function parseMask(mask: FieldMask | undefined): ParsedMask | undefined {
   return parsed
 }
 
-function updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNodeOptions): void {
+function* updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNodeOptions): Op<void> {
   const id = node.id as bigint
   const stored =
-    options.stored === undefined ? findNodesByIds<Node>(tx, kind, [id])[0] : options.stored.get(id)
+    options.stored === undefined
+      ? (yield* findNodesByIds<Node>(tx, kind, [id]))[0]
+      : yield* options.stored.get(id)
   options.stored?.forget(id)
   if (stored === undefined) throw invalidArgument(`Cannot find the given id ${id}`)
   if (node.type_id !== undefined && node.type_id !== null && node.type_id !== stored.type_id) {
@@ -236,7 +247,7 @@ function updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNod
   const mask = parseMask(options.mask)
   const scope = mask ?? ALL_PROPERTIES
   if (options.validatedType === undefined) {
-    const type = requireNodeType(tx, kind, stored.type_id)
+    const type = yield* requireNodeType(tx, kind, stored.type_id)
     validateProperties(node, type, scope)
   }
 
@@ -254,9 +265,17 @@ function updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNod
 
   let changed = columnsDiffer(before, after)
   changed =
-    applyPropertyChanges(tx, kind, id, false, node.properties, stored.properties, scope.properties) || changed
+    (yield* applyPropertyChanges(
+      tx,
+      kind,
+      id,
+      false,
+      node.properties,
+      stored.properties,
+      scope.properties,
+    )) || changed
   changed =
-    applyPropertyChanges(
+    (yield* applyPropertyChanges(
       tx,
       kind,
       id,
@@ -264,13 +283,13 @@ function updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNod
       node.custom_properties,
       stored.custom_properties,
       scope.customProperties,
-    ) || changed
+    )) || changed
   if (changed || options.forceUpdateTime === true) {
     // The update time moves forward on every change, even within one millisecond, so that
     // optimistic concurrency checks and LAST_UPDATE_TIME ordering see every update.
     const last = stored.last_update_time_since_epoch ?? 0n
     const now = nowMillis()
-    updateNode(tx, kind, id, after, now > last ? now : last + 1n)
+    yield* updateNode(tx, kind, id, after, now > last ? now : last + 1n)
   }
 }
 
@@ -330,7 +349,7 @@ function sameMessage(a: unknown, b: unknown): boolean {
 }
 
 // Writes the property rows an update changes; returns whether anything changed.
-function applyPropertyChanges(
+function* applyPropertyChanges(
   tx: Tx,
   kind: NodeKind,
   id: bigint,
@@ -338,7 +357,7 @@ function applyPropertyChanges(
   requested: Record<string, Value> | undefined,
   stored: Record<string, Value> | undefined,
   scope: PropertyScope,
-): boolean {
+): Op<boolean> {
   if (scope === 'none') return false
   const want = requested ?? {}
   const have = stored ?? {}
@@ -349,10 +368,10 @@ function applyPropertyChanges(
     const previous = have[name]
     if (next === undefined) {
       if (previous === undefined) continue
-      deleteProperty(tx, kind, id, name, isCustom)
+      yield* deleteProperty(tx, kind, id, name, isCustom)
     } else {
       if (previous !== undefined && sameValue(previous, next)) continue
-      upsertProperty(tx, kind, id, name, isCustom, next)
+      yield* upsertProperty(tx, kind, id, name, isCustom, next)
     }
     changed = true
   }
@@ -363,15 +382,66 @@ function applyPropertyChanges(
  * Nodes with these external ids.
  * @throws InvalidArgument if one is empty. @throws NotFound if none exists.
  */
-export function getNodesByExternalIds<N extends Node>(
+export function* getNodesByExternalIds<N extends Node>(
   tx: Tx,
   kind: NodeKind,
   externalIds: readonly string[] | undefined,
-): N[] {
+): Op<N[]> {
   const ids = externalIds ?? []
   if (ids.length === 0) return []
   if (ids.some((id) => id === '')) throw invalidArgument('external_id cannot be empty.')
-  const found = findNodesByIds<N>(tx, kind, findNodeIdsByExternalIds(tx, kind, ids))
+  const found = yield* findNodesByIds<N>(tx, kind, yield* findNodeIdsByExternalIds(tx, kind, ids))
   if (found.length === 0) throw new MlmdError(Code.NotFound, `No ${kind.name}s found for external_ids.`)
   return found
+}
+
+// MLMD's optimistic concurrency check of PutArtifacts: the caller's copy must be current.
+function checkNotUpdatedSince(stored: Node | undefined, artifact: Artifact): void {
+  if (stored === undefined || stored.last_update_time_since_epoch === artifact.last_update_time_since_epoch)
+    return
+  throw new MlmdError(
+    Code.FailedPrecondition,
+    `\`abort_if_latest_updated_time_changed\` is set, and the stored artifact with id = ${artifact.id} has a different last_update_time_since_epoch: ${stored.last_update_time_since_epoch} from the one in the given artifact: ${artifact.last_update_time_since_epoch ?? 'unset'}`,
+  )
+}
+
+function* upsertNodes(
+  tx: Tx,
+  kind: NodeKind,
+  nodes: readonly Node[],
+  mask: FieldMask | undefined,
+  occ = false,
+): Op<bigint[]> {
+  const stored = yield* StoredNodes.read(tx, kind, nodes)
+  const ids: bigint[] = []
+  for (const node of nodes) {
+    if (occ && node.id !== undefined && node.id !== null) {
+      checkNotUpdatedSince(yield* stored.get(node.id), node as Artifact)
+    }
+    ids.push(yield* upsertNode(tx, kind, node, { mask, stored }))
+  }
+  return ids
+}
+
+/** The node writes of the operation table. */
+export const NODE_WRITE_OPERATIONS: Operations<'putArtifacts' | 'putExecutions' | 'putContexts'> = {
+  putArtifacts: {
+    mode: 'write',
+    *body(tx, r) {
+      const occ = r.options?.abort_if_latest_updated_time_changed === true
+      return { artifact_ids: yield* upsertNodes(tx, ARTIFACT, list(r.artifacts), r.update_mask, occ) }
+    },
+  },
+  putExecutions: {
+    mode: 'write',
+    *body(tx, r) {
+      return { execution_ids: yield* upsertNodes(tx, EXECUTION, list(r.executions), r.update_mask) }
+    },
+  },
+  putContexts: {
+    mode: 'write',
+    *body(tx, r) {
+      return { context_ids: yield* upsertNodes(tx, CONTEXT, list(r.contexts), r.update_mask) }
+    },
+  },
 }

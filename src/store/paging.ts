@@ -6,14 +6,33 @@
  * other. We page by the pair (field, id), which never skips or repeats a row; MLMD's own
  * predicates can do both (see the contract's paging quirks).
  */
+import {
+  after,
+  afterListed,
+  and,
+  type Candidates,
+  type Conditions,
+  candidateConditions,
+  countUpTo,
+  NO_CONDITIONS,
+  type PageOrder,
+  type PagePosition,
+  selectPage,
+  upTo,
+  withinBudget,
+} from '../access/listing-queries.js'
 import type { NodeKind } from '../access/node-access.js'
-import { IN_LIST, idList, q } from '../access/sql.js'
+import { q } from '../access/query-builder.js'
 import { invalidArgument } from '../errors.js'
 import { type CompiledFilter, compileFilterQuery } from '../filter/index.js'
 import { messageType } from '../proto/load-root.js'
-import type { ListOperationNextPageToken, ListOperationOptions } from '../proto/messages.js'
-import type { SqlValue, Tx } from '../storage/transaction-executor.js'
-import type { Candidates, IdPage } from './list-operation.js'
+import {
+  type ListOperationNextPageToken,
+  type ListOperationOptions,
+  ListOperationOptions_OrderByField_Field as OrderField,
+} from '../proto/messages.js'
+import { all, get, type Op, type Tx } from '../storage/transaction-executor.js'
+import type { IdPage } from './list-operation.js'
 
 /** MLMD's page size when options are present but `max_result_size` is not. */
 export const DEFAULT_PAGE_SIZE = 20
@@ -23,13 +42,11 @@ export const DEFAULT_PAGE_SIZE = 20
  */
 export const MAX_PAGE_SIZE = 100
 
-const ORDER_COLUMNS: Record<number, string> = {
-  1: 'create_time_since_epoch',
-  2: 'last_update_time_since_epoch',
-  3: 'id',
+const ORDER_COLUMNS: Record<number, PageOrder['column']> = {
+  [OrderField.CREATE_TIME]: 'create_time_since_epoch',
+  [OrderField.LAST_UPDATE_TIME]: 'last_update_time_since_epoch',
+  [OrderField.ID]: 'id',
 }
-const FIELD_ID = 3
-const FIELD_LAST_UPDATE_TIME = 2
 
 function tokenCodec() {
   return messageType('ml_metadata.ListOperationNextPageToken')
@@ -70,13 +87,13 @@ export function decodePageToken(text: string): ListOperationNextPageToken {
  * empty string means "no filter"; a blank query is a syntax error, as in MLMD.
  * @throws InvalidArgument for an invalid query.
  */
-export function filterCondition(
+export function filterConditions(
   kind: NodeKind,
   filterQuery: string | undefined | null,
-): { sql: string; params: SqlValue[] } | undefined {
+): Conditions | undefined {
   if (filterQuery === undefined || filterQuery === null || filterQuery === '') return undefined
   const compiled = compileFilterQuery(kind.name, filterQuery)
-  return { sql: `id IN (${compiled.sql})`, params: compiled.params }
+  return { sql: [`table_0.id IN (${compiled.sql})`], params: compiled.params }
 }
 
 /**
@@ -85,50 +102,10 @@ export function filterCondition(
  */
 export const FILTER_WINDOW_PER_ROW = 20
 
-/** The `WHERE` of a page query under construction: conditions on the node row `table_0`. */
-interface Conditions {
-  readonly sql: string[]
-  readonly params: SqlValue[]
-}
-
-const and = (a: Conditions, b: Conditions): Conditions => ({
-  sql: [...a.sql, ...b.sql],
-  params: [...a.params, ...b.params],
-})
-
-/** The order of a listing: its column, and whether it runs ascending. */
-interface PageOrder {
-  readonly field: number
-  readonly column: string
-  readonly ascending: boolean
-}
-
-function orderBy(order: PageOrder): string {
-  const dir = order.ascending ? 'ASC' : 'DESC'
-  return order.field === FIELD_ID
-    ? `table_0.id ${dir}`
-    : `table_0.\`${order.column}\` ${dir}, table_0.id ${dir}`
-}
-
 type PageRow = { id: bigint; field: bigint }
 
-function selectPage(
-  tx: Tx,
-  kind: NodeKind,
-  order: PageOrder,
-  where: Conditions,
-  limit: number,
-  offset = 0,
-): PageRow[] {
-  const whereSql = where.sql.length > 0 ? ` WHERE ${where.sql.join(' AND ')}` : ''
-  return tx.all<PageRow>(
-    q(
-      `SELECT table_0.id AS id, table_0.\`${order.column}\` AS field FROM \`${kind.tables.node}\` AS table_0${whereSql} ORDER BY ${orderBy(order)} LIMIT ? OFFSET ?`,
-      ...where.params,
-      BigInt(limit),
-      BigInt(offset),
-    ),
-  )
+function* page(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limit: number, offset = 0) {
+  return yield* all<PageRow>(selectPage(tx.dialect, kind, order, where, limit, offset))
 }
 
 /**
@@ -143,27 +120,26 @@ function selectPage(
  * 3. else (the matches lie further on) compute the whole match set and sort it.
  * Each step returns exactly the rows the last one would, so the choice affects only the time.
  */
-function filteredPage(
+function* filteredPage(
   tx: Tx,
   kind: NodeKind,
   order: PageOrder,
   base: Conditions,
   filter: CompiledFilter,
   limit: number,
-): PageRow[] {
+): Op<PageRow[]> {
+  const d = tx.dialect
   const window = FILTER_WINDOW_PER_ROW * limit
   const inMatches: Conditions = { sql: [`table_0.id IN (${filter.sql})`], params: filter.params }
-  const counted = tx.get<{ n: bigint }>(
-    q(`SELECT count(*) AS n FROM (${filter.sql} LIMIT ?)`, ...filter.params, BigInt(window)),
-  )
-  if ((counted?.n ?? 0n) < BigInt(window)) return selectPage(tx, kind, order, and(base, inMatches), limit)
+  const counted = yield* get<{ n: bigint }>(countUpTo(q(filter.sql, ...filter.params), window))
+  if ((counted?.n ?? 0n) < BigInt(window)) return yield* page(tx, kind, order, and(base, inMatches), limit)
   // The last node of the window (none when fewer nodes remain).
-  const [last] = selectPage(tx, kind, order, base, 1, window - 1)
-  const probed = selectPage(
+  const [last] = yield* page(tx, kind, order, base, 1, window - 1)
+  const probed = yield* page(
     tx,
     kind,
     order,
-    and(and(base, last === undefined ? { sql: [], params: [] } : upTo(order, last)), {
+    and(and(and(base, withinBudget(d)), last === undefined ? NO_CONDITIONS : upTo(d, order, last)), {
       sql: [filter.condition],
       params: filter.conditionParams,
     }),
@@ -171,43 +147,28 @@ function filteredPage(
   )
   // Without a last window row the walk covered every node, so its rows are all there are.
   if (probed.length === limit || last === undefined) return probed
-  return selectPage(tx, kind, order, and(base, inMatches), limit)
-}
-
-/** Nodes up to and including `last` in page order (written so SQLite can range-scan the order's index). */
-function upTo(order: PageOrder, last: PageRow): Conditions {
-  const [lt, le] = order.ascending ? ['<', '<='] : ['>', '>=']
-  if (order.field === FIELD_ID) return { sql: [`table_0.id ${le} ?`], params: [last.id] }
-  const c = `table_0.\`${order.column}\``
-  return {
-    sql: [`${c} ${le} ? AND (${c} ${lt} ? OR table_0.id ${le} ?)`],
-    params: [last.field, last.field, last.id],
-  }
+  return yield* page(tx, kind, order, and(base, inMatches), limit)
 }
 
 /** See `listNodeIds`: one page of ids of `kind` among the candidates. */
-export function listNodeIdsPage(
+export function* listNodeIdsPage(
   tx: Tx,
   kind: NodeKind,
   candidates: Candidates,
   options: ListOperationOptions,
-): IdPage {
+): Op<IdPage> {
+  const d = tx.dialect
   const size = options.max_result_size ?? DEFAULT_PAGE_SIZE
   if (!Number.isInteger(size) || size <= 0) {
     throw invalidArgument(`max_result_size must be positive; got ${String(options.max_result_size)}.`)
   }
   const pageSize = Math.min(size, MAX_PAGE_SIZE)
-  const field = options.order_by_field?.field ?? FIELD_ID
+  const field = options.order_by_field?.field ?? OrderField.ID
   const column = ORDER_COLUMNS[field]
   if (column === undefined) throw invalidArgument(`Unsupported field ${String(field)} in order_by_field.`)
   const ascending = options.order_by_field?.is_asc ?? true
-  const order: PageOrder = { field, column, ascending }
-  const where: string[] = []
-  const params: SqlValue[] = []
-  if (candidates.kind === 'ids') {
-    where.push(`table_0.id IN ${IN_LIST}`)
-    params.push(idList(candidates.ids))
-  }
+  const order: PageOrder = { column, ascending }
+  let base = candidateConditions(d, kind, candidates)
   const filter =
     options.filter_query === undefined || options.filter_query === null || options.filter_query === ''
       ? undefined
@@ -216,46 +177,40 @@ export function listNodeIdsPage(
   if (tokenText !== undefined && tokenText !== null && tokenText !== '') {
     const token = decodePageToken(tokenText)
     const set = token.set_options?.order_by_field
-    if ((set?.field ?? FIELD_ID) !== field || (set?.is_asc ?? true) !== ascending) {
+    if ((set?.field ?? OrderField.ID) !== field || (set?.is_asc ?? true) !== ascending) {
       throw invalidArgument(
         'ListOperationOptions mismatch: the order of the request differs from the page token.',
       )
     }
-    const cmp = ascending ? '>' : '<'
-    if (field === FIELD_ID) {
+    if (field === OrderField.ID || token.id_offset !== undefined || field !== OrderField.LAST_UPDATE_TIME) {
       // MLMD continues an ID page from field_offset (it writes the same id into both fields).
-      where.push(`table_0.id ${cmp} ?`)
-      params.push(token.field_offset ?? 0n)
-    } else if (token.id_offset !== undefined || field !== FIELD_LAST_UPDATE_TIME) {
-      where.push(`(table_0.\`${column}\` ${cmp} ? OR (table_0.\`${column}\` = ? AND table_0.id ${cmp} ?))`)
-      params.push(token.field_offset ?? 0n, token.field_offset ?? 0n, token.id_offset ?? 0n)
+      const position: PagePosition = { field: token.field_offset ?? 0n, id: token.id_offset ?? 0n }
+      base = and(base, after(d, order, position))
     } else {
       // A LAST_UPDATE_TIME token written by MLMD: the ids already listed at the boundary time.
       if ((token.listed_ids ?? []).length === 0) {
         throw invalidArgument('Invalid next_page_token: listed_ids field should not be empty.')
       }
-      where.push(`table_0.\`${column}\` ${cmp}= ? AND table_0.id NOT IN ${IN_LIST}`)
-      params.push(token.field_offset ?? 0n, idList(token.listed_ids ?? []))
+      base = and(base, afterListed(d, order, token.field_offset ?? 0n, token.listed_ids ?? []))
     }
   }
-  const base: Conditions = { sql: where, params }
   const limit = pageSize + 1
   const rows =
     filter === undefined
-      ? selectPage(tx, kind, order, base, limit)
+      ? yield* page(tx, kind, order, base, limit)
       : filter.joins === 0
-        ? // A condition on the node's own columns: SQLite weighs its indices against the order's.
-          selectPage(
+        ? // A condition on the node's own columns: the engine weighs its indices against the order's.
+          yield* page(
             tx,
             kind,
             order,
-            and(base, { sql: [filter.condition], params: filter.conditionParams }),
+            and(and(base, withinBudget(d)), { sql: [filter.condition], params: filter.conditionParams }),
             limit,
           )
-        : filteredPage(tx, kind, order, base, filter, limit)
-  const page = rows.slice(0, pageSize)
-  const last = page[page.length - 1]
-  if (rows.length <= pageSize || last === undefined) return { ids: page.map((r) => r.id) }
+        : yield* filteredPage(tx, kind, order, base, filter, limit)
+  const shown = rows.slice(0, pageSize)
+  const last = shown[shown.length - 1]
+  if (rows.length <= pageSize || last === undefined) return { ids: shown.map((r) => r.id) }
 
   const setOptions: ListOperationOptions = { ...options }
   delete setOptions.next_page_token
@@ -264,13 +219,13 @@ export function listNodeIdsPage(
     field_offset: last.field,
     set_options: setOptions,
   }
-  if (field === FIELD_LAST_UPDATE_TIME) {
+  if (field === OrderField.LAST_UPDATE_TIME) {
     // MLMD continues LAST_UPDATE_TIME pages from the ids listed at the boundary time; write them
     // too, so that MLMD can continue our token.
-    token.listed_ids = page
+    token.listed_ids = shown
       .filter((r) => r.field === last.field)
       .map((r) => r.id)
       .reverse()
   }
-  return { ids: page.map((r) => r.id), nextPageToken: encodePageToken(token) }
+  return { ids: shown.map((r) => r.id), nextPageToken: encodePageToken(token) }
 }

@@ -15,9 +15,11 @@ import {
   updateTypeExternalId,
 } from '../access/type-access.js'
 import { alreadyExists, Code, invalidArgument, MlmdError, notFound, unimplemented } from '../errors.js'
+import type * as m from '../proto/messages.js'
 import type { ArtifactType, ContextType, ExecutionType } from '../proto/messages.js'
 import { TypeKind } from '../storage/schema/v10.js'
-import type { Tx } from '../storage/transaction-executor.js'
+import type { Op, Tx } from '../storage/transaction-executor.js'
+import { list, type Operations } from './operation.js'
 
 /** Any of the three type messages. */
 export type AnyType = ArtifactType | ExecutionType | ContextType
@@ -67,7 +69,7 @@ function describeType(kind: TypeKind, name: string | undefined, version: string 
  * its new properties. Returns the type's id.
  * @throws InvalidArgument, AlreadyExists, Unimplemented, NotFound — see `putArtifactType`.
  */
-export function upsertType(tx: Tx, kind: TypeKind, type: AnyType, evolution: TypeEvolution): bigint {
+export function* upsertType(tx: Tx, kind: TypeKind, type: AnyType, evolution: TypeEvolution): Op<bigint> {
   if (type.name === undefined || type.name === null || type.name === '') {
     throw invalidArgument('No type name is specified.')
   }
@@ -79,7 +81,7 @@ export function upsertType(tx: Tx, kind: TypeKind, type: AnyType, evolution: Typ
     }
   }
   const version = normalizeVersion(type.version)
-  const stored = findTypeByNameAndVersion(tx, kind, type.name, version)
+  const stored = yield* findTypeByNameAndVersion(tx, kind, type.name, version)
   let id: bigint
   if (stored === undefined) {
     const newType: NewType = {
@@ -94,24 +96,24 @@ export function upsertType(tx: Tx, kind: TypeKind, type: AnyType, evolution: Typ
       newType.input_type = (type as ExecutionType).input_type
       newType.output_type = (type as ExecutionType).output_type
     }
-    id = insertType(tx, newType)
+    id = yield* insertType(tx, newType)
   } else {
     id = stored.id
-    evolveType(tx, stored, type, properties, evolution)
+    yield* evolveType(tx, stored, type, properties, evolution)
   }
-  upsertBaseTypeLink(tx, kind, id, type, stored)
+  yield* upsertBaseTypeLink(tx, kind, id, type, stored)
   return id
 }
 
 // MLMD's CheckFieldsConsistent: conflicting property types are never allowed; omitted and added
 // properties only with the matching flag. Failures are ALREADY_EXISTS.
-function evolveType(
+function* evolveType(
   tx: Tx,
   stored: TypeRecord,
   type: AnyType,
   properties: Record<string, number>,
   evolution: TypeEvolution,
-): void {
+): Op<void> {
   const conflict = (reason: string) =>
     alreadyExists(
       `Type already exists with different properties: ${reason} (stored ${describeType(stored.kind, stored.name, stored.version)})`,
@@ -132,25 +134,25 @@ function evolveType(
   if (added.length > 0 && !evolution.canAddFields) {
     throw conflict(`can_add_fields is false while the given type has more properties (${added.join(', ')})`)
   }
-  for (const name of added) insertTypeProperty(tx, stored.id, name, properties[name] as number)
+  for (const name of added) yield* insertTypeProperty(tx, stored.id, name, properties[name] as number)
   // A given external id replaces the stored one; an absent one never clears it.
   if (
     type.external_id !== undefined &&
     type.external_id !== null &&
     type.external_id !== stored.external_id
   ) {
-    updateTypeExternalId(tx, stored.id, type.external_id)
+    yield* updateTypeExternalId(tx, stored.id, type.external_id)
   }
 }
 
 // MLMD's UpsertTypeInheritanceLink: base types can be added, not changed or removed.
-function upsertBaseTypeLink(
+function* upsertBaseTypeLink(
   tx: Tx,
   kind: TypeKind,
   id: bigint,
   type: AnyType,
   stored: TypeRecord | undefined,
-): void {
+): Op<void> {
   const baseType = (type as ArtifactType).base_type
   if (baseType === undefined || baseType === null) return
   if (baseType === 0) throw unimplemented('base_type deletion is not supported yet')
@@ -158,27 +160,27 @@ function upsertBaseTypeLink(
     if (stored.base_type !== baseType) throw unimplemented('base_type update is not supported yet')
     return
   }
-  const parentId = findSimpleTypeId(tx, kind, baseType)
+  const parentId = yield* findSimpleTypeId(tx, kind, baseType)
   if (parentId === undefined) {
     if (kind === TypeKind.CONTEXT)
       throw invalidArgument(`Context types have no base type ${String(baseType)}`)
     throw notFound(`No simple type found for base_type ${String(baseType)} of ${KIND_LABEL[kind]} types`)
   }
-  insertParentType(tx, id, parentId)
+  yield* insertParentType(tx, id, parentId)
 }
 
 /**
  * The type of `kind` with this name and version.
  * @throws NotFound if there is none.
  */
-export function getTypeByName(
+export function* getTypeByName(
   tx: Tx,
   kind: TypeKind,
   name: string | undefined,
   version: string | undefined,
-): AnyType {
+): Op<AnyType> {
   const normalized = normalizeVersion(version)
-  const found = findTypeByNameAndVersion(tx, kind, name ?? '', normalized)
+  const found = yield* findTypeByNameAndVersion(tx, kind, name ?? '', normalized)
   if (found === undefined) {
     throw notFound(
       `No type found for query, name: \`${name ?? ''}\`, version: \`${normalized ?? 'nullopt'}\``,
@@ -188,28 +190,28 @@ export function getTypeByName(
 }
 
 /** Types of `kind` by id, in request order; unknown ids are skipped. */
-export function getTypesByIds(tx: Tx, kind: TypeKind, ids: readonly bigint[] | undefined): AnyType[] {
-  return findTypesByIds(tx, kind, ids ?? []).map(typeToMessage)
+export function* getTypesByIds(tx: Tx, kind: TypeKind, ids: readonly bigint[] | undefined): Op<AnyType[]> {
+  return (yield* findTypesByIds(tx, kind, ids ?? [])).map(typeToMessage)
 }
 
 /** All user types of `kind`, by ascending id. */
-export function getTypes(tx: Tx, kind: TypeKind): AnyType[] {
-  return findTypesByKind(tx, kind, false).map(typeToMessage)
+export function* getTypes(tx: Tx, kind: TypeKind): Op<AnyType[]> {
+  return (yield* findTypesByKind(tx, kind, false)).map(typeToMessage)
 }
 
 /**
  * Types with these external ids.
  * @throws InvalidArgument if one is empty. @throws NotFound if none exists.
  */
-export function getTypesByExternalIds(
+export function* getTypesByExternalIds(
   tx: Tx,
   kind: TypeKind,
   externalIds: readonly string[] | undefined,
-): AnyType[] {
+): Op<AnyType[]> {
   const ids = externalIds ?? []
   if (ids.length === 0) return []
   if (ids.some((id) => id === '')) throw invalidArgument('external_id cannot be empty.')
-  const found = findTypesByExternalIds(tx, kind, ids)
+  const found = yield* findTypesByExternalIds(tx, kind, ids)
   if (found.length === 0) throw new MlmdError(Code.NotFound, 'No types found for external_ids.')
   return found.map(typeToMessage)
 }
@@ -217,4 +219,184 @@ export function getTypesByExternalIds(
 /** Checks a put request's deprecated `all_fields_match`, which MLMD requires to stay true. */
 export function checkAllFieldsMatch(allFieldsMatch: boolean | undefined): void {
   if (allFieldsMatch === false) throw unimplemented('Must match all fields.')
+}
+
+const evolution = (r: { can_add_fields?: boolean; can_omit_fields?: boolean }): TypeEvolution => ({
+  canAddFields: r.can_add_fields === true,
+  canOmitFields: r.can_omit_fields === true,
+})
+
+type TypeOperationName =
+  | 'putArtifactType'
+  | 'putExecutionType'
+  | 'putContextType'
+  | 'putTypes'
+  | 'getArtifactType'
+  | 'getArtifactTypesByID'
+  | 'getArtifactTypes'
+  | 'getExecutionType'
+  | 'getExecutionTypesByID'
+  | 'getExecutionTypes'
+  | 'getContextType'
+  | 'getContextTypesByID'
+  | 'getContextTypes'
+  | 'getArtifactTypesByExternalIds'
+  | 'getExecutionTypesByExternalIds'
+  | 'getContextTypesByExternalIds'
+
+/** The type operations of the operation table. */
+export const TYPE_OPERATIONS: Operations<TypeOperationName> = {
+  putArtifactType: {
+    mode: 'write',
+    *body(tx, r) {
+      checkAllFieldsMatch(r.all_fields_match)
+      return { type_id: yield* upsertType(tx, TypeKind.ARTIFACT, r.artifact_type ?? {}, evolution(r)) }
+    },
+  },
+  putExecutionType: {
+    mode: 'write',
+    *body(tx, r) {
+      checkAllFieldsMatch(r.all_fields_match)
+      return { type_id: yield* upsertType(tx, TypeKind.EXECUTION, r.execution_type ?? {}, evolution(r)) }
+    },
+  },
+  putContextType: {
+    mode: 'write',
+    *body(tx, r) {
+      checkAllFieldsMatch(r.all_fields_match)
+      return { type_id: yield* upsertType(tx, TypeKind.CONTEXT, r.context_type ?? {}, evolution(r)) }
+    },
+  },
+  putTypes: {
+    mode: 'write',
+    *body(tx, r) {
+      checkAllFieldsMatch(r.all_fields_match)
+      const flags = evolution(r)
+      const ids = {
+        artifact_type_ids: [] as bigint[],
+        execution_type_ids: [] as bigint[],
+        context_type_ids: [] as bigint[],
+      }
+      for (const t of list(r.artifact_types))
+        ids.artifact_type_ids.push(yield* upsertType(tx, TypeKind.ARTIFACT, t, flags))
+      for (const t of list(r.execution_types))
+        ids.execution_type_ids.push(yield* upsertType(tx, TypeKind.EXECUTION, t, flags))
+      for (const t of list(r.context_types))
+        ids.context_type_ids.push(yield* upsertType(tx, TypeKind.CONTEXT, t, flags))
+      return ids
+    },
+  },
+  getArtifactType: {
+    mode: 'read',
+    *body(tx, r) {
+      return {
+        artifact_type: (yield* getTypeByName(
+          tx,
+          TypeKind.ARTIFACT,
+          r.type_name,
+          r.type_version,
+        )) as m.ArtifactType,
+      }
+    },
+  },
+  getArtifactTypesByID: {
+    mode: 'read',
+    *body(tx, r) {
+      return { artifact_types: (yield* getTypesByIds(tx, TypeKind.ARTIFACT, r.type_ids)) as m.ArtifactType[] }
+    },
+  },
+  getArtifactTypes: {
+    mode: 'read',
+    *body(tx) {
+      return { artifact_types: (yield* getTypes(tx, TypeKind.ARTIFACT)) as m.ArtifactType[] }
+    },
+  },
+  getExecutionType: {
+    mode: 'read',
+    *body(tx, r) {
+      return {
+        execution_type: (yield* getTypeByName(
+          tx,
+          TypeKind.EXECUTION,
+          r.type_name,
+          r.type_version,
+        )) as m.ExecutionType,
+      }
+    },
+  },
+  getExecutionTypesByID: {
+    mode: 'read',
+    *body(tx, r) {
+      return {
+        execution_types: (yield* getTypesByIds(tx, TypeKind.EXECUTION, r.type_ids)) as m.ExecutionType[],
+      }
+    },
+  },
+  getExecutionTypes: {
+    mode: 'read',
+    *body(tx) {
+      return { execution_types: (yield* getTypes(tx, TypeKind.EXECUTION)) as m.ExecutionType[] }
+    },
+  },
+  getContextType: {
+    mode: 'read',
+    *body(tx, r) {
+      return {
+        context_type: (yield* getTypeByName(
+          tx,
+          TypeKind.CONTEXT,
+          r.type_name,
+          r.type_version,
+        )) as m.ContextType,
+      }
+    },
+  },
+  getContextTypesByID: {
+    mode: 'read',
+    *body(tx, r) {
+      return { context_types: (yield* getTypesByIds(tx, TypeKind.CONTEXT, r.type_ids)) as m.ContextType[] }
+    },
+  },
+  getContextTypes: {
+    mode: 'read',
+    *body(tx) {
+      return { context_types: (yield* getTypes(tx, TypeKind.CONTEXT)) as m.ContextType[] }
+    },
+  },
+  getArtifactTypesByExternalIds: {
+    mode: 'read',
+    *body(tx, r) {
+      return {
+        artifact_types: (yield* getTypesByExternalIds(
+          tx,
+          TypeKind.ARTIFACT,
+          r.external_ids,
+        )) as m.ArtifactType[],
+      }
+    },
+  },
+  getExecutionTypesByExternalIds: {
+    mode: 'read',
+    *body(tx, r) {
+      return {
+        execution_types: (yield* getTypesByExternalIds(
+          tx,
+          TypeKind.EXECUTION,
+          r.external_ids,
+        )) as m.ExecutionType[],
+      }
+    },
+  },
+  getContextTypesByExternalIds: {
+    mode: 'read',
+    *body(tx, r) {
+      return {
+        context_types: (yield* getTypesByExternalIds(
+          tx,
+          TypeKind.CONTEXT,
+          r.external_ids,
+        )) as m.ContextType[],
+      }
+    },
+  },
 }

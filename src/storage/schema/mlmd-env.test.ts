@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { describeWithMlmd, PYTHON_DIR, REPO_ROOT, runPython } from '../../../conformance/python/venv.js'
 import { Code } from '../../errors.js'
 import { MetadataSource, type OpenOptions } from '../metadata-source.js'
-import type { Row, SqlValue, Tx } from '../transaction-executor.js'
+import type { DirectTx, Row, SqlValue } from '../transaction-executor.js'
 import { type InitOptions, initMetadataStore, readSchemaVersion } from './mlmd-env.js'
 import { SIMPLE_TYPES } from './v10.js'
 
@@ -29,7 +29,7 @@ const byName = (a: { name?: Json }, b: { name?: Json }): number =>
   String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0
 
 // The same structure conformance/python/dump_mlmd_schema.py prints.
-function dumpSchema(tx: Tx): SchemaDump {
+function dumpSchema(tx: DirectTx): SchemaDump {
   const all = (sql: string): Record<string, Json>[] => tx.all({ sql, params: [] }).map(plain)
   const tables: SchemaDump['tables'] = {}
   const tableNames = all(

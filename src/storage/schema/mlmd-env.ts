@@ -5,7 +5,7 @@
  */
 import { Code, failedPrecondition, MlmdError } from '../../errors.js'
 import type { MetadataSource } from '../metadata-source.js'
-import type { Tx } from '../transaction-executor.js'
+import type { DirectTx } from '../transaction-executor.js'
 import { INDICES, LOOKUP_INDICES, SCHEMA_VERSION, SIMPLE_TYPES, TABLES } from './v10.js'
 
 /** Options for {@link initMetadataStore}. */
@@ -27,7 +27,7 @@ export type SchemaState =
  * @throws Aborted when `MLMDEnv` exists but is empty (another process is initialising it).
  * @throws DataLoss when `MLMDEnv` holds more than one row.
  */
-export function readSchemaVersion(tx: Tx): SchemaState {
+export function readSchemaVersion(tx: DirectTx): SchemaState {
   const tables = new Set(
     tx
       .all<{ name: string }>({
@@ -108,14 +108,14 @@ function checkVersion(state: SchemaState, options: InitOptions, readonly: boolea
   )
 }
 
-function createSchema(tx: Tx): void {
+function createSchema(tx: DirectTx): void {
   for (const table of TABLES) tx.run({ sql: table.ddl, params: [] })
   for (const index of INDICES) tx.run({ sql: index, params: [] })
   tx.run({ sql: 'INSERT INTO `MLMDEnv`(`schema_version`) VALUES(?)', params: [BigInt(SCHEMA_VERSION)] })
 }
 
 // MLMD probes every table of the schema; a partial schema means a concurrent initialisation.
-function checkTablesPresent(tx: Tx): void {
+function checkTablesPresent(tx: DirectTx): void {
   const present = new Set(
     tx
       .all<{ name: string }>({ sql: "SELECT name FROM sqlite_master WHERE type = 'table'", params: [] })
@@ -131,7 +131,7 @@ function checkTablesPresent(tx: Tx): void {
 }
 
 // MLMD upserts the simple types on every connection, by (name, kind) with no version.
-function upsertSimpleTypes(tx: Tx): void {
+function upsertSimpleTypes(tx: DirectTx): void {
   for (const simple of SIMPLE_TYPES) {
     const found = tx.get({
       sql: 'SELECT id FROM `Type` WHERE name = ? AND type_kind = ? AND version IS NULL',

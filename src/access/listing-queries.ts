@@ -1,0 +1,179 @@
+/**
+ * Statements of listings (MLMD's `list_operation_*` queries): which nodes a listing draws from,
+ * one page of them in the listing's order, and the continuation of a page token. Every
+ * condition is on the node row aliased `table_0`, the alias filter queries compile against.
+ */
+import type { Dialect } from '../storage/dialect.js'
+import type { Query, SqlValue } from '../storage/transaction-executor.js'
+import type { NodeShape } from './node-queries.js'
+import { q } from './query-builder.js'
+
+/**
+ * The nodes a listing draws from: all of the kind, a type's, a context's (attributed artifacts,
+ * associated executions), or a set of ids. Each is a condition in SQL, never a list of loaded
+ * ids, so a page costs the same however many nodes the type or context has.
+ */
+export type Candidates =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'type'; readonly typeId: bigint }
+  | { readonly kind: 'context'; readonly contextId: bigint }
+  | { readonly kind: 'ids'; readonly ids: readonly bigint[] }
+
+/** Conditions on `table_0`, joined with AND, and their parameters in order. */
+export interface Conditions {
+  readonly sql: readonly string[]
+  readonly params: readonly SqlValue[]
+}
+
+/** No condition. */
+export const NO_CONDITIONS: Conditions = { sql: [], params: [] }
+
+/** Both sets of conditions. */
+export function and(a: Conditions, b: Conditions): Conditions {
+  return { sql: [...a.sql, ...b.sql], params: [...a.params, ...b.params] }
+}
+
+// The link table of a context's nodes, and the link's column naming the node.
+const CONTEXT_LINKS: Record<NodeShape['name'], { table: string; column: string } | undefined> = {
+  artifact: { table: 'Attribution', column: 'artifact_id' },
+  execution: { table: 'Association', column: 'execution_id' },
+  context: undefined,
+}
+
+/** The condition selecting `candidates` among the nodes of `kind`. */
+export function candidateConditions(d: Dialect, kind: NodeShape, candidates: Candidates): Conditions {
+  switch (candidates.kind) {
+    case 'all':
+      return NO_CONDITIONS
+    case 'type':
+      return { sql: ['table_0.type_id = ?'], params: [candidates.typeId] }
+    case 'context': {
+      const link = CONTEXT_LINKS[kind.name]
+      if (link === undefined) throw new Error(`${kind.name}s are not linked to contexts`)
+      return {
+        sql: [`table_0.id IN (SELECT ${d.id(link.column)} FROM ${d.id(link.table)} WHERE context_id = ?)`],
+        params: [candidates.contextId],
+      }
+    }
+    case 'ids':
+      return { sql: [d.inList('table_0.id')], params: [d.bindIds(candidates.ids)] }
+  }
+}
+
+/**
+ * One row when `candidates` holds any node. MLMD answers a listing over an empty type or
+ * context before it reads the options, which this lets the store do without loading ids.
+ */
+export function selectAnyCandidate(d: Dialect, kind: NodeShape, candidates: Candidates): Query {
+  const where = candidateConditions(d, kind, candidates)
+  return q(
+    `SELECT 1 AS found FROM ${d.id(kind.tables.node)} AS table_0${whereOf(where)} LIMIT 1`,
+    ...where.params,
+  )
+}
+
+function whereOf(where: Conditions): string {
+  return where.sql.length > 0 ? ` WHERE ${where.sql.join(' AND ')}` : ''
+}
+
+/** Ids of the nodes meeting `where`, ascending; the lowest `limit` when given. */
+export function selectNodeIds(d: Dialect, kind: NodeShape, where: Conditions, limit?: number): Query {
+  const sql = `SELECT table_0.id AS id FROM ${d.id(kind.tables.node)} AS table_0${whereOf(where)} ORDER BY table_0.id`
+  return limit === undefined ? q(sql, ...where.params) : q(`${sql} LIMIT ?`, ...where.params, BigInt(limit))
+}
+
+/** A listing's order: the column it sorts by (`id` or a time), and its direction. */
+export interface PageOrder {
+  readonly column: 'id' | 'create_time_since_epoch' | 'last_update_time_since_epoch'
+  readonly ascending: boolean
+}
+
+function orderBy(d: Dialect, order: PageOrder): string {
+  const dir = order.ascending ? 'ASC' : 'DESC'
+  return order.column === 'id'
+    ? `table_0.id ${dir}`
+    : `table_0.${d.id(order.column)} ${dir}, table_0.id ${dir}`
+}
+
+/**
+ * Rows `offset` … `offset + limit - 1` of the nodes meeting `where`, in page order, each as its
+ * id and its order column (`field`).
+ */
+export function selectPage(
+  d: Dialect,
+  kind: NodeShape,
+  order: PageOrder,
+  where: Conditions,
+  limit: number,
+  offset = 0,
+): Query {
+  return q(
+    `SELECT table_0.id AS id, table_0.${d.id(order.column)} AS field FROM ${d.id(kind.tables.node)} AS table_0${whereOf(where)} ORDER BY ${orderBy(d, order)} LIMIT ? OFFSET ?`,
+    ...where.params,
+    BigInt(limit),
+    BigInt(offset),
+  )
+}
+
+/** How many rows `subquery` yields, counting at most `atMost` (its column `n`). */
+export function countUpTo(subquery: Query, atMost: number): Query {
+  return q(
+    `SELECT count(*) AS n FROM (${subquery.sql} LIMIT ?) AS matches`,
+    ...subquery.params,
+    BigInt(atMost),
+  )
+}
+
+/** The position of a page's last row: its order field and id. */
+export interface PagePosition {
+  readonly field: bigint
+  readonly id: bigint
+}
+
+/** Nodes after `position` in page order (written so the engine can range-scan the order's index). */
+export function after(d: Dialect, order: PageOrder, position: PagePosition): Conditions {
+  const cmp = order.ascending ? '>' : '<'
+  if (order.column === 'id') return { sql: [`table_0.id ${cmp} ?`], params: [position.field] }
+  const c = `table_0.${d.id(order.column)}`
+  return {
+    sql: [`(${c} ${cmp} ? OR (${c} = ? AND table_0.id ${cmp} ?))`],
+    params: [position.field, position.field, position.id],
+  }
+}
+
+/**
+ * Nodes at or after the boundary time of an MLMD LAST_UPDATE_TIME token, except the ids it
+ * lists as already returned at that time.
+ */
+export function afterListed(
+  d: Dialect,
+  order: PageOrder,
+  field: bigint,
+  listed: readonly bigint[],
+): Conditions {
+  const cmp = order.ascending ? '>' : '<'
+  return {
+    sql: [`table_0.${d.id(order.column)} ${cmp}= ? AND NOT ${d.inList('table_0.id')}`],
+    params: [field, d.bindIds(listed)],
+  }
+}
+
+/** Nodes up to and including `last` in page order (a range the order's index can scan). */
+export function upTo(d: Dialect, order: PageOrder, last: PagePosition): Conditions {
+  const [lt, le] = order.ascending ? ['<', '<='] : ['>', '>=']
+  if (order.column === 'id') return { sql: [`table_0.id ${le} ?`], params: [last.id] }
+  const c = `table_0.${d.id(order.column)}`
+  return {
+    sql: [`${c} ${le} ? AND (${c} ${lt} ? OR table_0.id ${le} ?)`],
+    params: [last.field, last.field, last.id],
+  }
+}
+
+/**
+ * The condition that stops a long scan once the call's time is spent (see
+ * `Dialect.withinBudget`), or no condition where the engine times statements itself.
+ */
+export function withinBudget(d: Dialect): Conditions {
+  const check = d.withinBudget('table_0.id')
+  return check === undefined ? NO_CONDITIONS : { sql: [check], params: [] }
+}

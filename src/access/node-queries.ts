@@ -1,0 +1,202 @@
+/**
+ * Statements on artifacts, executions and contexts and their property tables (MLMD's
+ * QueryConfig `select_artifact_by_id`, `insert_artifact`, `update_artifact_property`, … and
+ * their execution and context twins), one builder for the three kinds.
+ */
+import type { Dialect } from '../storage/dialect.js'
+import type { NodeTables } from '../storage/schema/v10.js'
+import type { Query, SqlValue } from '../storage/transaction-executor.js'
+import type { PropertyColumns } from '../storage/value-codec.js'
+import { q, textOf } from './query-builder.js'
+
+/** The columns only some node kinds have, named as their proto fields. */
+export type KindColumn = 'uri' | 'state' | 'last_known_state'
+
+/** What the builders need to know about a node kind. */
+export interface NodeShape {
+  readonly name: 'artifact' | 'execution' | 'context'
+  readonly tables: NodeTables
+  readonly kindColumns: readonly KindColumn[]
+}
+
+/** The stored columns a node write sets, in statement order. */
+export function writableColumns(kind: NodeShape): string[] {
+  return ['type_id', 'name', 'external_id', ...kind.kindColumns]
+}
+
+/**
+ * Nodes by id with their type's name (`select_<kind>_by_id`). Binds the ids as one list.
+ * Columns: id, type_id, name, external_id, create/last-update times, the kind's own columns, type.
+ */
+export function selectNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
+  const sql = textOf(d, `node-by-ids:${kind.name}`, () => {
+    const extra = kind.kindColumns.map((c) => `, n.${d.id(c)}`).join('')
+    return `SELECT n.id, n.type_id, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, t.name AS type FROM ${d.id(kind.tables.node)} AS n LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE ${d.inList('n.id')} ORDER BY n.id`
+  })
+  return q(sql, d.bindIds(ids))
+}
+
+/** Property rows of these nodes (`select_<kind>_property_by_<kind>_id`), owner as `node_id`. */
+export function selectPropertiesByNodeIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
+  const sql = textOf(d, `properties-by-ids:${kind.name}`, () => {
+    const { property, propertyNodeColumn: owner } = kind.tables
+    return `SELECT ${d.id(owner)} AS node_id, name, is_custom_property, int_value, double_value, string_value, proto_value, bool_value, byte_value FROM ${d.id(property)} WHERE ${d.inList(d.id(owner))}`
+  })
+  return q(sql, d.bindIds(ids))
+}
+
+/** Ids of every node of the kind, ascending. */
+export function selectAllNodeIds(d: Dialect, kind: NodeShape): Query {
+  return q(textOf(d, `all-ids:${kind.name}`, () => `SELECT id FROM ${d.id(kind.tables.node)} ORDER BY id`))
+}
+
+/** Ids of the nodes of one type, ascending (`select_<kind>s_by_type_id`, ids only). */
+export function selectNodeIdsByTypeId(d: Dialect, kind: NodeShape, typeId: bigint): Query {
+  const sql = textOf(
+    d,
+    `ids-by-type:${kind.name}`,
+    () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ? ORDER BY id`,
+  )
+  return q(sql, typeId)
+}
+
+/** The node with this type and name (`select_<kind>_by_type_id_and_name`, id only). */
+export function selectNodeIdByTypeIdAndName(
+  d: Dialect,
+  kind: NodeShape,
+  typeId: bigint,
+  name: string,
+): Query {
+  const sql = textOf(
+    d,
+    `id-by-type-and-name:${kind.name}`,
+    () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ? AND name = ?`,
+  )
+  return q(sql, typeId, name)
+}
+
+/** Ids of the nodes with these external ids, ascending (`select_<kind>s_by_external_ids`). */
+export function selectNodeIdsByExternalIds(
+  d: Dialect,
+  kind: NodeShape,
+  externalIds: Iterable<string>,
+): Query {
+  const sql = textOf(
+    d,
+    `ids-by-external-ids:${kind.name}`,
+    () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE ${d.inList('external_id')} ORDER BY id`,
+  )
+  return q(sql, d.bindTexts(externalIds))
+}
+
+/** Ids of the artifacts with one of these uris, ascending (`select_artifacts_by_uri`). */
+export function selectArtifactIdsByUris(d: Dialect, uris: Iterable<string>): Query {
+  const sql = textOf(
+    d,
+    'artifact-ids-by-uris',
+    () => `SELECT id FROM ${d.id('Artifact')} WHERE ${d.inList('uri')} ORDER BY id`,
+  )
+  return q(sql, d.bindTexts(uris))
+}
+
+/** Which of these ids exist. */
+export function selectExistingNodeIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
+  const sql = textOf(
+    d,
+    `existing-ids:${kind.name}`,
+    () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE ${d.inList('id')}`,
+  )
+  return q(sql, d.bindIds(ids))
+}
+
+/**
+ * Inserts a node (`insert_<kind>`): the {@link writableColumns} values, then the create and
+ * last-update times.
+ */
+export function insertNode(d: Dialect, kind: NodeShape, values: readonly SqlValue[], now: bigint): Query {
+  const sql = textOf(d, `insert:${kind.name}`, () =>
+    d.insertReturningId(kind.tables.node, [
+      ...writableColumns(kind),
+      'create_time_since_epoch',
+      'last_update_time_since_epoch',
+    ]),
+  )
+  return q(sql, ...values, now, now)
+}
+
+/** Rewrites a node's {@link writableColumns} and its last-update time (`update_<kind>`). */
+export function updateNode(
+  d: Dialect,
+  kind: NodeShape,
+  id: bigint,
+  values: readonly SqlValue[],
+  now: bigint,
+): Query {
+  const sql = textOf(d, `update:${kind.name}`, () => {
+    const set = writableColumns(kind).map((c) => `${d.id(c)} = ?`)
+    return `UPDATE ${d.id(kind.tables.node)} SET ${set.join(', ')}, ${d.id('last_update_time_since_epoch')} = ? WHERE id = ?`
+  })
+  return q(sql, ...values, now, id)
+}
+
+const VALUE_COLUMNS = [
+  'int_value',
+  'double_value',
+  'string_value',
+  'byte_value',
+  'proto_value',
+  'bool_value',
+] as const
+
+/**
+ * Inserts a property value or replaces the stored one of the same (node, name, map)
+ * (MLMD's `insert_<kind>_property` / `update_<kind>_property` in one statement).
+ */
+export function upsertProperty(
+  d: Dialect,
+  kind: NodeShape,
+  nodeId: bigint,
+  name: string,
+  isCustom: boolean,
+  value: PropertyColumns,
+): Query {
+  const sql = textOf(d, `upsert-property:${kind.name}`, () => {
+    const owner = kind.tables.propertyNodeColumn
+    return d.upsert(
+      kind.tables.property,
+      [owner, 'name', 'is_custom_property', ...VALUE_COLUMNS],
+      [owner, 'name', 'is_custom_property'],
+      VALUE_COLUMNS,
+    )
+  })
+  return q(
+    sql,
+    nodeId,
+    name,
+    isCustom ? 1n : 0n,
+    value.int_value,
+    value.double_value,
+    value.string_value,
+    value.byte_value,
+    value.proto_value,
+    value.bool_value,
+  )
+}
+
+/**
+ * Deletes one property value (`delete_<kind>_property`), scoped to its own map: unlike MLMD,
+ * removing custom property `k` leaves a declared property `k` in place.
+ */
+export function deleteProperty(
+  d: Dialect,
+  kind: NodeShape,
+  nodeId: bigint,
+  name: string,
+  isCustom: boolean,
+): Query {
+  const sql = textOf(d, `delete-property:${kind.name}`, () => {
+    const owner = kind.tables.propertyNodeColumn
+    return `DELETE FROM ${d.id(kind.tables.property)} WHERE ${d.id(owner)} = ? AND name = ? AND is_custom_property = ?`
+  })
+  return q(sql, nodeId, name, isCustom ? 1n : 0n)
+}

@@ -1,0 +1,78 @@
+/**
+ * What differs between SQL engines, and nothing else (Kysely's `Dialect`, MLMD's per-engine
+ * `QueryConfig`): identifier quoting, binding a list of values, upserts, insert-if-absent, new
+ * ids, transaction begin, and how a long statement is stopped. The statement builders of
+ * `access/` take a `Dialect` and are otherwise the same for every engine, so a new engine is a
+ * new dialect and driver, not a rewrite of the operations.
+ *
+ * Placeholders are `?` in every dialect; see `Query`.
+ */
+import type { SqlValue, TransactionMode } from './transaction-executor.js'
+
+/** The engines MLMD stores metadata in. */
+export type EngineName = 'sqlite' | 'postgresql' | 'mysql'
+
+export interface Dialect {
+  readonly engine: EngineName
+  /** Quotes a table or column name. Names come from the schema constants, never from input. */
+  id(name: string): string
+  /**
+   * `<expr> IN (…)` over a list bound as ONE parameter (see {@link bindIds}), so a statement's
+   * text is the same whatever the list's length: prepared statements are reused, and no list can
+   * exceed the engine's parameter limit.
+   */
+  inList(expr: string): string
+  /** Binds int64 ids for {@link inList}. */
+  bindIds(ids: Iterable<bigint>): SqlValue
+  /** Binds strings for {@link inList}. */
+  bindTexts(values: Iterable<string>): SqlValue
+  /** `INSERT` of one row into a table without an id column of its own. */
+  insert(table: string, columns: readonly string[]): string
+  /** `INSERT` of one row that returns the new row's id to the driver (`RunResult.lastInsertRowid`). */
+  insertReturningId(table: string, columns: readonly string[]): string
+  /** `INSERT` of one row that does nothing when a unique key already holds a row. */
+  insertIfAbsent(table: string, columns: readonly string[]): string
+  /**
+   * `INSERT` of one row that, when the unique key `key` already holds a row, overwrites that
+   * row's `update` columns with the new values.
+   */
+  upsert(table: string, columns: readonly string[], key: readonly string[], update: readonly string[]): string
+  /** The statement that begins a transaction of this mode. */
+  begin(mode: TransactionMode): string
+  /**
+   * A condition on `rowExpr` (any column of the row a long scan visits) that stops the statement
+   * once the call's time is spent, or `undefined` where the engine enforces statement timeouts
+   * itself. SQLite has no statement timeout, so its driver registers a function for this.
+   */
+  withinBudget(rowExpr: string): string | undefined
+  /** An expression ordering the rows of a table without a key of their own in insertion order. */
+  readonly insertionOrder: string
+}
+
+/** The SQL function SQLite's driver registers for {@link Dialect.withinBudget}. */
+export const WITHIN_BUDGET_FUNCTION = 'mlmd_within_budget'
+
+const backtick = (name: string): string => `\`${name}\``
+
+/** SQLite (3.35+: `RETURNING`, upserts, JSON functions). */
+export const SQLITE_DIALECT: Dialect = {
+  engine: 'sqlite',
+  id: backtick,
+  // json_each expands a JSON array bound as text; JSON integers keep full int64 precision.
+  inList: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
+  bindIds: (ids) => `[${Array.from(ids, String).join(',')}]`,
+  bindTexts: (values) => JSON.stringify(Array.from(values)),
+  insert: (table, columns) =>
+    `INSERT INTO ${backtick(table)}(${columns.map(backtick).join(', ')}) VALUES(${columns.map(() => '?').join(', ')})`,
+  // better-sqlite3 reports the rowid of an insert, which is the INTEGER PRIMARY KEY id.
+  insertReturningId: (table, columns) => SQLITE_DIALECT.insert(table, columns),
+  insertIfAbsent: (table, columns) =>
+    `INSERT OR IGNORE INTO ${backtick(table)}(${columns.map(backtick).join(', ')}) VALUES(${columns.map(() => '?').join(', ')})`,
+  upsert: (table, columns, key, update) =>
+    `INSERT INTO ${backtick(table)}(${columns.map(backtick).join(', ')}) VALUES(${columns.map(() => '?').join(', ')}) ON CONFLICT(${key.map(backtick).join(', ')}) DO UPDATE SET ${update.map((c) => `${backtick(c)} = excluded.${backtick(c)}`).join(', ')}`,
+  // IMMEDIATE takes the write lock at begin; DEFERRED reads one snapshot and, in WAL mode,
+  // never blocks a writer.
+  begin: (mode) => (mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN DEFERRED'),
+  withinBudget: (rowExpr) => `${WITHIN_BUDGET_FUNCTION}(${rowExpr})`,
+  insertionOrder: 'rowid',
+}
