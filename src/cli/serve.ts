@@ -411,7 +411,9 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   if (report.stuckWorkers > 0) {
     // A thread inside a runaway SQLite statement cannot be interrupted, and would hold up a
     // normal exit until it returns; every write has committed or rolled back, so stop now.
-    io.err(`mlmd-ts: stopped (${report.stuckWorkers} store worker(s) still inside SQLite: exiting without them)`)
+    io.err(
+      `mlmd-ts: stopped (${report.stuckWorkers} store worker(s) still inside SQLite: exiting without them)`,
+    )
     io.exitNow?.()
     return 0
   }
