@@ -126,10 +126,14 @@ export class Server {
     return this.child.pid ?? -1
   }
 
-  static start(db: string, nodeArgs: readonly string[] = extraNodeArgs()): Promise<Server> {
+  static start(
+    db: string,
+    nodeArgs: readonly string[] = extraNodeArgs(),
+    serveArgs: readonly string[] = [],
+  ): Promise<Server> {
     const child = spawn(
       process.execPath,
-      [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', db, '--port', '0'],
+      [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', db, '--port', '0', ...serveArgs],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let stderr = ''
