@@ -39,7 +39,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-const decode = (rpc: Parameters<typeof responseCodec>[0], bytes: Uint8Array) => responseCodec(rpc).decode(bytes)
+const decode = (rpc: Parameters<typeof responseCodec>[0], bytes: Uint8Array) =>
+  responseCodec(rpc).decode(bytes)
 
 describe('WorkerPool', () => {
   it('sends every Get* RPC to a reader and every other RPC to the writer', () => {
