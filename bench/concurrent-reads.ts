@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   progress(`building a store of ${ARTIFACTS} artifacts`)
   buildStore(file)
   const servers: Record<ServerKind, Server> = {
-    'in-thread': await Server.start(file, undefined, ['--read_workers', '0']),
+    'in-thread': await Server.start(file, undefined, undefined, ['--read_workers', '0']),
     workers: await Server.start(file),
   }
   const clients: Driver[] = Array.from({ length: CLIENTS }, (_, i) => pyDriver(`client-${i}`))

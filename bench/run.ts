@@ -25,8 +25,16 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { writeChart } from './lib/chart.js'
-import { contextNames, fingerprint, inspect, journalMode, KINDS, scaleFacts } from './lib/inspect.js'
-import { type Driver, pyDriver, pythonPath, ROOT, Server, tsDriver } from './lib/processes.js'
+import {
+  contextIdsOfType,
+  contextNames,
+  fingerprint,
+  inspect,
+  journalMode,
+  KINDS,
+  scaleFacts,
+} from './lib/inspect.js'
+import { type Driver, extraNodeArgs, pyDriver, pythonPath, ROOT, Server, tsDriver } from './lib/processes.js'
 import { TARGET_LABELS, TARGETS, type TargetKind, type WorkItem } from './lib/protocol.js'
 import {
   type ContentionResult,
@@ -63,13 +71,24 @@ const { values: args } = parseArgs({
     skip: { type: 'string', default: '' },
     tag: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
   strict: true,
 })
 
 const QUICK = args.quick === true
 const MODE = QUICK ? 'quick' : 'full'
-const SKIP = new Set((args.skip ?? '').split(',').filter(Boolean))
+/**
+ * `--baseline DIR`: a before/after run of mlmd_bench's workloads against another checkout (with
+ * its own node_modules). The `floor` column then runs that checkout in-process and the `mlmd`
+ * column its server through the Python client, so `ts/floor` reads "after ÷ before" in-process
+ * and `gRPC/MLMD` the same over gRPC, interleaved in one run. Scale and contention are skipped.
+ */
+const BASELINE = args.baseline === undefined ? undefined : path.resolve(args.baseline)
+const SKIP = new Set([
+  ...(args.skip ?? '').split(',').filter(Boolean),
+  ...(BASELINE === undefined ? [] : ['scale', 'contention']),
+])
 const SCALE = (args.scale ?? (QUICK ? '10000,100000' : '10000,100000,1000000')).split(',').map(Number)
 const WRITERS = Number(args.writers ?? (QUICK ? 2 : 4))
 
@@ -124,7 +143,7 @@ const scaleDir = mkdtempSync(path.join('/dev/shm', 'mlmd-bench-scale-'))
 
 const drivers: Record<TargetKind, Driver> = {
   ts: tsDriver('ts', (_n, t) => progress(`  build: ${t}`)),
-  floor: tsDriver('floor'),
+  floor: BASELINE === undefined ? tsDriver('floor') : tsDriver('floor', undefined, BASELINE),
   grpc: pyDriver('grpc'),
   mlmd: pyDriver('mlmd'),
 }
@@ -242,9 +261,19 @@ async function mlmdBenchPhase(): Promise<WorkloadRow[]> {
   const server = await Server.start(fillFile('grpc'))
   servers.push(server)
   await drivers.ts.request({ cmd: 'open', handle: 'fill', spec: { kind: 'ts', db: fillFile('ts') } })
-  await drivers.floor.request({ cmd: 'open', handle: 'fill', spec: { kind: 'floor', db: fillFile('floor') } })
+  await drivers.floor.request({
+    cmd: 'open',
+    handle: 'fill',
+    spec: { kind: BASELINE === undefined ? 'floor' : 'ts', db: fillFile('floor') },
+  })
   await drivers.grpc.request({ cmd: 'open', handle: 'fill', spec: { kind: 'grpc', port: server.port } })
-  await drivers.mlmd.request({ cmd: 'open', handle: 'fill', spec: { kind: 'mlmd', db: fillFile('mlmd') } })
+  if (BASELINE === undefined) {
+    await drivers.mlmd.request({ cmd: 'open', handle: 'fill', spec: { kind: 'mlmd', db: fillFile('mlmd') } })
+  } else {
+    const before = await Server.start(fillFile('mlmd'), extraNodeArgs(), BASELINE)
+    servers.push(before)
+    await drivers.mlmd.request({ cmd: 'open', handle: 'fill', spec: { kind: 'grpc', port: before.port } })
+  }
   const rows: WorkloadRow[] = []
   const state = () => inspect(fillFile('ts'))
   // The fixed cost of one call on each target: a read that finds nothing.
@@ -414,7 +443,12 @@ async function scalePhase(): Promise<ScalePoint[]> {
     await drivers.floor.request({ cmd: 'open', handle: 'scale', spec: { kind: 'floor', db: file } })
     const queries = W.scaleQueries(
       rng,
-      { ...facts, runs, contextNames: (ids) => contextNames(file, ids) },
+      {
+        ...facts,
+        runs,
+        contextNames: (ids) => contextNames(file, ids),
+        largeContexts: contextIdsOfType(file, 'Pipeline'),
+      },
       SCALE_OPS,
     )
     const rows: WorkloadRow[] = []
@@ -682,13 +716,14 @@ async function main(): Promise<void> {
       seconds: (Date.now() - started) / 1000,
       load_average_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100),
       skipped_scale_points: skippedScale,
+      ...(BASELINE === undefined ? {} : { baseline: BASELINE }),
     },
     workloads: rows,
     geomeans: geomeansOf(rows),
     scale,
     ...(contention ? { contention } : {}),
     files,
-    goals: evaluateGoals(rows, scale),
+    goals: BASELINE === undefined ? evaluateGoals(rows, scale) : [],
   }
   const outDir = path.join(ROOT, 'bench', 'results')
   mkdirSync(outDir, { recursive: true })
@@ -727,8 +762,12 @@ async function main(): Promise<void> {
       ? `WARNING: ${fingerprintMismatches.length} fingerprint mismatches (see JSON)`
       : '',
     '',
-    'goals (issue 7):',
-    goalsTable(results.goals),
+    ...(BASELINE === undefined
+      ? ['goals (issue 7):', goalsTable(results.goals)]
+      : [
+          `before/after run: "floor" is ${BASELINE} in-process and "MLMD" its server over gRPC;`,
+          `ts/floor = in-process after/before ${fmtRatio(g.ts_floor_all as number)} (geomean, > 1: faster now), gRPC/MLMD = gRPC after/before ${fmtRatio(g.grpc_mlmd_all as number)}`,
+        ]),
     '',
     `machine: ${(meta.machine as { nproc: number }).nproc} cores (${(meta.machine as { cpu: string }).cpu}), ${(meta.machine as { memory_gib: number }).memory_gib} GiB, load average ${(meta.machine as { load_average_at_start: number[] }).load_average_at_start[0]} at start and ${os.loadavg()[0]?.toFixed(2)} at end; fill files on ${meta.fill_storage}, scale file on tmpfs`,
     `results: ${path.relative(ROOT, jsonFile)}, chart: ${path.relative(ROOT, svgFile)}; ${((Date.now() - started) / 1000).toFixed(0)} s`,

@@ -441,6 +441,63 @@ describeTargets('filter-queries', (t) => {
     expect(await executionsWhere(s, `contexts_a.id = ${c0} AND contexts_a.id = ${c1}`)).toEqual([])
   })
 
+  it('Several aliases of one prefix: each is its own inner join, under AND, OR and NOT alike', async () => {
+    const s = t.store()
+    const typeName = uid('T')
+    const types = await s.putTypes({
+      artifact_types: [{ name: typeName }],
+      context_types: [{ name: uid('T') }],
+    })
+    const prefix = uid('c')
+    const n = (i: number) => `'${prefix}_${i}'`
+    const contextIds = (
+      await s.putContexts({
+        contexts: Array.from({ length: 6 }, (_, i) => ({
+          type_id: types.context_type_ids[0],
+          name: `${prefix}_${i}`,
+        })),
+      })
+    ).context_ids as bigint[]
+    const at = types.artifact_type_ids[0]
+    const [x, y, z, w] = (
+      await s.putArtifacts({
+        artifacts: [{ type_id: at }, { type_id: at }, { type_id: at }, { type_id: at }],
+      })
+    ).artifact_ids as [bigint, bigint, bigint, bigint]
+    void w // in no context
+    const inContexts: [bigint, number[]][] = [
+      [x, [0, 1, 2, 3, 4, 5]],
+      [y, [0, 1]],
+      [z, [5]],
+    ]
+    await s.putAttributionsAndAssociations({
+      attributions: inContexts.flatMap(([artifact_id, cs]) =>
+        cs.map((i) => ({ artifact_id, context_id: contextIds[i] as bigint })),
+      ),
+    })
+    const mine = (q: string) => artifactsWhere(s, `type = '${typeName}' AND (${q})`)
+    expect(
+      await mine(
+        "contexts_a.name != 'zz' AND contexts_b.name != 'zz' AND contexts_c.name != 'zz' AND contexts_d.name != 'zz'",
+      ),
+    ).toEqual([x, y, z])
+    expect(
+      await mine(
+        `contexts_a.name = ${n(0)} AND contexts_b.name = ${n(1)} AND contexts_c.name != 'zz' AND contexts_d.name != 'zz' AND contexts_e.id > 0`,
+      ),
+    ).toEqual([x, y])
+    expect(
+      await mine(`NOT (contexts_a.name = ${n(0)} OR contexts_b.name = ${n(5)}) AND contexts_c.name != 'zz'`),
+    ).toEqual([x, y])
+    // An alias that only one side of OR reads must still have a row.
+    expect(await mine(`contexts_a.name = ${n(5)} OR contexts_b.name = 'nope'`)).toEqual([x, z])
+    expect(await mine(`contexts_a.name = ${n(5)} AND NOT (contexts_b.name = ${n(5)})`)).toEqual([x])
+    // The same alias on both sides of AND is the same context.
+    expect(
+      await mine(`contexts_a.name = ${n(0)} AND (contexts_a.name = ${n(1)} OR contexts_b.name = ${n(5)})`),
+    ).toEqual([x])
+  })
+
   it('Context filters on contexts: by member artifacts and executions, by parents and children', async () => {
     const s = t.store()
     const parentType = uid('parent_context_type_1')

@@ -68,6 +68,39 @@ describe('architecture', () => {
     expect(violations).toEqual([])
   })
 
+  it('store/ reaches storage/ only through the executor interface, the dialect and schema names', () => {
+    // The operations never see a connection: only the composition root opens one.
+    const allowed = ['transaction-executor.js', 'dialect.js', path.join('schema', 'v10.js'), 'value-codec.js']
+    const root = ['metadata-source.js', path.join('schema', 'mlmd-env.js')]
+    const violations: string[] = []
+    for (const { file, imports } of files.filter((f) => layerOf(f.file) === 'store')) {
+      for (const specifier of imports.filter((i) => i.startsWith('.'))) {
+        const target = path.relative(SRC, path.resolve(SRC, path.dirname(file), specifier))
+        if (layerOf(target) !== 'storage') continue
+        const within = path.relative('storage', target)
+        const ok =
+          allowed.includes(within) ||
+          (file === path.join('store', 'metadata-store.ts') && root.includes(within))
+        if (!ok) violations.push(`${file} -> ${target}`)
+      }
+    }
+    expect(violations).toEqual([])
+  })
+
+  it('store/ holds no SQL text: statements come from the builders of access/', () => {
+    const sql =
+      /`[^`]*\b(SELECT|INSERT|UPDATE|DELETE|WHERE|JOIN)\b[^`]*`|'[^']*\b(SELECT|INSERT|UPDATE|DELETE|WHERE)\b[^']*'|\bIN \(/
+    const offenders = files
+      .filter((f) => layerOf(f.file) === 'store')
+      .filter((f) =>
+        readFileSync(path.join(SRC, f.file), 'utf8')
+          .split('\n')
+          .some((line) => !line.trim().startsWith('*') && !line.trim().startsWith('//') && sql.test(line)),
+      )
+      .map((f) => f.file)
+    expect(offenders).toEqual([])
+  })
+
   it('every relative import ends in .js', () => {
     const bad = files.flatMap(({ file, imports }) =>
       imports.filter((i) => i.startsWith('.') && !i.endsWith('.js')).map((i) => `${file}: ${i}`),

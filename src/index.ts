@@ -7,6 +7,7 @@
 
 export { Code, codeToString, MlmdError } from './errors.js'
 export type { Int64 } from './proto/int64.js'
+export { fromJson, type JsonValue, toJson } from './proto/json.js'
 export * from './proto/messages.js'
 export { SCHEMA_VERSION } from './storage/schema/v10.js'
 export type { MetadataStoreOptions, OwnedMetadataStore } from './store/metadata-store.js'

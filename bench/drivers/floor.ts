@@ -259,10 +259,21 @@ export class Floor {
     ])?.id as bigint | undefined
   }
 
+  // A page of a type's nodes (newest first), or all of them.
   private byType(kind: Kind, req: Req): Row[][] {
     return this.read(() => {
       const id = this.typeId(req.type_name, kind.typeKind)
-      return id === undefined ? [[], []] : this.nodesWhere(kind, 'n.type_id = ?', [id])
+      if (id === undefined) return [[], []]
+      const options = req.options as Req | undefined
+      if (!options) return this.nodesWhere(kind, 'n.type_id = ?', [id])
+      const ids = this.all(
+        `SELECT n.id FROM ${kind.table} n WHERE n.type_id = ? ORDER BY n.create_time_since_epoch DESC, n.id DESC LIMIT ?`,
+        [id, Number(options.max_result_size ?? 20) + 1],
+      )
+      return this.nodesByIds(
+        kind,
+        ids.map((r) => r.id),
+      )
     })
   }
 

@@ -217,6 +217,21 @@ export function scaleFacts(file: string): { maxArtifact: number; maxContext: num
 }
 
 /** Names of these contexts (for filter queries that name a run). */
+/** Ids of the contexts of a context type, ascending. */
+export function contextIdsOfType(file: string, typeName: string): number[] {
+  const db = open(file)
+  try {
+    const rows = db
+      .prepare(
+        'SELECT c.id FROM Context c JOIN Type t ON t.id = c.type_id WHERE t.name = ? AND t.type_kind = 2 ORDER BY c.id',
+      )
+      .all(typeName) as { id: number | bigint }[]
+    return rows.map((r) => Number(r.id))
+  } finally {
+    db.close()
+  }
+}
+
 export function contextNames(file: string, ids: readonly number[]): string[] {
   const db = open(file)
   try {

@@ -25,8 +25,9 @@ export class Driver {
     command: string,
     args: readonly string[],
     private readonly onProgress: (name: string, text: string) => void = () => {},
+    cwd: string = ROOT,
   ) {
-    this.child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawn(command, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] })
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) =>
       this.onLine(line),
     )
@@ -91,12 +92,18 @@ export function extraNodeArgs(): string[] {
   return (process.env.MLMD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
 }
 
-export function tsDriver(name: string, onProgress?: (name: string, text: string) => void): Driver {
+/** The TS driver of the checkout at `root` (this one by default; another for a before/after run). */
+export function tsDriver(
+  name: string,
+  onProgress?: (name: string, text: string) => void,
+  root: string = ROOT,
+): Driver {
   return new Driver(
     name,
     process.execPath,
     [...extraNodeArgs(), '--import', 'tsx', 'bench/drivers/ts-driver.ts'],
     onProgress,
+    root,
   )
 }
 
@@ -126,15 +133,17 @@ export class Server {
     return this.child.pid ?? -1
   }
 
+  /** Serves `db` with the checkout at `root` (this one by default), with extra `serve` flags. */
   static start(
     db: string,
     nodeArgs: readonly string[] = extraNodeArgs(),
+    root: string = ROOT,
     serveArgs: readonly string[] = [],
   ): Promise<Server> {
     const child = spawn(
       process.execPath,
       [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', db, '--port', '0', ...serveArgs],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => {

@@ -255,7 +255,13 @@ export function evaluateGoals(rows: readonly WorkloadRow[], scale: readonly Scal
   const last = scale[scale.length - 1]
   if (first && last && first !== last) {
     const flat = first.queries
-      .filter((q) => q.name === 'LINEAGE_3_HOPS' || q.name.startsWith('FILTER_'))
+      .filter(
+        (q) =>
+          q.name === 'LINEAGE_3_HOPS' ||
+          q.name.startsWith('FILTER_') ||
+          q.name === 'ARTIFACTS_BY_TYPE(page)' ||
+          q.name === 'ARTIFACTS_BY_LARGE_CONTEXT(page)',
+      )
       .map((q) => {
         const l = last.queries.find((x) => x.name === q.name)
         const growth = (l?.targets.ts?.p50_us ?? Number.NaN) / (q.targets.ts?.p50_us ?? Number.NaN)
@@ -264,7 +270,7 @@ export function evaluateGoals(rows: readonly WorkloadRow[], scale: readonly Scal
     const measured = flat.filter((f) => !f.pending)
     const flatPending = flat.some((f) => f.pending)
     goals.push({
-      goal: `lineage 3 hops and filtered first pages flat (≤ 2× p50) from ${fmtNodes(first.nodes)} to ${fmtNodes(last.nodes)} nodes (in-process)`,
+      goal: `lineage 3 hops, filtered, by-type and large-context first pages flat (≤ 2× p50) from ${fmtNodes(first.nodes)} to ${fmtNodes(last.nodes)} nodes (in-process)`,
       value: flat.map((f) => `${f.name} ${f.pending ? 'pending' : fmtRatio(f.growth)}`).join(', '),
       met:
         flatPending && measured.length === 0

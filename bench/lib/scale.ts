@@ -48,7 +48,11 @@ interface ScaleTypes {
   readonly artifact: Record<string, bigint>
   readonly execution: Record<string, bigint>
   readonly run: bigint
+  readonly pipeline: bigint
 }
+
+/** Pipelines the runs are spread over; each pipeline's context grows with the store. */
+export const PIPELINES = 20
 
 function ensureTypes(store: MetadataStore): ScaleTypes {
   const { STRING, INT, DOUBLE } = PropertyType
@@ -65,6 +69,7 @@ function ensureTypes(store: MetadataStore): ScaleTypes {
     execution: Object.fromEntries(EXECUTION_TYPES.map((n) => [n, e(n)])),
     run: store.putContextType({ context_type: { name: 'PipelineRun', properties: { pipeline: STRING } } })
       .type_id as bigint,
+    pipeline: store.putContextType({ context_type: { name: 'Pipeline' } }).type_id as bigint,
   }
 }
 
@@ -83,7 +88,7 @@ function outputArtifact(types: ScaleTypes, run: number, step: number, j: number)
   return {
     type_id: types.artifact[typeName] as bigint,
     name,
-    uri: `/pipelines/p${run % 20}/run-${run}/step-${step}/out-${j}`,
+    uri: `/pipelines/p${run % PIPELINES}/run-${run}/step-${step}/out-${j}`,
     state: Artifact_State.LIVE,
     properties,
   }
@@ -137,12 +142,14 @@ export function buildRuns(
             properties: { step: { int_value: BigInt(s) } },
           },
           artifact_event_pairs: pairs,
+          // As TFX does: every execution and its artifacts belong to their run and their pipeline.
           contexts: [
             {
               type_id: types.run,
               name: `run-${run}`,
-              properties: { pipeline: { string_value: `p${run % 20}` } },
+              properties: { pipeline: { string_value: `p${run % PIPELINES}` } },
             },
+            { type_id: types.pipeline, name: `p${run % PIPELINES}` },
           ],
           options: { reuse_context_if_already_exist: true },
         })

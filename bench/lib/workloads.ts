@@ -571,7 +571,14 @@ const FLOOR_ORDER = 'ORDER BY a.create_time_since_epoch DESC, a.id DESC LIMIT 10
 
 export function scaleQueries(
   rng: MinStdRand0,
-  facts: { maxArtifact: number; maxContext: number; contextNames: (ids: number[]) => string[]; runs: number },
+  facts: {
+    maxArtifact: number
+    maxContext: number
+    contextNames: (ids: number[]) => string[]
+    runs: number
+    /** Contexts that grow with the store (a pipeline's, holding a share of every artifact). */
+    largeContexts: number[]
+  },
   ops: number,
 ): ScaleQuery[] {
   const artifactId = () => rng.int(1, facts.maxArtifact)
@@ -608,6 +615,22 @@ export function scaleQueries(
       name: 'ARTIFACTS_BY_CONTEXT(page)',
       op: 'GetArtifactsByContext',
       items: contextIds.map((id) => ({ req: { context_id: id, options: NEWEST_FIRST } })),
+    },
+    {
+      // A type with a share of every artifact: the page must not cost more as the type grows.
+      name: 'ARTIFACTS_BY_TYPE(page)',
+      op: 'GetArtifactsByType',
+      items: Array.from({ length: ops }, () => ({ req: { type_name: 'Model', options: NEWEST_FIRST } })),
+    },
+    {
+      name: 'ARTIFACTS_BY_LARGE_CONTEXT(page)',
+      op: 'GetArtifactsByContext',
+      items: Array.from({ length: ops }, () => ({
+        req: {
+          context_id: facts.largeContexts[rng.int(0, facts.largeContexts.length - 1)],
+          options: NEWEST_FIRST,
+        },
+      })),
     },
     {
       name: 'FILTER_TYPE(page)',

@@ -170,6 +170,19 @@ export function upTo(d: Dialect, order: PageOrder, last: PagePosition): Conditio
 }
 
 /**
+ * The nodes among the matches of a compiled filter query: `sql` selects their ids
+ * (`SELECT DISTINCT table_0.id …`), `params` its values.
+ */
+export function amongMatches(sql: string, params: readonly SqlValue[]): Conditions {
+  return { sql: [`table_0.id IN (${sql})`], params }
+}
+
+/** A compiled filter's condition on the row `table_0` itself (a bare or EXISTS form). */
+export function meetingCondition(condition: string, params: readonly SqlValue[]): Conditions {
+  return { sql: [`(${condition})`], params }
+}
+
+/**
  * The condition that stops a long scan once the call's time is spent (see
  * `Dialect.withinBudget`), or no condition where the engine times statements itself.
  */

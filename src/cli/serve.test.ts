@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -66,6 +66,8 @@ describe('serve', () => {
         enableUpgradeMigration: false,
         tls: undefined,
         channelOptions: {},
+        logLevel: 'info',
+        metricsPort: undefined,
       })
     })
 
@@ -299,7 +301,29 @@ describe('serve', () => {
       const broken = testIo()
       writeFileSync(path.join(dir, 'not-a-db.sqlite'), 'this is not sqlite'.repeat(100))
       expect(await main(['serve', '--port', '0', '--db', 'not-a-db.sqlite'], broken.io)).toBe(1)
-      expect(broken.err.join('\n')).toMatch(/cannot open/)
+      const file = path.join(dir, 'not-a-db.sqlite')
+      expect(broken.err).toEqual([`mlmd-ts: cannot open ${file}: ${file} is not an SQLite database`])
+      const folder = testIo()
+      expect(await main(['serve', '--port', '0', '--db', '.'], folder.io)).toBe(1)
+      expect(folder.err).toEqual([`mlmd-ts: cannot open ${dir}: ${dir} is a folder, not a database file`])
+      const missing = testIo()
+      expect(await main(['serve', '--port', '0', '--db', 'no/such/dir/x.sqlite'], missing.io)).toBe(1)
+      expect(missing.err).toEqual([
+        `mlmd-ts: cannot open ${path.join(dir, 'no/such/dir/x.sqlite')}: the folder ${path.join(dir, 'no/such/dir')} does not exist`,
+      ])
+    })
+
+    it('refuses a bad --log_level and --metrics_port', async () => {
+      const level = testIo()
+      expect(await main(['serve', '--log_level', 'loud'], level.io)).toBe(2)
+      expect(level.err[0]).toBe(
+        'mlmd-ts: --log_level must be one of trace, debug, info, warn, error, fatal, silent, not "loud"\n(see mlmd-ts serve --help)',
+      )
+      const port = testIo()
+      expect(await main(['serve', '--metrics_port', 'x'], port.io)).toBe(2)
+      expect(port.err[0]).toBe(
+        'mlmd-ts: --metrics_port must be a port number, not "x"\n(see mlmd-ts serve --help)',
+      )
     })
 
     it('exits 1 when the port is taken', async () => {
@@ -307,8 +331,14 @@ describe('serve', () => {
       const running = main(['serve', '--port', '0', '--db', ':memory:'], first.io)
       const port = Number(/:(\d+) /.exec(await first.startedLine)?.[1])
       const second = testIo()
-      expect(await main(['serve', '--port', String(port), '--db', ':memory:'], second.io)).toBe(1)
-      expect(second.err.join('\n')).toMatch(/cannot listen/)
+      const file = path.join(dir, 'second-server.sqlite')
+      expect(await main(['serve', '--port', String(port), '--db', file], second.io)).toBe(1)
+      // One plain line (no raw grpc-js line), and no empty database left behind.
+      expect(second.err).toEqual([
+        `mlmd-ts: cannot listen on 127.0.0.1:${port}: the port is already in use (another server?); choose another with --port, or 0 for any free one`,
+      ])
+      expect(existsSync(file)).toBe(false)
+      expect(existsSync(`${file}-wal`)).toBe(false)
       first.stop()
       expect(await running).toBe(0)
     })

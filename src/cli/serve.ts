@@ -2,13 +2,21 @@
  * `mlmd-ts serve`: MLMD's gRPC server on an embedded SQLite file, with MLMD's own server flags
  * so it can replace `metadata_store_server` in an existing deployment.
  */
-import { readFileSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Code, MlmdError } from '../errors.js'
 import { validateBearerToken } from '../service/auth.js'
 import type { GrpcServer, GrpcServerOptions, ServerTlsConfig } from '../service/grpc-server.js'
-import { createGrpcServer, formatAddress } from '../service/grpc-server.js'
+import { createGrpcServer, formatAddress, routeGrpcLibraryLog } from '../service/grpc-server.js'
+import type { LogLevel, MetricsServer } from '../service/observability.js'
+import {
+  callLogger,
+  createServerLogger,
+  LOG_LEVELS,
+  ServerMetrics,
+  startMetricsServer,
+} from '../service/observability.js'
 import type { ServerConfigSettings } from '../service/server-config.js'
 import {
   parseChannelArguments,
@@ -40,6 +48,9 @@ Options:
   --read_workers N       threads serving reads, beside one thread for writes
                          (default: the number of cores); 0 runs every call on
                          the server's own thread (always so for :memory:)
+  --log_level LEVEL      trace, debug (one line per call), info (default), warn,
+                         error or silent; logs are JSON lines on standard error
+  --metrics_port PORT    serve Prometheus metrics at http://HOST:PORT/metrics
   -h, --help             show this help
 
 MLMD server flags (metadata_store_server):
@@ -66,6 +77,9 @@ export interface ServeSettings {
   readonly authToken: string | undefined
   /** Where the token was read from, for messages that must not show the token itself. */
   readonly authTokenFile: string | undefined
+  readonly logLevel: LogLevel
+  /** Port of the Prometheus endpoint; none when undefined. */
+  readonly metricsPort: number | undefined
   /** Reader threads (`--read_workers`); undefined picks the number of cores, 0 runs in-thread. */
   readonly readWorkers?: number | undefined
 }
@@ -130,6 +144,8 @@ function parseFlags(args: string[]) {
         'tls-ca': { type: 'string' },
         'auth-token-file': { type: 'string' },
         read_workers: { type: 'string' },
+        log_level: { type: 'string' },
+        metrics_port: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         grpc_port: { type: 'string' },
         metadata_store_server_config_file: { type: 'string' },
@@ -244,6 +260,13 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
   const authTokenFile = tokenFile === undefined ? undefined : path.resolve(cwd, tokenFile)
   const authToken = authTokenFile === undefined ? undefined : readAuthToken(authTokenFile)
 
+  const logLevel = values.log_level ?? 'info'
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw usageError(`--log_level must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`)
+  }
+  const metricsPort =
+    values.metrics_port === undefined ? undefined : parsePort(values.metrics_port, '--metrics_port')
+
   const workersText = values.read_workers
   if (workersText !== undefined && (!/^[0-9]+$/.test(workersText) || Number(workersText) > 256)) {
     throw usageError(`--read_workers must be a number from 0 to 256, not "${workersText}"`)
@@ -262,6 +285,8 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     channelOptions,
     authToken,
     authTokenFile,
+    logLevel: logLevel as LogLevel,
+    metricsPort,
     ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
   }
 }
@@ -292,13 +317,13 @@ export const SERVE_SHUTDOWN_GRACE_MS = 2_000
 
 // Opens the store with the short busy timeout; while another process holds the write lock
 // (opening writes the schema or checks the simple types), tries again for up to 5 s.
-async function openStore(settings: ServeSettings): Promise<OwnedMetadataStore> {
+async function openStore(settings: ServeSettings, readonly: boolean): Promise<OwnedMetadataStore> {
   const started = Date.now()
   for (;;) {
     try {
       return createMetadataStore({
         filename: settings.filename,
-        readonly: settings.readonly,
+        readonly,
         mustExist: settings.mustExist,
         enableUpgradeMigration: settings.enableUpgradeMigration,
         busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
@@ -309,6 +334,48 @@ async function openStore(settings: ServeSettings): Promise<OwnedMetadataStore> {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
+}
+
+function canAccess(file: string, mode: number): boolean {
+  try {
+    accessSync(file, mode)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Why `filename` could not be opened, in words a user can act on, instead of SQLite's ("unable
+ * to open database file", "attempt to write a readonly database").
+ */
+export function explainOpenFailure(filename: string, existed: boolean, error: unknown): string {
+  const dir = path.dirname(filename)
+  const cause = error instanceof MlmdError ? error.cause : error
+  const sqliteCode = (cause as { code?: unknown } | undefined)?.code
+  if (!existed) {
+    if (!existsSync(dir)) return `the folder ${dir} does not exist`
+    if (!statSync(dir).isDirectory()) return `${dir} is not a folder`
+    if (!canAccess(dir, constants.W_OK)) {
+      return `the folder ${dir} is not writable, so the database cannot be created there`
+    }
+  } else {
+    if (statSync(filename).isDirectory()) return `${filename} is a folder, not a database file`
+    if (!canAccess(filename, constants.R_OK)) return `no permission to read ${filename}`
+    if (sqliteCode === 'SQLITE_NOTADB') return `${filename} is not an SQLite database`
+    if (sqliteCode === 'SQLITE_READONLY_DIRECTORY' || !canAccess(dir, constants.W_OK)) {
+      return (
+        `the file is read-only and its folder ${dir} is not writable, so SQLite cannot create the ` +
+        `${path.basename(filename)}-shm file its WAL mode needs (make the folder writable, or copy the file to a writable place)`
+      )
+    }
+  }
+  return MlmdError.from(error).rawMessage
+}
+
+// Removes a database file this run created (and its WAL companions), when the server did not start.
+function removeCreatedStore(filename: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${filename}${suffix}`, { force: true })
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -329,22 +396,40 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     return 0
   }
   const settings = parseServeArgs(args, io.cwd)
+  const logger = createServerLogger(settings.logLevel, io.err)
+  // grpc-js prints its own raw lines (one for a port in use); the start errors below say it better.
+  routeGrpcLibraryLog((line) => logger.debug({ source: 'grpc-js' }, line))
+
+  const inMemory = settings.filename === ':memory:'
+  const existed = !inMemory && existsSync(settings.filename)
+  // A file this process may not write is served read-only, and said so, rather than failing
+  // every write later.
+  const readOnlyFile = existed && !settings.readonly && !canAccess(settings.filename, constants.W_OK)
+  const readonly = settings.readonly || readOnlyFile
   let store: OwnedMetadataStore
   try {
-    store = await openStore(settings)
+    store = await openStore(settings, readonly)
   } catch (error) {
     throw new MlmdError(
       Code.FailedPrecondition,
-      `cannot open ${settings.filename}: ${MlmdError.from(error).rawMessage}`,
-      {
-        cause: error,
-      },
+      `cannot open ${settings.filename}: ${explainOpenFailure(settings.filename, existed, error)}`,
+      { cause: error },
     )
   }
+  if (readOnlyFile) {
+    io.err(
+      `mlmd-ts: notice: ${settings.filename} is read-only for this process, so the store is served read-only: reads work, writes answer FAILED_PRECONDITION`,
+    )
+  }
+  const stopStore = () => {
+    store.close()
+    if (!existed && !inMemory) removeCreatedStore(settings.filename)
+  }
+  const metrics = new ServerMetrics({ databaseFile: inMemory ? undefined : settings.filename })
 
   // With worker threads (a file, and --read_workers not 0), the store opened here only made
   // sure the file holds the current schema; each worker opens its own connection.
-  const inThread = settings.filename === ':memory:' || settings.readWorkers === 0
+  const inThread = inMemory || settings.readWorkers === 0
   let server: GrpcServer
   try {
     server = await createGrpcServer({
@@ -354,7 +439,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
             workers: {
               store: {
                 filename: settings.filename,
-                readonly: settings.readonly,
+                readonly,
                 mustExist: true,
                 busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
               },
@@ -368,14 +453,23 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       channelOptions: settings.channelOptions,
       authToken: settings.authToken,
       abortedRetryMs: SERVE_ABORTED_RETRY_MS,
-      onUnexpectedError: (rpc, error) =>
-        io.err(
-          `mlmd-ts: ${rpc} failed unexpectedly (answered INTERNAL): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        ),
+      // The call logger reports these, with their stack and request id.
+      onUnexpectedError: () => {},
+      observers: [callLogger(logger), metrics],
     })
   } catch (error) {
-    store.close()
+    stopStore()
     throw error
+  }
+  let metricsServer: MetricsServer | undefined
+  if (settings.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(metrics, settings.host, settings.metricsPort)
+    } catch (error) {
+      server.forceShutdown()
+      stopStore()
+      throw error
+    }
   }
   if (!inThread) store.close()
 
@@ -385,7 +479,10 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   const security = settings.authToken === undefined ? transport : `${transport}, bearer token required`
   io.out(
     `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
-      `store ${settings.filename}${settings.readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}` +
+      `store ${settings.filename}${readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}` +
+      (metricsServer === undefined
+        ? ''
+        : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`) +
       (inThread ? '' : `; ${server.readWorkers} read workers and 1 write worker`),
   )
   if (settings.tls === undefined && !isLoopback(settings.host)) {
@@ -407,6 +504,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   })
   io.err('mlmd-ts: shutting down (letting calls in flight finish)')
   const report = await server.shutdown(SERVE_SHUTDOWN_GRACE_MS)
+  await metricsServer?.close()
   if (inThread) store.close()
   if (report.stuckWorkers > 0) {
     // A thread inside a runaway SQLite statement cannot be interrupted, and would hold up a

@@ -1,5 +1,6 @@
 /** The gRPC client of mlmd-ts: the store's operations against an MLMD server (ours or MLMD's). */
 export {
+  backoffDelayMs,
   type ClientTlsConfig,
   clientOptionsFromConfig,
   createMetadataStoreClient,

@@ -21,8 +21,17 @@ import type { MetadataStoreClientConfig } from '../proto/messages.js'
 import { RPC_NAMES } from '../proto/messages.js'
 // The service definition (paths and the wire codec) is the contract both ends share.
 import { metadataStoreServiceDefinition } from '../service/service-definition.js'
-import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
+import {
+  DEFAULT_RETRY_POLICY,
+  type OperationCall,
+  type RetryPolicy,
+  retryAborted,
+} from '../store/interceptors.js'
+import type { AsyncMetadataStore, CallOptions as StoreCallOptions } from '../store/metadata-store-api.js'
 import { operationName } from '../store/metadata-store-api.js'
+import { modeOf } from '../store/operation.js'
+
+export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../store/interceptors.js'
 
 /** PEM material for a TLS connection. */
 export interface ClientTlsConfig {
@@ -32,25 +41,6 @@ export interface ClientTlsConfig {
   readonly clientKey?: string | Uint8Array | undefined
   /** The client's certificate chain, for mutual TLS. */
   readonly clientCert?: string | Uint8Array | undefined
-}
-
-/** When and how often to retry a call the server answered with ABORTED. */
-export interface RetryPolicy {
-  /** Attempts in all, the first one included (MLMD's Python client: 5). */
-  readonly maxAttempts: number
-  /** Upper bound of the first delay; each later bound is `multiplier` times larger. */
-  readonly initialBackoffMs: number
-  readonly multiplier: number
-  /** Cap of the delay bound. */
-  readonly maxBackoffMs: number
-}
-
-/** The default retry policy: 5 attempts, delays drawn from [0, 300 ms · 2^n], at most 5 s. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  maxAttempts: 5,
-  initialBackoffMs: 300,
-  multiplier: 2,
-  maxBackoffMs: 5_000,
 }
 
 /** Where and how to connect. */
@@ -129,18 +119,6 @@ export function errorFromStatus(error: ServiceError): MlmdError {
   return new MlmdError(code, error.details || error.message, { cause: error })
 }
 
-/** The delay before retry number `retry` (1-based): uniformly random up to the exponential bound. */
-export function backoffDelayMs(
-  policy: RetryPolicy,
-  retry: number,
-  random: () => number = Math.random,
-): number {
-  const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (retry - 1))
-  return Math.floor(random() * bound)
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 /** Connects (lazily, on the first call) to an MLMD gRPC server. */
 export function createMetadataStoreClient(options: MetadataStoreClientOptions = {}): MetadataStoreClient {
   const host = options.host ?? '127.0.0.1'
@@ -168,11 +146,14 @@ export function createMetadataStoreClient(options: MetadataStoreClientOptions = 
     }
   }
 
-  const callOnce = <Res>(rpc: keyof typeof definition, bytes: Buffer): Promise<Res> =>
+  const callOnce = <Res>(rpc: keyof typeof definition, bytes: Buffer, deadline?: number): Promise<Res> =>
     new Promise<Res>((resolve, reject) => {
       const method = definition[rpc]
       const callOptions: CallOptions = {}
-      if (options.timeoutMs !== undefined) callOptions.deadline = Date.now() + options.timeoutMs
+      // Each attempt gets the client's timeout, bounded by the call's own deadline.
+      const attemptEnd = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs
+      const end = Math.min(attemptEnd, deadline ?? Infinity)
+      if (Number.isFinite(end)) callOptions.deadline = end
       const metadata = new Metadata()
       if (authorization !== undefined) metadata.set('authorization', authorization)
       client.makeUnaryRequest<Buffer, Res>(
@@ -190,22 +171,30 @@ export function createMetadataStoreClient(options: MetadataStoreClientOptions = 
       )
     })
 
-  const call = async <Req, Res>(rpc: keyof typeof definition, request: Req): Promise<Res> => {
-    const bytes = serialize(rpc, request)
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await callOnce<Res>(rpc, bytes)
-      } catch (error) {
-        if (!(error instanceof MlmdError) || error.code !== Code.Aborted || attempt >= policy.maxAttempts)
-          throw error
-        options.onRetry?.(rpc, attempt, error)
-        await sleep(backoffDelayMs(policy, attempt))
-      }
+  // Encoded once, before the retries: every attempt sends the same bytes.
+  const rpcOf = new Map(RPC_NAMES.map((rpc) => [operationName(rpc) as string, rpc]))
+  const encoded = new WeakMap<OperationCall, Buffer>()
+  const send = (call: OperationCall): Promise<unknown> => {
+    const rpc = rpcOf.get(call.name) as keyof typeof definition
+    let bytes = encoded.get(call)
+    if (bytes === undefined) {
+      bytes = serialize(rpc, call.request)
+      encoded.set(call, bytes)
     }
+    return callOnce(rpc, bytes, call.options?.deadline)
   }
+  const invoke = retryAborted(policy, (call, attempt, error) =>
+    options.onRetry?.(rpcOf.get(call.name) as string, attempt, error),
+  )(send)
 
-  const operations: Record<string, (request: unknown) => Promise<unknown>> = {}
-  for (const rpc of RPC_NAMES) operations[operationName(rpc)] = (request) => call(rpc, request ?? {})
+  const operations: Record<string, (request: unknown, callOptions?: StoreCallOptions) => Promise<unknown>> =
+    {}
+  for (const rpc of RPC_NAMES) {
+    const name = operationName(rpc)
+    const mode = modeOf(name)
+    operations[name] = async (request, callOptions) =>
+      invoke({ name, mode, request: request ?? {}, options: callOptions })
+  }
   return Object.assign(operations as unknown as AsyncMetadataStore, {
     address,
     close: () => client.close(),

@@ -56,12 +56,6 @@ describe('compile', () => {
       ],
       [
         A,
-        'contexts_a.id = 1 AND contexts_b.id = 2',
-        '`Artifact` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.artifact_id = table_0.id JOIN `Context` AS table_1 ON table_1.id = table_1_link.context_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) JOIN `Attribution` AS table_2_link ON table_2_link.artifact_id = table_0.id JOIN `Context` AS table_2 ON table_2.id = table_2_link.context_id AND table_2.type_id IN (SELECT id FROM `Type` WHERE type_kind = 2) WHERE ((table_1.id = ?) AND (table_2.id = ?))',
-        [1n, 2n],
-      ],
-      [
-        A,
         'events_0.type = INPUT AND events_0.execution_id = 5',
         '`Artifact` AS table_0 JOIN `Event` AS table_1 ON table_1.artifact_id = table_0.id WHERE ((table_1.type = ?) AND (table_1.execution_id = ?))',
         [3n, 5n],
@@ -188,12 +182,6 @@ describe('compile', () => {
         '`Context` AS table_0 JOIN `Type` AS table_1 ON table_1.id = table_0.type_id AND table_1.type_kind = 2 WHERE (table_1.name = ?)',
         ['Run'],
       ],
-      [
-        C,
-        "artifacts_a.external_id = 'x' AND executions_e.external_id = 'y'",
-        '`Context` AS table_0 JOIN `Attribution` AS table_1_link ON table_1_link.context_id = table_0.id JOIN `Artifact` AS table_1 ON table_1.id = table_1_link.artifact_id AND table_1.type_id IN (SELECT id FROM `Type` WHERE type_kind = 1) JOIN `Association` AS table_2_link ON table_2_link.context_id = table_0.id JOIN `Execution` AS table_2 ON table_2.id = table_2_link.execution_id AND table_2.type_id IN (SELECT id FROM `Type` WHERE type_kind = 0) WHERE ((table_1.external_id = ?) AND (table_2.external_id = ?))',
-        ['x', 'y'],
-      ],
     ])('%s: %s', (kind, query, sql, params) => {
       expect(compileFilterQuery(kind, query)).toMatchObject({
         sql: `SELECT DISTINCT table_0.id FROM ${sql}`,
@@ -231,6 +219,166 @@ describe('compile', () => {
         expect(compileFilterQuery(kind, query)).toMatchObject({ condition, conditionParams })
       },
     )
+
+    // A neighbour reached through a link table, for writing the expected SQL below.
+    interface Linked {
+      readonly link: string
+      readonly node: string
+      readonly nodeColumn: string
+      readonly otherColumn: string
+      readonly typeKind: number
+    }
+    const CONTEXT_OF_ARTIFACT: Linked = {
+      link: 'Attribution',
+      node: 'Context',
+      nodeColumn: 'artifact_id',
+      otherColumn: 'context_id',
+      typeKind: 2,
+    }
+    const CONTEXT_OF_EXECUTION: Linked = {
+      ...CONTEXT_OF_ARTIFACT,
+      link: 'Association',
+      nodeColumn: 'execution_id',
+    }
+    const PARENT: Linked = {
+      ...CONTEXT_OF_ARTIFACT,
+      link: 'ParentContext',
+      nodeColumn: 'context_id',
+      otherColumn: 'parent_context_id',
+    }
+    const CHILD: Linked = { ...PARENT, nodeColumn: 'parent_context_id', otherColumn: 'context_id' }
+    const ARTIFACT_OF_CONTEXT: Linked = {
+      link: 'Attribution',
+      node: 'Artifact',
+      nodeColumn: 'context_id',
+      otherColumn: 'artifact_id',
+      typeKind: 1,
+    }
+    const EXECUTION_OF_CONTEXT: Linked = {
+      ...ARTIFACT_OF_CONTEXT,
+      link: 'Association',
+      node: 'Execution',
+      otherColumn: 'execution_id',
+      typeKind: 0,
+    }
+    const nodeOf = (l: Linked, t: string) =>
+      `\`${l.node}\` AS ${t} ON ${t}.id = ${t}_link.${l.otherColumn} AND ${t}.type_id IN (SELECT id FROM \`Type\` WHERE type_kind = ${l.typeKind})`
+    /** The neighbour `t` joined to the statement. */
+    const join = (l: Linked, t: string) =>
+      `JOIN \`${l.link}\` AS ${t}_link ON ${t}_link.${l.nodeColumn} = table_0.id JOIN ${nodeOf(l, t)}`
+    /** The neighbour `t` as a correlated EXISTS, with a condition on its row. */
+    const exists = (l: Linked, t: string, condition?: string, typed = false) =>
+      `EXISTS (SELECT 1 FROM \`${l.link}\` AS ${t}_link JOIN ${nodeOf(l, t)}${typed ? ` JOIN \`Type\` AS ${t}_type ON ${t}_type.id = ${t}.type_id` : ''} WHERE ${t}_link.${l.nodeColumn} = table_0.id${condition === undefined ? '' : ` AND (${condition})`})`
+    /** The neighbour `t` as a set of listed nodes: `table_0.id IN (SELECT …)`. */
+    const member = (l: Linked, t: string, condition: string, typed = false) =>
+      `table_0.id IN (SELECT ${t}_link.${l.nodeColumn} FROM \`${l.link}\` AS ${t}_link JOIN ${nodeOf(l, t)}${typed ? ` JOIN \`Type\` AS ${t}_type ON ${t}_type.id = ${t}.type_id` : ''} WHERE ${condition})`
+    const event = (t: string, condition: string) =>
+      `EXISTS (SELECT 1 FROM \`Event\` AS ${t} WHERE ${t}.artifact_id = table_0.id AND (${condition}))`
+    const ctx = (t: string, condition?: string) => exists(CONTEXT_OF_ARTIFACT, t, condition)
+
+    // [kind, filter, set form after `SELECT DISTINCT table_0.id FROM `, row form, parameters of both]
+    it.each<[FilterNodeKind, string, string, string, SqlValue[]]>([
+      [
+        A,
+        "contexts_a.name != 'zz' AND contexts_b.name != 'zz' AND contexts_c.name != 'zz' AND contexts_d.name != 'zz'",
+        `\`Artifact\` AS table_0 ${join(CONTEXT_OF_ARTIFACT, 'table_1')} WHERE ((table_1.name <> ?) AND (${ctx('table_2', 'table_2.name <> ?')}) AND (${ctx('table_3', 'table_3.name <> ?')}) AND (${ctx('table_4', 'table_4.name <> ?')}))`,
+        `((${ctx('table_1', 'table_1.name <> ?')}) AND (${ctx('table_2', 'table_2.name <> ?')}) AND (${ctx('table_3', 'table_3.name <> ?')}) AND (${ctx('table_4', 'table_4.name <> ?')}))`,
+        ['zz', 'zz', 'zz', 'zz'],
+      ],
+      [
+        A,
+        'contexts_a.id = 1 AND contexts_b.id = 2',
+        `\`Artifact\` AS table_0 ${join(CONTEXT_OF_ARTIFACT, 'table_1')} WHERE ((table_1.id = ?) AND (${ctx('table_2', 'table_2.id = ?')}))`,
+        `((${ctx('table_1', 'table_1.id = ?')}) AND (${ctx('table_2', 'table_2.id = ?')}))`,
+        [1n, 2n],
+      ],
+      // The set form joins the alias compared by equality on an indexed column.
+      [
+        A,
+        "contexts_a.name != 'zz' AND contexts_b.name = 'r1'",
+        `\`Artifact\` AS table_0 ${join(CONTEXT_OF_ARTIFACT, 'table_2')} WHERE ((${ctx('table_1', 'table_1.name <> ?')}) AND (table_2.name = ?))`,
+        `((${ctx('table_1', 'table_1.name <> ?')}) AND (${ctx('table_2', 'table_2.name = ?')}))`,
+        ['zz', 'r1'],
+      ],
+      // Under OR, both aliases must still have a row. The set form finds the nodes of an
+      // indexed equality through the index (IN), the row form tests one node (EXISTS).
+      [
+        A,
+        "contexts_a.name = 'x' OR contexts_b.name = 'y'",
+        `\`Artifact\` AS table_0 WHERE ((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${member(CONTEXT_OF_ARTIFACT, 'table_1', 'table_1.name = ?')}) OR (${member(CONTEXT_OF_ARTIFACT, 'table_2', 'table_2.name = ?')})))`,
+        `((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name = ?')}) OR (${ctx('table_2', 'table_2.name = ?')})))`,
+        ['x', 'y'],
+      ],
+      // NOT moves inward until it applies to one alias's predicate, which it complements.
+      [
+        A,
+        "NOT (contexts_a.name = 'x' AND contexts_b.name = 'y')",
+        `\`Artifact\` AS table_0 WHERE ((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name <> ?')}) OR (${ctx('table_2', 'table_2.name <> ?')})))`,
+        `((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name <> ?')}) OR (${ctx('table_2', 'table_2.name <> ?')})))`,
+        ['x', 'y'],
+      ],
+      // (A LIKE cannot use an index, so its operand of OR stays EXISTS in the set form too.)
+      [
+        A,
+        "NOT (contexts_a.name != 'x' AND NOT (contexts_b.id IN (1) OR contexts_b.name LIKE 'y%'))",
+        `\`Artifact\` AS table_0 WHERE ((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${member(CONTEXT_OF_ARTIFACT, 'table_1', 'table_1.name = ?')}) OR (${ctx('table_2', "(table_2.id IN (?)) OR (table_2.name LIKE ? ESCAPE '\\')")})))`,
+        `((${ctx('table_1')}) AND (${ctx('table_2')}) AND ((${ctx('table_1', 'table_1.name = ?')}) OR (${ctx('table_2', "(table_2.id IN (?)) OR (table_2.name LIKE ? ESCAPE '\\')")})))`,
+        ['x', 1n, 'y%'],
+      ],
+      // One alias on both sides of AND is one row: the other alias is looked up for that row.
+      [
+        A,
+        "contexts_a.name = 'x' AND (contexts_a.id = 1 OR contexts_b.id = 2)",
+        `\`Artifact\` AS table_0 WHERE (${ctx('table_1', `(table_1.name = ?) AND (${ctx('table_2', '(table_1.id = ?) OR (table_2.id = ?)')})`)})`,
+        `(${ctx('table_1', `(table_1.name = ?) AND (${ctx('table_2', '(table_1.id = ?) OR (table_2.id = ?)')})`)})`,
+        ['x', 1n, 2n],
+      ],
+      // A predicate on two aliases binds both.
+      [
+        A,
+        "contexts_a.id = contexts_b.id AND contexts_c.name = 'x'",
+        `\`Artifact\` AS table_0 ${join(CONTEXT_OF_ARTIFACT, 'table_3')} WHERE ((EXISTS (SELECT 1 FROM \`Attribution\` AS table_1_link JOIN ${nodeOf(CONTEXT_OF_ARTIFACT, 'table_1')} ${join(CONTEXT_OF_ARTIFACT, 'table_2')} WHERE table_1_link.artifact_id = table_0.id AND (table_1.id = table_2.id))) AND (table_3.name = ?))`,
+        `((EXISTS (SELECT 1 FROM \`Attribution\` AS table_1_link JOIN ${nodeOf(CONTEXT_OF_ARTIFACT, 'table_1')} ${join(CONTEXT_OF_ARTIFACT, 'table_2')} WHERE table_1_link.artifact_id = table_0.id AND (table_1.id = table_2.id))) AND (${ctx('table_3', 'table_3.name = ?')}))`,
+        ['x'],
+      ],
+      [
+        A,
+        'events_a.type = INPUT AND events_b.type = OUTPUT',
+        `\`Artifact\` AS table_0 JOIN \`Event\` AS table_1 ON table_1.artifact_id = table_0.id WHERE ((table_1.type = ?) AND (${event('table_2', 'table_2.type = ?')}))`,
+        `((${event('table_1', 'table_1.type = ?')}) AND (${event('table_2', 'table_2.type = ?')}))`,
+        [3n, 4n],
+      ],
+      // The listed node's type and its properties (one row at most each) stay joins.
+      [
+        E,
+        "custom_properties.p.int_value = 3 AND contexts_a.name = 'r' AND type = 'T' AND contexts_b.name LIKE 's%'",
+        `\`Execution\` AS table_0 JOIN \`ExecutionProperty\` AS table_1 ON table_1.execution_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 1 ${join(CONTEXT_OF_EXECUTION, 'table_2')} JOIN \`Type\` AS table_3 ON table_3.id = table_0.type_id AND table_3.type_kind = 0 WHERE ((table_1.int_value = ?) AND (table_2.name = ?) AND (table_3.name = ?) AND (${exists(CONTEXT_OF_EXECUTION, 'table_4', "table_4.name LIKE ? ESCAPE '\\'")}))`,
+        `EXISTS (SELECT 1 FROM \`ExecutionProperty\` AS table_1 JOIN \`Type\` AS table_3 ON table_3.id = table_0.type_id AND table_3.type_kind = 0 WHERE table_1.execution_id = table_0.id AND table_1.name = ? AND table_1.is_custom_property = 1 AND ((table_1.int_value = ?) AND (${exists(CONTEXT_OF_EXECUTION, 'table_2', 'table_2.name = ?')}) AND (table_3.name = ?) AND (${exists(CONTEXT_OF_EXECUTION, 'table_4', "table_4.name LIKE ? ESCAPE '\\'")})))`,
+        ['p', 3n, 'r', 'T', 's%'],
+      ],
+      [
+        C,
+        "parent_contexts_p.type = 'P' OR child_contexts_c.id IN (1, 2)",
+        `\`Context\` AS table_0 WHERE ((${exists(PARENT, 'table_1', undefined, true)}) AND (${exists(CHILD, 'table_2')}) AND ((${member(PARENT, 'table_1', 'table_1_type.name = ?', true)}) OR (${member(CHILD, 'table_2', 'table_2.id IN (?, ?)')})))`,
+        `((${exists(PARENT, 'table_1', undefined, true)}) AND (${exists(CHILD, 'table_2')}) AND ((${exists(PARENT, 'table_1', 'table_1_type.name = ?', true)}) OR (${exists(CHILD, 'table_2', 'table_2.id IN (?, ?)')})))`,
+        ['P', 1n, 2n],
+      ],
+      [
+        C,
+        "artifacts_a.external_id = 'x' AND executions_e.external_id = 'y'",
+        `\`Context\` AS table_0 ${join(ARTIFACT_OF_CONTEXT, 'table_1')} WHERE ((table_1.external_id = ?) AND (${exists(EXECUTION_OF_CONTEXT, 'table_2', 'table_2.external_id = ?')}))`,
+        `((${exists(ARTIFACT_OF_CONTEXT, 'table_1', 'table_1.external_id = ?')}) AND (${exists(EXECUTION_OF_CONTEXT, 'table_2', 'table_2.external_id = ?')}))`,
+        ['x', 'y'],
+      ],
+    ])('compiles %s: %s with semi-joins', (kind, query, sql, condition, params) => {
+      expect(compileFilterQuery(kind, query)).toEqual({
+        sql: `SELECT DISTINCT table_0.id FROM ${sql}`,
+        params,
+        condition,
+        conditionParams: params,
+        joins: expect.any(Number),
+      })
+    })
 
     it('binds every value and never copies query text into the SQL', () => {
       const hostile = "x'; DROP TABLE `Artifact`; --"

@@ -12,8 +12,11 @@ import { MetadataSource } from '../storage/metadata-source.js'
 import type { SqlValue } from '../storage/transaction-executor.js'
 import { createMetadataStore } from '../store/metadata-store.js'
 import { NODE_TABLES } from './catalog.js'
+import { compileJoinedFilter } from './compile.js'
 import { foreignText } from './compiled-sql.test-support.js'
 import { type CompiledFilter, compileFilterQuery, FILTER_ERROR_PREFIX, type FilterNodeKind } from './index.js'
+import { parseFilterQuery } from './parser.js'
+import { resolveFilterQuery } from './resolve.js'
 
 const KINDS: readonly FilterNodeKind[] = ['artifact', 'execution', 'context']
 
@@ -201,7 +204,9 @@ const TYPED: Record<
       'type_id',
       'create_time_since_epoch',
       'contexts_a.id',
+      'contexts_c.id',
       'events_e.execution_id',
+      'events_f.execution_id',
       'properties.p.int_value',
     ],
     string: [
@@ -211,12 +216,15 @@ const TYPED: Record<
       'external_id',
       'contexts_a.name',
       'contexts_b.type',
+      'contexts_b.name',
+      'contexts_d.name',
       'custom_properties.`k y`.string_value',
     ],
     bool: ['properties.flag.bool_value', 'custom_properties.flag.bool_value'],
     enums: [
       ['state', ['LIVE', 'PENDING', 'DELETED', 'MARKED_FOR_DELETION', 'UNKNOWN']],
       ['events_e.type', ['INPUT', 'OUTPUT', 'DECLARED_INPUT', 'INTERNAL_OUTPUT']],
+      ['events_f.type', ['INPUT', 'OUTPUT']],
     ],
   },
   execution: {
@@ -225,14 +233,23 @@ const TYPED: Record<
       'type_id',
       'last_update_time_since_epoch',
       'contexts_a.id',
+      'contexts_b.id',
       'events_e.artifact_id',
       'properties.p.int_value',
     ],
-    string: ['name', 'type', 'external_id', 'contexts_a.name', 'custom_properties.note.string_value'],
+    string: [
+      'name',
+      'type',
+      'external_id',
+      'contexts_a.name',
+      'contexts_c.name',
+      'custom_properties.note.string_value',
+    ],
     bool: ['custom_properties.flag.bool_value'],
     enums: [
       ['last_known_state', ['NEW', 'RUNNING', 'COMPLETE', 'FAILED', 'CACHED', 'CANCELED']],
       ['events_e.type', ['INPUT', 'OUTPUT']],
+      ['events_f.type', ['INPUT', 'OUTPUT']],
     ],
   },
   context: {
@@ -240,11 +257,24 @@ const TYPED: Record<
       'id',
       'type_id',
       'parent_contexts_p.id',
+      'parent_contexts_q.id',
+      'child_contexts_d.id',
       'artifacts_a.id',
+      'artifacts_b.id',
       'executions_e.id',
       'properties.p.int_value',
     ],
-    string: ['name', 'type', 'external_id', 'child_contexts_c.name', 'artifacts_a.uri', 'executions_e.name'],
+    string: [
+      'name',
+      'type',
+      'external_id',
+      'child_contexts_c.name',
+      'parent_contexts_p.name',
+      'artifacts_a.uri',
+      'artifacts_b.name',
+      'executions_e.name',
+      'executions_f.name',
+    ],
     bool: ['properties.flag.bool_value'],
     enums: [
       ['artifacts_a.state', ['LIVE', 'DELETED']],
@@ -318,6 +348,97 @@ function typedQuery(kind: FilterNodeKind): fc.Arbitrary<string> {
   return expr
 }
 
+/**
+ * Queries over several aliases of each neighbour prefix, mixed with AND, OR and NOT, whose
+ * literals are values of the test store (so that predicates hold for some rows and not others).
+ */
+function aliasQuery(kind: FilterNodeKind): fc.Arbitrary<string> {
+  const ids = (n: number) => fc.integer({ min: 1, max: n }).map(String)
+  const names = (prefix: string, n: number) =>
+    fc.oneof(
+      fc.integer({ min: 0, max: n - 1 }).map((i) => `'${prefix}${i}'`),
+      fc.constant("'zz'"),
+    )
+  const contextFields: [string, fc.Arbitrary<string>][] = [
+    ['id', ids(5)],
+    ['name', names('c', 5)],
+    ['type', fc.constantFrom("'C'", "'D'")],
+  ]
+  const relations: Record<FilterNodeKind, [string, [string, fc.Arbitrary<string>][]][]> = {
+    artifact: [
+      ['contexts_', contextFields],
+      ['events_', [['execution_id', ids(4)]]],
+    ],
+    execution: [
+      ['contexts_', contextFields],
+      ['events_', [['artifact_id', ids(6)]]],
+    ],
+    context: [
+      ['parent_contexts_', contextFields],
+      ['child_contexts_', contextFields],
+      [
+        'artifacts_',
+        [
+          ['id', ids(6)],
+          ['name', names('a', 6)],
+        ],
+      ],
+      [
+        'executions_',
+        [
+          ['id', ids(4)],
+          ['name', names('e', 4)],
+        ],
+      ],
+    ],
+  }
+  const alias = fc.constantFrom('a', 'b', 'c', 'd', 'e')
+  const relation = fc.constantFrom(...relations[kind])
+  const comparison = fc.constantFrom('=', '!=', '<', '>=')
+  const onAlias = fc
+    .tuple(relation, alias, fc.nat(), comparison)
+    .chain(([[prefix, fields], suffix, n, op]) => {
+      const [field, values] = fields[n % fields.length] as [string, fc.Arbitrary<string>]
+      return values.map((v) => `${prefix}${suffix}.${field} ${op} ${v}`)
+    })
+  const enumOnAlias: fc.Arbitrary<string> =
+    kind === 'context'
+      ? fc
+          .tuple(alias, fc.constantFrom('=', '!='), fc.constantFrom('LIVE', 'PENDING', 'DELETED'))
+          .map(([suffix, op, v]) => `artifacts_${suffix}.state ${op} ${v}`)
+      : fc
+          .tuple(alias, fc.constantFrom('=', '!='), fc.constantFrom('INPUT', 'OUTPUT'))
+          .map(([suffix, op, v]) => `events_${suffix}.type ${op} ${v}`)
+  // Two aliases in one predicate (of the same prefix, so the types match).
+  const acrossAliases = fc
+    .tuple(relation, alias, alias, fc.constantFrom('=', '<', '!='))
+    .map(([[prefix, fields], x, y, op]) => {
+      const [field] = fields[0] as [string, unknown]
+      return `${prefix}${x}.${field} ${op} ${prefix}${y}.${field}`
+    })
+  const onNode = fc.constantFrom('id > 2', "name != 'a1'", 'properties.p.int_value >= 1', "type = 'A'")
+  const predicate = fc.oneof(
+    { weight: 6, arbitrary: onAlias },
+    { weight: 2, arbitrary: enumOnAlias },
+    { weight: 1, arbitrary: acrossAliases },
+    { weight: 1, arbitrary: onNode },
+  )
+  const { expr } = fc.letrec<{ expr: string }>((tie) => ({
+    expr: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      predicate,
+      tie('expr').map((x) => `NOT (${x})`),
+      fc
+        .tuple(tie('expr'), fc.constantFrom('AND', 'OR'), tie('expr'))
+        .map(([x, op, y]) => `(${x}) ${op} (${y})`),
+      fc
+        .array(tie('expr'), { minLength: 3, maxLength: 5 })
+        .chain((xs) => fc.constantFrom('AND', 'OR').map((op) => xs.map((x) => `(${x})`).join(` ${op} `))),
+    ),
+  }))
+  return expr
+}
+
 /** Edits that turn a query into a near miss: insert, delete, duplicate or move text. */
 function mutated(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
   const edit = fc.tuple(
@@ -379,13 +500,13 @@ describe('filter_query compiler, property-based', () => {
     const types = store.putTypes({
       artifact_types: [{ name: 'A', properties: { p: 1, flag: 6 } }],
       execution_types: [{ name: 'E', properties: { p: 1 } }],
-      context_types: [{ name: 'C', properties: { p: 1, flag: 6 } }],
+      context_types: [{ name: 'C', properties: { p: 1, flag: 6 } }, { name: 'D' }],
     })
     const [at] = types.artifact_type_ids as bigint[]
     const [et] = types.execution_type_ids as bigint[]
-    const [ct] = types.context_type_ids as bigint[]
+    const [ct, dt] = types.context_type_ids as bigint[]
     const artifactIds = store.putArtifacts({
-      artifacts: [0, 1, 2, 3].map((i) => ({
+      artifacts: [0, 1, 2, 3, 4, 5].map((i) => ({
         type_id: at,
         name: `a${i}`,
         uri: `u${i}`,
@@ -395,7 +516,7 @@ describe('filter_query compiler, property-based', () => {
       })),
     }).artifact_ids as bigint[]
     const executionIds = store.putExecutions({
-      executions: [0, 1, 2].map((i) => ({
+      executions: [0, 1, 2, 3].map((i) => ({
         type_id: et,
         name: `e${i}`,
         last_known_state: (i + 1) as 1,
@@ -404,28 +525,58 @@ describe('filter_query compiler, property-based', () => {
       })),
     }).execution_ids as bigint[]
     const contextIds = store.putContexts({
-      contexts: [0, 1, 2].map((i) => ({
-        type_id: ct,
-        name: `c${i}`,
-        properties: { p: { int_value: BigInt(i) }, flag: { bool_value: i === 0 } },
-      })),
+      contexts: [0, 1, 2, 3, 4].map((i) =>
+        i % 3 === 2
+          ? { type_id: dt, name: `c${i}` }
+          : {
+              type_id: ct,
+              name: `c${i}`,
+              properties: { p: { int_value: BigInt(i) }, flag: { bool_value: i === 0 } },
+            },
+      ),
     }).context_ids as bigint[]
-    const [c0, c1, c2] = contextIds as [bigint, bigint, bigint]
+    // Nodes with no, one and several neighbours of each kind, so that several aliases of one
+    // prefix can pick different rows (or none).
+    const a = (i: number) => artifactIds[i] as bigint
+    const e = (i: number) => executionIds[i] as bigint
+    const c = (i: number) => contextIds[i] as bigint
+    const contextsOfArtifact = [[0], [0, 1], [1, 2, 3], [0, 2, 3, 4], [], [4]]
+    const contextsOfExecution = [[0], [0, 1, 2], [3, 4], []]
     store.putAttributionsAndAssociations({
-      attributions: artifactIds.map((artifact_id, i) => ({ artifact_id, context_id: i % 2 === 0 ? c0 : c1 })),
-      associations: executionIds.map((execution_id) => ({ execution_id, context_id: c0 })),
+      attributions: contextsOfArtifact.flatMap((cs, i) =>
+        cs.map((k) => ({ artifact_id: a(i), context_id: c(k) })),
+      ),
+      associations: contextsOfExecution.flatMap((cs, i) =>
+        cs.map((k) => ({ execution_id: e(i), context_id: c(k) })),
+      ),
     })
     store.putParentContexts({
       parent_contexts: [
-        { child_id: c1, parent_id: c0 },
-        { child_id: c2, parent_id: c1 },
-      ],
+        [1, 0],
+        [2, 1],
+        [2, 0],
+        [3, 0],
+        [4, 3],
+        [4, 1],
+      ].map(([child, parent]) => ({ child_id: c(child as number), parent_id: c(parent as number) })),
     })
+    const INPUT = 3 as const
+    const OUTPUT = 4 as const
     store.putEvents({
-      events: executionIds.flatMap((execution_id, i) => [
-        { execution_id, artifact_id: artifactIds[i] as bigint, type: 3 as const },
-        { execution_id, artifact_id: artifactIds[i + 1] as bigint, type: 4 as const },
-      ]),
+      events: [
+        [0, 0, INPUT],
+        [0, 1, OUTPUT],
+        [1, 1, INPUT],
+        [1, 2, INPUT],
+        [1, 3, OUTPUT],
+        [2, 3, INPUT],
+        [2, 5, OUTPUT],
+        [2, 2, OUTPUT],
+      ].map(([exe, art, type]) => ({
+        execution_id: e(exe as number),
+        artifact_id: a(art as number),
+        type: type as 3,
+      })),
     })
     store.close()
     source = MetadataSource.open({ filename, readonly: true })
@@ -465,6 +616,12 @@ describe('filter_query compiler, property-based', () => {
       ),
       `${JSON.stringify(query)} as a row condition`,
     ).toEqual(rows)
+    // Both select exactly the rows of MLMD's shape, every alias a join of one statement.
+    const joined = compileJoinedFilter(resolveFilterQuery(kind, parseFilterQuery(query), query))
+    expect(
+      ids(`SELECT id FROM (${joined.sql}) ORDER BY id`, joined.params),
+      `${JSON.stringify(query)} as joins`,
+    ).toEqual(rows)
     return rows
   }
 
@@ -492,6 +649,18 @@ describe('filter_query compiler, property-based', () => {
     fc.assert(
       fc.property(
         kind.chain((k) => fc.tuple(fc.constant(k), typedQuery(k))),
+        ([k, query]) => {
+          expect(check(k, query), query).not.toBe('invalid')
+        },
+      ),
+      { numRuns: RUNS },
+    )
+  })
+
+  it('selects the rows of the join form with semi-joins, for queries over several aliases', () => {
+    fc.assert(
+      fc.property(
+        kind.chain((k) => fc.tuple(fc.constant(k), aliasQuery(k))),
         ([k, query]) => {
           expect(check(k, query), query).not.toBe('invalid')
         },

@@ -18,12 +18,12 @@
  * ```
  */
 import type { FilterNodeKind } from './catalog.js'
-import { type CompiledFilter, compileResolvedFilter } from './compile.js'
+import { type CompiledFilter, type CompileOptions, compileResolvedFilter } from './compile.js'
 import { parseFilterQuery } from './parser.js'
 import { resolveFilterQuery } from './resolve.js'
 
 export type { FilterNodeKind } from './catalog.js'
-export { type CompiledFilter, MAX_BOUND_PARAMETERS } from './compile.js'
+export { type CompiledFilter, type CompileOptions, MAX_BOUND_PARAMETERS } from './compile.js'
 export { FILTER_ERROR_PREFIX } from './filter-error.js'
 export { MAX_FILTER_NESTING_DEPTH, MAX_FILTER_QUERY_LENGTH } from './parser.js'
 export { MAX_JOINED_TABLES } from './resolve.js'
@@ -40,6 +40,10 @@ export { MAX_JOINED_TABLES } from './resolve.js'
  *   ({@link MAX_FILTER_QUERY_LENGTH}, {@link MAX_FILTER_NESTING_DEPTH}, {@link MAX_JOINED_TABLES},
  *   {@link MAX_BOUND_PARAMETERS}).
  */
-export function compileFilterQuery(kind: FilterNodeKind, query: string): CompiledFilter {
-  return compileResolvedFilter(resolveFilterQuery(kind, parseFilterQuery(query), query))
+export function compileFilterQuery(
+  kind: FilterNodeKind,
+  query: string,
+  options: CompileOptions = {},
+): CompiledFilter {
+  return compileResolvedFilter(resolveFilterQuery(kind, parseFilterQuery(query), query), options)
 }

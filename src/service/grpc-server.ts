@@ -4,13 +4,13 @@
  * or TLS / mutual TLS. MLMD's counterpart is `metadata_store_server_main.cc`.
  */
 import type { ServerOptions } from '@grpc/grpc-js'
-import { Server, ServerCredentials } from '@grpc/grpc-js'
+import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check'
 import { Code, MlmdError } from '../errors.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
 import { createBearerTokenInterceptor } from './auth.js'
-import type { UnexpectedErrorLogger } from './handlers.js'
-import { createHandlers, createPooledHandlers } from './handlers.js'
+import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
+import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
 import { createReflectionService } from './reflection.js'
 import { SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
@@ -66,6 +66,11 @@ export interface GrpcServerOptions {
    * warning, so the cause is never lost.
    */
   readonly onUnexpectedError?: UnexpectedErrorLogger | undefined
+  /**
+   * See every call (logs, metrics: `observability.ts`). The message of an error that has a
+   * cause then ends with the request id that the observers see.
+   */
+  readonly observers?: readonly CallObserver[] | undefined
 }
 
 /** The gRPC credentials for a TLS config (or plaintext). @throws InvalidArgument for an incomplete config. */
@@ -104,6 +109,30 @@ export interface ShutdownReport {
    * if the process is killed instead.
    */
   readonly stuckWorkers: number
+}
+
+// grpc-js reports a failed bind as "No address added out of total 1 resolved errors: [listen
+// EADDRINUSE: …]"; the errno says what went wrong in words a user can act on.
+const BIND_REASONS: Readonly<Record<string, string>> = {
+  EADDRINUSE:
+    'the port is already in use (another server?); choose another with --port, or 0 for any free one',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: "the address is not one of this machine's",
+}
+
+function bindError(address: string, error: Error): MlmdError {
+  const errno = /\b(E[A-Z]+):/.exec(error.message)?.[1]
+  const reason = (errno === undefined ? undefined : BIND_REASONS[errno]) ?? error.message
+  return new MlmdError(Code.Unavailable, `cannot listen on ${address}: ${reason}`, { cause: error })
+}
+
+/**
+ * Sends grpc-js's own log lines (by default printed to stderr, such as its raw line for a port
+ * in use) to `sink` instead. grpc-js has one logger per process, so this is process-wide.
+ */
+export function routeGrpcLibraryLog(sink: (line: string) => void): void {
+  const write = (...args: unknown[]) => sink(args.map(String).join(' '))
+  setLogger({ error: write, info: write, debug: write })
 }
 
 /** A running server. Create it with {@link createGrpcServer}. */
@@ -201,25 +230,26 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   }
   const pool = options.workers === undefined ? undefined : await WorkerPool.start(options.workers)
   const server = new Server({ ...options.channelOptions, interceptors })
-  server.addService(
-    untypedServiceDefinition(),
+  const handlers =
     pool === undefined
       ? createHandlers(options.store as MetadataStore, logUnexpected, retry)
-      : createPooledHandlers(pool, logUnexpected, retry),
+      : createPooledHandlers(pool, logUnexpected, retry)
+  const observers = options.observers ?? []
+  server.addService(
+    untypedServiceDefinition(),
+    observers.length === 0 ? handlers : observeHandlers(handlers, observers),
   )
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' })
   health.addToServer(server)
   createReflectionService().addToServer(server)
 
+  const address = formatAddress(host, options.port ?? 8080)
   let port: number
   try {
     port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(formatAddress(host, options.port ?? 8080), credentials, (error, bound) => {
+      server.bindAsync(address, credentials, (error, bound) => {
         if (error === null) resolve(bound)
-        else
-          reject(
-            new MlmdError(Code.Unavailable, `cannot listen on ${host}: ${error.message}`, { cause: error }),
-          )
+        else reject(bindError(address, error))
       })
     })
   } catch (error) {

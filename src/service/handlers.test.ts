@@ -1,9 +1,17 @@
-import type { ServerUnaryCall } from '@grpc/grpc-js'
+import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js'
 import { describe, expect, it, vi } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { loadMlmdRoot } from '../proto/load-root.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
-import { createHandlers, MAX_STATUS_DETAILS_BYTES, statusDetails, toServiceError, unary } from './handlers.js'
+import {
+  type CallOutcome,
+  createHandlers,
+  MAX_STATUS_DETAILS_BYTES,
+  observeHandlers,
+  statusDetails,
+  toServiceError,
+  unary,
+} from './handlers.js'
 import { metadataStoreServiceDefinition, SERVICE_NAME } from './service-definition.js'
 
 // Every operation answers with its own name, so the table's wiring is visible.
@@ -202,6 +210,62 @@ describe('handlers', () => {
 
     it('replaces lone surrogates, which cannot be encoded', () => {
       expect(statusDetails('a\uD800b\uDC00c\uD83C\uDF0D')).toBe('a\uFFFDb\uFFFDc\uD83C\uDF0D')
+    })
+  })
+
+  describe('observeHandlers', () => {
+    const failingStore = new Proxy({} as MetadataStore, {
+      get: (_target, name) => () => {
+        if (name === 'getArtifactsByID') throw new TypeError('a bug')
+        if (name === 'getArtifactType') throw new MlmdError(Code.NotFound, 'No type found')
+        if (name === 'putArtifacts')
+          throw new MlmdError(Code.AlreadyExists, 'taken', { cause: new Error('UNIQUE') })
+        return {}
+      },
+    })
+
+    function observed() {
+      const outcomes: CallOutcome[] = []
+      const started: string[] = []
+      const handlers = observeHandlers(
+        createHandlers(failingStore, () => {}),
+        [{ callStarted: (rpc) => started.push(rpc), callFinished: (outcome) => outcomes.push(outcome) }],
+      )
+      return { handlers, outcomes, started }
+    }
+
+    it("tells observers of each call, and puts the request id into a fault's message", () => {
+      const { handlers, outcomes, started } = observed()
+      const metadata = new Metadata()
+      metadata.set('x-request-id', 'job-42')
+      const callback = vi.fn()
+      handlers.GetArtifactsByID(
+        { request: {}, metadata } as unknown as ServerUnaryCall<object, unknown>,
+        callback,
+      )
+      expect(callback.mock.calls[0]?.[0]).toMatchObject({
+        code: Code.Internal,
+        details: 'a bug (request id job-42)',
+      })
+      expect(started).toEqual(['GetArtifactsByID'])
+      expect(outcomes[0]).toMatchObject({ rpc: 'GetArtifactsByID', requestId: 'job-42', code: Code.Internal })
+      expect(outcomes[0]?.error).toBeInstanceOf(TypeError)
+    })
+
+    it('leaves ordinary answers as they are, with an id of its own for each call', () => {
+      const { handlers, outcomes } = observed()
+      const notFound = vi.fn()
+      handlers.GetArtifactType(call({}), notFound)
+      expect(notFound.mock.calls[0]?.[0]).toMatchObject({ code: Code.NotFound, details: 'No type found' })
+      const taken = vi.fn()
+      handlers.PutArtifacts(call({}), taken)
+      expect(taken.mock.calls[0]?.[0]).toMatchObject({ code: Code.AlreadyExists, details: 'taken' })
+      const ok = vi.fn()
+      handlers.GetArtifactTypes(call({}), ok)
+      expect(ok).toHaveBeenCalledWith(null, {})
+      expect(outcomes.map((o) => o.code)).toEqual([Code.NotFound, Code.AlreadyExists, 0])
+      expect(new Set(outcomes.map((o) => o.requestId)).size).toBe(3)
+      expect(outcomes[0]?.requestId).toMatch(/^[0-9a-f]{16}$/)
     })
   })
 })

@@ -3,6 +3,8 @@
  * mapping every RPC to the store operation of the same name (MLMD's
  * `metadata_store_service_impl.cc` writes one method per RPC; the table replaces them).
  */
+
+import { randomBytes } from 'node:crypto'
 import type {
   ServerUnaryCall,
   ServiceError,
@@ -60,6 +62,10 @@ export function toServiceError(error: MlmdError): Partial<ServiceError> {
     metadata: new Metadata(),
   }
 }
+
+// The error each answered status came from, for the observers of `observeHandlers` (the
+// status itself keeps only a code and a message).
+const answeredErrors = new WeakMap<object, unknown>()
 
 /**
  * Why a call must not run any more, if it must not: the client cancelled it, or its deadline
@@ -142,7 +148,9 @@ export function unary<Req extends object, Res>(
         return
       }
       if (!(error instanceof MlmdError)) logUnexpected(rpc, error)
-      callback(toServiceError(MlmdError.from(error, Code.Internal)))
+      const answer = toServiceError(MlmdError.from(error, Code.Internal))
+      answeredErrors.set(answer, error)
+      callback(answer)
     }
     const attempt = (): void => {
       let response: Res | PromiseLike<Res>
@@ -209,4 +217,79 @@ export function createPooledHandlers(
     )
   }
   return table as Handlers
+}
+
+/** How one call ended, as the observers of {@link observeHandlers} see it. */
+export interface CallOutcome {
+  readonly rpc: RpcName
+  /** The client's `x-request-id`, or one made up for the call. */
+  readonly requestId: string
+  /** The gRPC status code answered (0 for OK). */
+  readonly code: number
+  readonly durationMs: number
+  /** What was thrown, for an error answer: an `MlmdError`, or anything else for a bug. */
+  readonly error?: unknown
+}
+
+/** Sees every call of the handler table: logs, metrics. */
+export interface CallObserver {
+  callStarted?(rpc: RpcName): void
+  callFinished(outcome: CallOutcome): void
+}
+
+/**
+ * Whether an error answer is a fault of the server or its database, which the log reports with
+ * a request id that the client sees too: a bug, or an error with an underlying cause (SQLite's).
+ * Unique-key collisions and lock contention also carry SQLite's error, but they are ordinary
+ * answers (the client retries or fixes its request).
+ */
+export function isReportedFault(error: unknown): boolean {
+  if (!(error instanceof MlmdError)) return true
+  return error.cause !== undefined && error.code !== Code.AlreadyExists && error.code !== Code.Aborted
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/
+
+function requestIdOf(call: ServerUnaryCall<unknown, unknown>): string {
+  // Tests call handlers with bare `{ request }` objects; real calls carry metadata.
+  const sent = typeof call.metadata?.get === 'function' ? call.metadata.get('x-request-id')[0] : undefined
+  return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomBytes(8).toString('hex')
+}
+
+/**
+ * Wraps every handler of `table` so that `observers` see each call start and finish, with its
+ * code, duration and request id. The one place for logs and metrics, outside the store
+ * operations. The message of a reported fault ({@link isReportedFault}) ends with
+ * `(request id …)`, the id the server log shows beside the cause.
+ */
+export function observeHandlers(
+  table: ReturnType<typeof createHandlers>,
+  observers: readonly CallObserver[],
+): ReturnType<typeof createHandlers> {
+  const observed: Record<string, ReturnType<typeof unary>> = {}
+  for (const rpc of Object.keys(table) as RpcName[]) {
+    const handler = table[rpc]
+    observed[rpc] = (call, callback) => {
+      const started = process.hrtime.bigint()
+      const requestId = requestIdOf(call)
+      for (const observer of observers) observer.callStarted?.(rpc)
+      handler(call, (error, value) => {
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6
+        const thrown = error === null || error === undefined ? undefined : answeredErrors.get(error)
+        if (error !== null && error !== undefined && thrown !== undefined && isReportedFault(thrown)) {
+          error.details = `${error.details ?? ''} (request id ${requestId})`
+        }
+        const code = error === null || error === undefined ? 0 : (error.code ?? Code.Unknown)
+        for (const observer of observers) {
+          observer.callFinished(
+            thrown === undefined && code === 0
+              ? { rpc, requestId, code, durationMs }
+              : { rpc, requestId, code, durationMs, error: thrown },
+          )
+        }
+        callback(error, value)
+      })
+    }
+  }
+  return observed as ReturnType<typeof createHandlers>
 }

@@ -21,12 +21,24 @@ const reflectionRoot = protobuf.Root.fromJSON({
         host: { type: 'string', id: 1 },
         file_by_filename: { type: 'string', id: 3 },
         file_containing_symbol: { type: 'string', id: 4 },
+        file_containing_extension: { type: 'ExtensionRequest', id: 5 },
+        all_extension_numbers_of_type: { type: 'string', id: 6 },
         list_services: { type: 'string', id: 7 },
+      },
+    },
+    ExtensionRequest: {
+      fields: { containing_type: { type: 'string', id: 1 }, extension_number: { type: 'int32', id: 2 } },
+    },
+    ExtensionNumberResponse: {
+      fields: {
+        base_type_name: { type: 'string', id: 1 },
+        extension_number: { rule: 'repeated', type: 'int32', id: 2 },
       },
     },
     ServerReflectionResponse: {
       fields: {
         file_descriptor_response: { type: 'FileDescriptorResponse', id: 4 },
+        all_extension_numbers_response: { type: 'ExtensionNumberResponse', id: 5 },
         list_services_response: { type: 'ListServiceResponse', id: 6 },
         error_response: { type: 'ErrorResponse', id: 7 },
       },
@@ -44,6 +56,7 @@ const Response = reflectionRoot.lookupType('ServerReflectionResponse')
 
 interface ReflectionAnswer {
   file_descriptor_response?: { file_descriptor_proto: Uint8Array[] }
+  all_extension_numbers_response?: { base_type_name: string; extension_number: number[] }
   list_services_response?: { service: { name: string }[] }
   error_response?: { error_code: number; error_message: string }
 }
@@ -51,13 +64,13 @@ interface ReflectionAnswer {
 function ask(
   address: string,
   version: 'v1' | 'v1alpha',
-  request: Record<string, string>,
+  request: Record<string, unknown>,
 ): Promise<ReflectionAnswer> {
   const client = new Client(address, credentials.createInsecure())
   return new Promise<ReflectionAnswer>((resolve, reject) => {
     const stream = client.makeBidiStreamRequest(
       `/grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`,
-      (value: Record<string, string>) => Buffer.from(Request.encode(value).finish()),
+      (value: Record<string, unknown>) => Buffer.from(Request.encode(Request.fromObject(value)).finish()),
       (bytes: Buffer) => Response.toObject(Response.decode(bytes), { arrays: true }) as ReflectionAnswer,
       new Metadata(),
       {},
@@ -151,13 +164,91 @@ describe('reflection', () => {
       store?.close()
     })
 
-    it.each(['v1', 'v1alpha'] as const)('lists the MLMD and health services (%s)', async (version) => {
-      const answer = await ask(server.address, version, { list_services: '*' })
-      const names = answer.list_services_response?.service.map((s) => s.name)
-      expect(names).toEqual(
-        expect.arrayContaining(['ml_metadata.MetadataStoreService', 'grpc.health.v1.Health']),
+    it.each(['v1', 'v1alpha'] as const)(
+      'lists the MLMD, health and reflection services (%s)',
+      async (version) => {
+        const answer = await ask(server.address, version, { list_services: '*' })
+        const names = answer.list_services_response?.service.map((s) => s.name)
+        expect(names?.sort()).toEqual([
+          'grpc.health.v1.Health',
+          'grpc.reflection.v1.ServerReflection',
+          'grpc.reflection.v1alpha.ServerReflection',
+          'ml_metadata.MetadataStoreService',
+        ])
+        const own = await ask(server.address, version, {
+          file_containing_symbol: `grpc.reflection.${version}.ServerReflection`,
+        })
+        const root = decodeFiles(own.file_descriptor_response?.file_descriptor_proto ?? [])
+        expect(
+          Object.keys(root.lookupService(`grpc.reflection.${version}.ServerReflection`).methods),
+        ).toEqual(['ServerReflectionInfo'])
+      },
+    )
+
+    it('carries the system_type_extension options of the enum values, as protoc writes them', async () => {
+      const answer = await ask(server.address, 'v1', { file_containing_symbol: 'ml_metadata.ArtifactType' })
+      const bytes = answer.file_descriptor_response?.file_descriptor_proto.find((b) =>
+        Buffer.from(b).includes('ml_metadata/proto/metadata_store.proto'),
       )
+      expect(bytes).toBeDefined()
+      // Read the file with a decoder of our own that knows only the fields on the way to the
+      // option, and the option by its extension number: what any protobuf library sees on the wire.
+      const fileType = protobuf.Root.fromJSON({
+        nested: {
+          File: { fields: { message_type: { rule: 'repeated', type: 'Message', id: 4 } } },
+          Message: {
+            fields: { name: { type: 'string', id: 1 }, enum_type: { rule: 'repeated', type: 'Enum', id: 4 } },
+          },
+          Enum: { fields: { value: { rule: 'repeated', type: 'EnumValue', id: 2 } } },
+          EnumValue: { fields: { name: { type: 'string', id: 1 }, options: { type: 'Options', id: 3 } } },
+          Options: { fields: { ext: { type: 'SystemTypeExtension', id: 384560917 } } },
+          SystemTypeExtension: { fields: { type_name: { type: 'string', id: 1 } } },
+        },
+      }).lookupType('File')
+      const file = fileType.toObject(fileType.decode(bytes as Uint8Array), { arrays: true }) as {
+        message_type: {
+          name: string
+          enum_type: { value: { name: string; options?: { ext?: { type_name: string } } }[] }[]
+        }[]
+      }
+      const names: Record<string, string> = {}
+      for (const message of file.message_type) {
+        for (const enumType of message.enum_type) {
+          for (const value of enumType.value) {
+            const typeName = value.options?.ext?.type_name
+            if (typeName !== undefined) names[`${message.name}.${value.name}`] = typeName
+          }
+        }
+      }
+      expect(Object.keys(names)).toHaveLength(12)
+      expect(names['ArtifactType.DATASET']).toBe('mlmd.Dataset')
+      expect(names['ArtifactType.UNSET']).toBe('unset_artifact_type')
+      expect(names['ExecutionType.TRAIN']).toBe('mlmd.Train')
     })
+
+    it.each(['v1', 'v1alpha'] as const)(
+      'answers extension lookups for EnumValueOptions (%s)',
+      async (version) => {
+        const byNumber = await ask(server.address, version, {
+          file_containing_extension: {
+            containing_type: 'google.protobuf.EnumValueOptions',
+            extension_number: 384560917,
+          },
+        })
+        expect(byNumber.error_response).toBeUndefined()
+        const files = (byNumber.file_descriptor_response?.file_descriptor_proto ?? []).map(
+          (b) => (descriptor.FileDescriptorProto.decode(b) as unknown as { name: string }).name,
+        )
+        expect(files[0]).toBe('ml_metadata/proto/metadata_store.proto')
+        const numbers = await ask(server.address, version, {
+          all_extension_numbers_of_type: 'google.protobuf.EnumValueOptions',
+        })
+        expect(numbers.all_extension_numbers_response).toEqual({
+          base_type_name: 'google.protobuf.EnumValueOptions',
+          extension_number: [384560917],
+        })
+      },
+    )
 
     it('returns the files that define the MLMD service, and each file they import by name', async () => {
       const answer = await ask(server.address, 'v1', {

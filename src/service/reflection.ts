@@ -22,6 +22,7 @@ const require = createRequire(import.meta.url)
 const descriptor = require('protobufjs/ext/descriptor') as {
   FileDescriptorProto: protobuf.Type
   DescriptorProto: protobuf.Type
+  EnumValueOptions: protobuf.Type
 }
 
 /** Full name of the standard health service. */
@@ -32,10 +33,15 @@ interface DescriptorField {
   typeName?: string
   extendee?: string
 }
+interface DescriptorEnum {
+  name: string
+  value: { name: string; number?: number; options?: Record<string, unknown> }[]
+}
 interface DescriptorMessage {
   name: string
   field: DescriptorField[]
   nestedType: DescriptorMessage[]
+  enumType?: DescriptorEnum[]
   extensionRange: { start?: number; end?: number }[]
   reservedRange: { start?: number; end?: number }[]
   options?: { mapEntry?: boolean }
@@ -51,7 +57,7 @@ interface DescriptorFile {
   syntax?: string
   dependency: string[]
   messageType: DescriptorMessage[]
-  enumType: unknown[]
+  enumType: DescriptorEnum[]
   service: { name: string; method: DescriptorMethod[] }[]
   extension: DescriptorField[]
 }
@@ -98,6 +104,62 @@ function importName(object: protobuf.ReflectionObject, includeRoots: readonly st
   return filename
 }
 
+/**
+ * Makes the custom options MLMD puts on enum values (`(system_type_extension).type_name` on the
+ * SystemDefinedBaseType values) travel in descriptors. protoc writes a custom option as a field of
+ * the options message, numbered as its extension. The descriptor types protobufjs ships, which
+ * @grpc/reflection also decodes and re-encodes our descriptors with, know no custom options and
+ * would drop it; so each extension of EnumValueOptions is added to them as a `bytes` field
+ * holding the encoded option message: the same bytes on the wire. Returns the extensions by name.
+ */
+function enumValueExtensions(root: protobuf.Root): Map<string, protobuf.Field> {
+  const extensions = new Map<string, protobuf.Field>()
+  const visit = (namespace: protobuf.NamespaceBase): void => {
+    for (const object of namespace.nestedArray) {
+      if (object instanceof protobuf.Field && object.extend?.endsWith('google.protobuf.EnumValueOptions')) {
+        extensions.set(object.name, object)
+        if (descriptor.EnumValueOptions.get(object.name) === null) {
+          descriptor.EnumValueOptions.add(new protobuf.Field(object.name, object.id, 'bytes'))
+        }
+      } else if (object instanceof protobuf.Namespace) {
+        visit(object)
+      }
+    }
+  }
+  visit(root)
+  return extensions
+}
+
+/**
+ * Adds the options of `source`'s values to its descriptor. protobufjs keeps them as
+ * `{ VALUE: { '(extension).field': value } }`.
+ */
+function addEnumValueOptions(
+  source: protobuf.Enum,
+  target: DescriptorEnum,
+  extensions: ReadonlyMap<string, protobuf.Field>,
+): void {
+  for (const value of target.value) {
+    const options = source.valuesOptions?.[value.name]
+    if (options === undefined) continue
+    const byExtension = new Map<string, Record<string, unknown>>()
+    for (const [key, option] of Object.entries(options)) {
+      const match = /^\(([\w.]+)\)(?:\.(.+))?$/.exec(key)
+      const name = match?.[1]?.split('.').pop()
+      if (match === null || name === undefined || !extensions.has(name)) continue
+      const payload = byExtension.get(name) ?? {}
+      if (match[2] === undefined) Object.assign(payload, option)
+      else payload[match[2]] = option
+      byExtension.set(name, payload)
+    }
+    for (const [name, payload] of byExtension) {
+      const type = extensions.get(name)?.resolvedType
+      if (!(type instanceof protobuf.Type)) continue
+      value.options = { ...value.options, [name]: type.encode(type.fromObject(payload)).finish() }
+    }
+  }
+}
+
 /** Whether a decoded options message sets nothing (only empty repeated fields). */
 function isEmptyMessage(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false
@@ -129,10 +191,16 @@ class FileDescriptorBuilder {
   readonly #files = new Map<string, DescriptorFile>()
   readonly #includeRoots: readonly string[]
   readonly #syntax: 'proto2' | 'proto3'
+  readonly #enumValueExtensions: ReadonlyMap<string, protobuf.Field>
 
-  constructor(includeRoots: readonly string[], syntax: 'proto2' | 'proto3') {
+  constructor(
+    includeRoots: readonly string[],
+    syntax: 'proto2' | 'proto3',
+    enumValueExtensions: ReadonlyMap<string, protobuf.Field> = new Map(),
+  ) {
     this.#includeRoots = includeRoots
     this.#syntax = syntax
+    this.#enumValueExtensions = enumValueExtensions
   }
 
   #fileOf(object: protobuf.ReflectionObject): DescriptorFile {
@@ -198,6 +266,11 @@ class FileDescriptorBuilder {
       const nestedType = type.nested?.[nested.name]
       if (nestedType instanceof protobuf.Type) this.#qualify(file, nestedType, nested)
     }
+    for (const nested of message.enumType ?? []) {
+      const nestedEnum = type.nested?.[nested.name]
+      if (nestedEnum instanceof protobuf.Enum)
+        addEnumValueOptions(nestedEnum, nested, this.#enumValueExtensions)
+    }
   }
 
   #qualifyField(file: DescriptorFile, source: protobuf.Field, field: DescriptorField): void {
@@ -224,7 +297,9 @@ class FileDescriptorBuilder {
         this.#qualify(file, object, message)
         file.messageType.push(message)
       } else if (object instanceof protobuf.Enum) {
-        this.#fileOf(object).enumType.push((object as WithDescriptor<protobuf.Enum>).toDescriptor())
+        const described = (object as WithDescriptor<protobuf.Enum>).toDescriptor() as DescriptorEnum
+        addEnumValueOptions(object, described, this.#enumValueExtensions)
+        this.#fileOf(object).enumType.push(described)
       } else if (object instanceof protobuf.Service) {
         const file = this.#fileOf(object)
         const service = (
@@ -275,8 +350,9 @@ class FileDescriptorBuilder {
 
 /** The FileDescriptorProtos (encoded) of the MLMD protos, including the well-known imports. */
 export function mlmdFileDescriptors(): Buffer[] {
-  const builder = new FileDescriptorBuilder([PROTOS_DIR], 'proto2')
-  builder.add(loadMlmdRoot())
+  const root = loadMlmdRoot()
+  const builder = new FileDescriptorBuilder([PROTOS_DIR], 'proto2', enumValueExtensions(root))
+  builder.add(root)
   return builder.encoded()
 }
 
@@ -297,14 +373,61 @@ export function healthFileDescriptors(): Buffer[] {
   })
 }
 
-let descriptorsCache: { mlmd: Buffer[]; health: Buffer[] } | undefined
+/** The reflection service's own versions, as `<package>.ServerReflection`. */
+export const REFLECTION_SERVICE_NAMES = [
+  'grpc.reflection.v1.ServerReflection',
+  'grpc.reflection.v1alpha.ServerReflection',
+]
 
-/** A reflection service describing the MLMD service and the health service. */
+/** The FileDescriptorProtos (encoded) of the reflection service itself, v1 and v1alpha. */
+export function reflectionFileDescriptors(): Buffer[] {
+  const protoDir = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto')
+  const builder = new FileDescriptorBuilder([protoDir], 'proto3')
+  for (const version of ['v1', 'v1alpha']) {
+    const root = new protobuf.Root()
+    root.loadSync(path.join(protoDir, 'grpc', 'reflection', version, 'reflection.proto'), { keepCase: true })
+    root.resolveAll()
+    builder.add(root)
+  }
+  return builder.encoded()
+}
+
+let descriptorsCache: { mlmd: Buffer[]; health: Buffer[]; reflection: Buffer[] } | undefined
+
+// What @grpc/reflection's implementations keep: extension files by extended type, then number.
+type ExtensionIndex = { extensions?: Record<string, Record<number, unknown>> }
+
+/**
+ * A reflection service describing the MLMD service, the health service and itself (so
+ * `grpcurl list` shows all three), and answering extension lookups
+ * (`file_containing_extension`, `all_extension_numbers_of_type`).
+ */
 export function createReflectionService(): ReflectionService {
-  descriptorsCache ??= { mlmd: mlmdFileDescriptors(), health: healthFileDescriptors() }
-  const mlmd = { fileDescriptorProtos: descriptorsCache.mlmd }
-  const health = { fileDescriptorProtos: descriptorsCache.health }
+  descriptorsCache ??= {
+    mlmd: mlmdFileDescriptors(),
+    health: healthFileDescriptors(),
+    reflection: reflectionFileDescriptors(),
+  }
   // @grpc/reflection only reads `fileDescriptorProtos` from each entry of the definition.
-  const definition = { [SERVICE_NAME]: mlmd, [HEALTH_SERVICE_NAME]: health }
-  return new ReflectionService(definition as unknown as ConstructorParameters<typeof ReflectionService>[0])
+  const definition = {
+    [SERVICE_NAME]: { fileDescriptorProtos: descriptorsCache.mlmd },
+    [HEALTH_SERVICE_NAME]: { fileDescriptorProtos: descriptorsCache.health },
+    ...Object.fromEntries(
+      REFLECTION_SERVICE_NAMES.map((name) => [name, { fileDescriptorProtos: descriptorsCache?.reflection }]),
+    ),
+  }
+  const service = new ReflectionService(
+    definition as unknown as ConstructorParameters<typeof ReflectionService>[0],
+  )
+  // @grpc/reflection indexes extensions by the extendee as descriptors write it
+  // (`.google.protobuf.EnumValueOptions`), while clients ask without the leading dot; index both.
+  for (const implementation of Object.values(service as unknown as Record<string, ExtensionIndex>)) {
+    const extensions = implementation?.extensions
+    if (extensions === undefined) continue
+    for (const [extendee, files] of Object.entries(extensions)) {
+      if (extendee.startsWith('.'))
+        extensions[extendee.slice(1)] = { ...extensions[extendee.slice(1)], ...files }
+    }
+  }
+  return service
 }

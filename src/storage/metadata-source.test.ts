@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { fromSqliteError, MetadataSource, type OpenOptions } from './metadata-source.js'
 import { initMetadataStore } from './schema/mlmd-env.js'
-import { type DirectTx, get } from './transaction-executor.js'
+import { type DirectTx, get, run } from './transaction-executor.js'
 
 function errorOf(body: () => unknown): unknown {
   try {
@@ -170,6 +170,78 @@ describe('metadata-source', () => {
     })
   })
 
+  describe('MetadataSource.perform', () => {
+    // Counts to a billion unless stopped: minutes of work inside one statement.
+    const endless = {
+      sql: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) AS n FROM c WHERE mlmd_within_budget(x)',
+      params: [],
+    }
+
+    it('runs nothing when the deadline has already passed', () => {
+      const source = open()
+      source.execute('write', createTable)
+      expect(() =>
+        source.perform(
+          'write',
+          function* () {
+            yield* run({ sql: 'INSERT INTO t (v) VALUES (1)', params: [] })
+          },
+          { deadline: Date.now() - 1 },
+        ),
+      ).toThrow(expect.objectContaining({ code: Code.DeadlineExceeded }))
+      expect(values(source)).toEqual([])
+    })
+
+    it('rolls back instead of committing when the deadline passes during the body', () => {
+      const source = open()
+      source.execute('write', createTable)
+      const deadline = Date.now() + 50
+      expect(() =>
+        source.perform(
+          'write',
+          function* () {
+            yield* run({ sql: 'INSERT INTO t (v) VALUES (1)', params: [] })
+            while (Date.now() <= deadline) {
+              // the body outlives its deadline
+            }
+          },
+          { deadline },
+        ),
+      ).toThrow(expect.objectContaining({ code: Code.DeadlineExceeded }))
+      expect(values(source)).toEqual([])
+    })
+
+    it('stops a long statement inside SQLite when the deadline passes', () => {
+      const source = open()
+      expect(() =>
+        source.perform(
+          'read',
+          function* () {
+            return yield* get(endless)
+          },
+          { deadline: Date.now() + 100 },
+        ),
+      ).toThrow(expect.objectContaining({ code: Code.DeadlineExceeded }))
+      // The connection is usable afterwards.
+      expect(source.perform('read', () => get({ sql: 'SELECT 1 AS one', params: [] }))).toEqual({ one: 1n })
+    })
+
+    it('stops a long statement without a deadline at the statement budget, as RESOURCE_EXHAUSTED', () => {
+      const source = open({ statementBudgetMs: 100 })
+      expect(() => source.perform('read', () => get(endless))).toThrow(
+        expect.objectContaining({ code: Code.ResourceExhausted }),
+      )
+    })
+
+    it('answers FAILED_PRECONDITION once closed', () => {
+      const source = open()
+      source.close()
+      expect(() => source.perform('read', () => get({ sql: 'SELECT 1', params: [] }))).toThrow(
+        expect.objectContaining({ code: Code.FailedPrecondition }),
+      )
+    })
+  })
+
   describe('Tx.memo', () => {
     const remember = (source: MetadataSource, mode: 'read' | 'write', value: string) =>
       source.perform(mode, function* (tx) {
@@ -257,13 +329,13 @@ describe('metadata-source', () => {
         case: 'a NOT NULL column',
         sql: 'INSERT INTO Type (name, type_kind) VALUES (NULL, 1)',
         code: Code.Internal,
-        message: /NOT NULL constraint failed: Type.name \(in: INSERT INTO Type/,
+        message: /NOT NULL constraint failed: Type.name$/,
       },
       {
         case: 'a syntax error',
         sql: 'SELEC 1',
         code: Code.Internal,
-        message: /syntax error \(in: SELEC 1\)/,
+        message: /syntax error$/,
       },
     ])('translates a violation of $case', ({ sql, code, message }) => {
       const source = store()
@@ -271,6 +343,25 @@ describe('metadata-source', () => {
         code,
         message: expect.stringMatching(message),
       })
+    })
+
+    it('keeps the SQL out of the message and with the cause, for the log', () => {
+      const error = errorOf(() =>
+        store().execute('read', (tx) => tx.all({ sql: 'SELEC 1', params: [] })),
+      ) as MlmdError
+      expect(error.rawMessage).toBe('Error when executing query: near "SELEC": syntax error')
+      expect((error.cause as { sql?: string }).sql).toBe('SELEC 1')
+    })
+
+    it("answers a LIKE pattern over SQLite's limit as INVALID_ARGUMENT", () => {
+      const pattern = `%${'x'.repeat(50_001)}%`
+      const error = errorOf(() =>
+        store().execute('read', (tx) => tx.all({ sql: "SELECT 'a' LIKE ?", params: [pattern] })),
+      ) as MlmdError
+      expect(error.code).toBe(Code.InvalidArgument)
+      expect(error.rawMessage).toBe(
+        'A LIKE pattern in filter_query is too long: SQLite takes at most 50,000 bytes',
+      )
     })
 
     it('passes an MlmdError through', () => {

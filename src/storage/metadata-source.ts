@@ -34,7 +34,8 @@ export interface OpenOptions {
    */
   readonly busyTimeoutMs?: number
   /**
-   * The longest a call may scan (a filtered listing) when it has no deadline of its own: past it
+   * The longest one call may spend in scans that check their budget (filtered listings) when it
+   * has no deadline of its own: past it
    * the statement is stopped and the call answered RESOURCE_EXHAUSTED, so no query can keep a
    * connection busy for minutes. Default 60 s.
    */
@@ -45,8 +46,8 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000
 const DEFAULT_STATEMENT_BUDGET_MS = 60_000
 
 /**
- * Translates an error thrown by better-sqlite3 into an `MlmdError`. `sql` is kept for the
- * message of unexpected errors so a failure can be traced to its statement.
+ * Translates an error thrown by better-sqlite3 into an `MlmdError`. `sql` goes with the cause
+ * (`cause.sql`) of unexpected errors, for the log, so a failure can be traced to its statement.
  *
  * MLMD detects unique violations by searching INTERNAL messages for "UNIQUE"; better-sqlite3
  * gives the extended result code, so we switch on that instead.
@@ -86,10 +87,19 @@ export function fromSqliteError(error: unknown, sql?: string): MlmdError {
       case 'SQLITE_FULL':
         return new MlmdError(Code.ResourceExhausted, `The disk is full: ${error.message}`, { cause: error })
     }
-    const where = sql === undefined ? '' : ` (in: ${sql.trim()})`
-    return new MlmdError(Code.Internal, `Error when executing query: ${error.message}${where}`, {
-      cause: error,
-    })
+    // The statement goes with the cause (for the server log), never into the message: SQL text
+    // must not reach clients.
+    const cause = sql === undefined ? error : Object.assign(error, { sql: sql.trim() })
+    // SQLite refuses LIKE patterns over 50,000 bytes (SQLITE_MAX_LIKE_PATTERN_LENGTH); the pattern
+    // comes from the request (a filter's `||`, or a stored value it names), not from us.
+    if (error.message === 'LIKE or GLOB pattern too complex') {
+      return new MlmdError(
+        Code.InvalidArgument,
+        'A LIKE pattern in filter_query is too long: SQLite takes at most 50,000 bytes',
+        { cause },
+      )
+    }
+    return new MlmdError(Code.Internal, `Error when executing query: ${error.message}`, { cause })
   }
   return MlmdError.from(error, Code.Internal)
 }
@@ -114,7 +124,9 @@ export class MetadataSource implements OperationExecutor {
   #memoVersion: bigint | undefined
   #memoChecked = false
   #statementBudgetMs: number
-  // When the running call's statements must stop (see `withinBudget`), and what they answer then.
+  // The running call's deadline, and when its statements must stop (see `withinBudget`; NaN
+  // until a statement first checks) with what they answer then.
+  #deadline = Infinity
   #stopAt = Infinity
   #stopError: () => MlmdError = deadlineError
 
@@ -126,7 +138,13 @@ export class MetadataSource implements OperationExecutor {
     // SQLite has no statement timeout; long scans call this per row they visit (the dialect's
     // `withinBudget`), and its exception stops the statement inside the engine.
     db.function(WITHIN_BUDGET_FUNCTION, { deterministic: false, varargs: true }, () => {
-      if (Date.now() > this.#stopAt) throw this.#stopError()
+      const now = Date.now()
+      if (Number.isNaN(this.#stopAt)) {
+        const budgetEnd = now + this.#statementBudgetMs
+        this.#stopAt = Math.min(this.#deadline, budgetEnd)
+        this.#stopError = this.#deadline <= budgetEnd ? deadlineError : budgetError
+      }
+      if (now > this.#stopAt) throw this.#stopError()
       return 1
     })
     this.#begin = { read: db.prepare('BEGIN DEFERRED'), write: db.prepare('BEGIN IMMEDIATE') }
@@ -189,20 +207,21 @@ export class MetadataSource implements OperationExecutor {
    */
   perform<T>(mode: TransactionMode, body: (tx: Tx) => Op<T>, options?: CallOptions): T {
     if (!this.#db.open) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
-    const deadline = options?.deadline ?? Infinity
-    if (Date.now() >= deadline) throw deadlineError()
-    const budgetEnd = Date.now() + this.#statementBudgetMs
-    this.#stopAt = Math.min(deadline, budgetEnd)
-    this.#stopError = deadline <= budgetEnd ? deadlineError : budgetError
+    const deadline = options?.deadline
+    if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
+    // The clock is read again only if a statement checks its budget, or a deadline was given.
+    this.#deadline = deadline ?? Infinity
+    this.#stopAt = Number.NaN
     try {
       return this.execute(mode, () => {
         const result = driveSync(body(this.#opTx), this.#runStatement)
         // The client has been told the call failed: applying it now would contradict that.
-        if (Date.now() >= deadline) throw deadlineError()
+        if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
         return result
       })
     } finally {
       this.#stopAt = Infinity
+      this.#deadline = Infinity
     }
   }
 

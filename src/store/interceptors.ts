@@ -15,7 +15,7 @@
  */
 import { Code, MlmdError } from '../errors.js'
 import type { CallOptions, TransactionMode } from '../storage/transaction-executor.js'
-import { checkRequestLimits } from './limits.js'
+import { checkRequestFields, checkRequestLimits } from './limits.js'
 import type { StoreOperationName } from './operation.js'
 
 /** One call of a store operation. */
@@ -34,37 +34,57 @@ export type Invoke<R> = (call: OperationCall) => R
 export type Interceptor<R> = (next: Invoke<R>) => Invoke<R>
 
 /**
- * Checks the request's list lengths before anything else runs (see `limits.ts`).
- * @throws InvalidArgument naming the list over its limit.
+ * Checks the request's fields and list lengths before anything else runs (see `limits.ts`).
+ * @throws InvalidArgument naming an unknown field, or the list over its limit.
  */
 export const requestLimits = <R>(next: Invoke<R>): Invoke<R> => {
   return (call) => {
+    checkRequestFields(call.name, call.request)
     checkRequestLimits(call.request)
     return next(call)
   }
 }
 
 /** When and how often to retry a call answered ABORTED (lock contention). */
-export interface AbortedRetryPolicy {
-  /** Attempts in all, the first included. */
+export interface RetryPolicy {
+  /** Attempts in all, the first one included (MLMD's Python client: 5). */
   readonly maxAttempts: number
-  /** The pause before the first retry; each later pause doubles, up to `maxBackoffMs`. */
+  /** Upper bound of the first delay; each later bound is `multiplier` times larger. */
   readonly initialBackoffMs: number
+  readonly multiplier: number
+  /** Cap of the delay bound. */
   readonly maxBackoffMs: number
-  /** Stop retrying once this much time has passed since the first attempt (0: no budget). */
-  readonly budgetMs?: number
-  /** Called before each retry (logs, metrics). */
-  readonly onRetry?: ((call: OperationCall, attempt: number, error: MlmdError) => void) | undefined
+}
+
+/** The default retry policy: 5 attempts, delays drawn from [0, 300 ms · 2^n], at most 5 s. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  initialBackoffMs: 300,
+  multiplier: 2,
+  maxBackoffMs: 5_000,
+}
+
+/** The delay before retry number `retry` (1-based): uniformly random up to the exponential bound. */
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  retry: number,
+  random: () => number = Math.random,
+): number {
+  const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (retry - 1))
+  return Math.floor(random() * bound)
 }
 
 /**
  * Retries calls answered ABORTED, as MLMD's clients do: another writer held the lock, or a
  * concurrent creator won a race, and nothing of the failed attempt was applied. Pauses are
- * timers with jitter, never a busy wait; a call's deadline bounds the retries.
+ * timers (full jitter), never a busy wait; a retry that could not start before the call's
+ * deadline is not made.
  */
-export function retryAborted(policy: AbortedRetryPolicy): Interceptor<Promise<unknown>> {
+export function retryAborted(
+  policy: RetryPolicy,
+  onRetry?: (call: OperationCall, attempt: number, error: MlmdError) => void,
+): Interceptor<Promise<unknown>> {
   return (next) => async (call) => {
-    const started = Date.now()
     for (let attempt = 1; ; attempt++) {
       try {
         return await next(call)
@@ -72,13 +92,9 @@ export function retryAborted(policy: AbortedRetryPolicy): Interceptor<Promise<un
         if (!(error instanceof MlmdError) || error.code !== Code.Aborted || attempt >= policy.maxAttempts) {
           throw error
         }
-        const pause = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1))
-        const wait = pause / 2 + Math.random() * (pause / 2)
-        const deadline = call.options?.deadline ?? Infinity
-        const budgetEnd =
-          policy.budgetMs === undefined || policy.budgetMs <= 0 ? Infinity : started + policy.budgetMs
-        if (Date.now() + wait >= Math.min(deadline, budgetEnd)) throw error
-        policy.onRetry?.(call, attempt, error)
+        const wait = backoffDelayMs(policy, attempt)
+        if (Date.now() + wait >= (call.options?.deadline ?? Infinity)) throw error
+        onRetry?.(call, attempt, error)
         await new Promise((resolve) => setTimeout(resolve, wait))
       }
     }

@@ -10,6 +10,7 @@
  * (`filter/`), and the gRPC message size (the server's channel arguments).
  */
 import { invalidArgument } from '../errors.js'
+import { findUnknownField } from '../proto/request-fields.js'
 
 /** The most ids (or external ids, or uris) one read request may name in one list. */
 export const MAX_IDS_PER_REQUEST = 100_000
@@ -67,4 +68,17 @@ export function checkRequestLimits(request: unknown): void {
       )
     }
   }
+}
+
+/**
+ * Refuses a request with a field its message does not define (a misspelling would otherwise be
+ * ignored, and `putArtifacts({ artifact: [...] })` store nothing).
+ * @throws InvalidArgument naming the field.
+ */
+export function checkRequestFields(operation: string, request: unknown): void {
+  const typeName = `ml_metadata.${operation.charAt(0).toUpperCase()}${operation.slice(1)}Request`
+  const unknown = findUnknownField(typeName, request)
+  if (unknown === undefined) return
+  const hint = unknown.suggestion === undefined ? '' : ` (did you mean "${unknown.suggestion}"?)`
+  throw invalidArgument(`Unknown field "${unknown.path}": ${unknown.typeName} has no such field${hint}.`)
 }

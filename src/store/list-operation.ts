@@ -73,7 +73,7 @@ export function* filterNodeIds(
   const d = tx.dialect
   const among =
     candidates === undefined ? NO_CONDITIONS : candidateConditions(d, kind, { kind: 'ids', ids: candidates })
-  const filter = filterConditions(kind, filterQuery)
+  const filter = filterConditions(d, kind, filterQuery)
   const where = filter === undefined ? among : and(and(among, withinBudget(d)), filter)
   const rows = yield* all<{ id: bigint }>(selectNodeIds(d, kind, where, limit))
   return rows.map((r) => r.id)

@@ -11,8 +11,15 @@ import {
   type PutTypesRequest,
   RPC_NAMES,
 } from '../proto/messages.js'
-import { createMetadataStore, type OwnedMetadataStore, toAsyncMetadataStore } from './metadata-store.js'
+import {
+  createMetadataStore,
+  OPERATION_NAMES,
+  OPERATIONS as OPERATION_TABLE,
+  type OwnedMetadataStore,
+  toAsyncMetadataStore,
+} from './metadata-store.js'
 import { type MetadataStore, operationName } from './metadata-store-api.js'
+import { modeOf } from './operation.js'
 
 function errorOf(body: () => unknown): MlmdError {
   try {
@@ -394,5 +401,13 @@ describe('metadata-store', () => {
       }
       expect(await asyncStore.getEventsByArtifactIDs(request)).toEqual(store.getEventsByArtifactIDs(request))
     })
+  })
+})
+
+describe('operation table', () => {
+  it('holds every operation once, and each reads or writes as its name says', () => {
+    expect(OPERATION_NAMES).toHaveLength(52)
+    for (const name of OPERATION_NAMES)
+      expect([name, OPERATION_TABLE[name].mode]).toEqual([name, modeOf(name)])
   })
 })

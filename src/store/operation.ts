@@ -30,3 +30,12 @@ export type Operations<N extends StoreOperationName> = {
 
 /** A repeated request field as a list (absent and null are empty). */
 export const list = <T>(values: readonly T[] | undefined | null): readonly T[] => values ?? []
+
+/**
+ * Whether an operation writes. MLMD's names say it (every `get…` only reads, every `put…`
+ * writes), and the operation table agrees (checked by a test), so callers that only know the
+ * name (a client, a dispatcher) need not load the table.
+ */
+export function modeOf(name: StoreOperationName): TransactionMode {
+  return name.startsWith('get') ? 'read' : 'write'
+}

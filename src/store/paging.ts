@@ -6,14 +6,17 @@
  * other. We page by the pair (field, id), which never skips or repeats a row; MLMD's own
  * predicates can do both (see the contract's paging quirks).
  */
+import protobuf from 'protobufjs'
 import {
   after,
   afterListed,
+  amongMatches,
   and,
   type Candidates,
   type Conditions,
   candidateConditions,
   countUpTo,
+  meetingCondition,
   NO_CONDITIONS,
   type PageOrder,
   type PagePosition,
@@ -22,7 +25,6 @@ import {
   withinBudget,
 } from '../access/listing-queries.js'
 import type { NodeKind } from '../access/node-access.js'
-import { q } from '../access/query-builder.js'
 import { invalidArgument } from '../errors.js'
 import { type CompiledFilter, compileFilterQuery } from '../filter/index.js'
 import { messageType } from '../proto/load-root.js'
@@ -31,6 +33,7 @@ import {
   type ListOperationOptions,
   ListOperationOptions_OrderByField_Field as OrderField,
 } from '../proto/messages.js'
+import type { Dialect } from '../storage/dialect.js'
 import { all, get, type Op, type Tx } from '../storage/transaction-executor.js'
 import type { IdPage } from './list-operation.js'
 
@@ -64,9 +67,24 @@ export function encodePageToken(token: ListOperationNextPageToken): string {
  */
 export function decodePageToken(text: string): ListOperationNextPageToken {
   if (!/^[A-Za-z0-9_\-+/]*={0,2}$/.test(text)) throw invalidArgument('Invalid next_page_token: not base64.')
+  const bytes = Buffer.from(text, 'base64url')
+  try {
+    // protobufjs skips fields numbered 0, so a run of zero bytes ('AAAA…') would decode as an
+    // empty token and restart the listing; protobuf's own parser, which MLMD uses, refuses them.
+    const reader = protobuf.Reader.create(bytes)
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32()
+      if (tag >>> 3 === 0) throw new Error('field number 0')
+      reader.skipType(tag & 7)
+    }
+  } catch {
+    throw invalidArgument(
+      'Invalid next_page_token: Failed to parse decoded next page token into ListOperationNextPageToken proto message',
+    )
+  }
   try {
     const codec = tokenCodec()
-    const decoded = codec.toObject(codec.decode(Buffer.from(text, 'base64url')), {
+    const decoded = codec.toObject(codec.decode(bytes), {
       longs: String,
       arrays: true,
       defaults: false,
@@ -88,12 +106,18 @@ export function decodePageToken(text: string): ListOperationNextPageToken {
  * @throws InvalidArgument for an invalid query.
  */
 export function filterConditions(
+  d: Dialect,
   kind: NodeKind,
   filterQuery: string | undefined | null,
 ): Conditions | undefined {
   if (filterQuery === undefined || filterQuery === null || filterQuery === '') return undefined
-  const compiled = compileFilterQuery(kind.name, filterQuery)
-  return { sql: [`table_0.id IN (${compiled.sql})`], params: compiled.params }
+  const compiled = compileFilter(d, kind, filterQuery)
+  return amongMatches(compiled.sql, compiled.params)
+}
+
+// A filter whose match set checks the call's time budget on every row it visits.
+function compileFilter(d: Dialect, kind: NodeKind, filterQuery: string): CompiledFilter {
+  return compileFilterQuery(kind.name, filterQuery, { rowGuard: d.withinBudget('table_0.id') })
 }
 
 /**
@@ -130,8 +154,8 @@ function* filteredPage(
 ): Op<PageRow[]> {
   const d = tx.dialect
   const window = FILTER_WINDOW_PER_ROW * limit
-  const inMatches: Conditions = { sql: [`table_0.id IN (${filter.sql})`], params: filter.params }
-  const counted = yield* get<{ n: bigint }>(countUpTo(q(filter.sql, ...filter.params), window))
+  const inMatches = amongMatches(filter.sql, filter.params)
+  const counted = yield* get<{ n: bigint }>(countUpTo({ sql: filter.sql, params: filter.params }, window))
   if ((counted?.n ?? 0n) < BigInt(window)) return yield* page(tx, kind, order, and(base, inMatches), limit)
   // The last node of the window (none when fewer nodes remain).
   const [last] = yield* page(tx, kind, order, base, 1, window - 1)
@@ -139,10 +163,10 @@ function* filteredPage(
     tx,
     kind,
     order,
-    and(and(and(base, withinBudget(d)), last === undefined ? NO_CONDITIONS : upTo(d, order, last)), {
-      sql: [filter.condition],
-      params: filter.conditionParams,
-    }),
+    and(
+      and(and(base, withinBudget(d)), last === undefined ? NO_CONDITIONS : upTo(d, order, last)),
+      meetingCondition(filter.condition, filter.conditionParams),
+    ),
     limit,
   )
   // Without a last window row the walk covered every node, so its rows are all there are.
@@ -172,7 +196,7 @@ export function* listNodeIdsPage(
   const filter =
     options.filter_query === undefined || options.filter_query === null || options.filter_query === ''
       ? undefined
-      : compileFilterQuery(kind.name, options.filter_query)
+      : compileFilter(d, kind, options.filter_query)
   const tokenText = options.next_page_token
   if (tokenText !== undefined && tokenText !== null && tokenText !== '') {
     const token = decodePageToken(tokenText)
@@ -204,7 +228,7 @@ export function* listNodeIdsPage(
             tx,
             kind,
             order,
-            and(and(base, withinBudget(d)), { sql: [filter.condition], params: filter.conditionParams }),
+            and(and(base, withinBudget(d)), meetingCondition(filter.condition, filter.conditionParams)),
             limit,
           )
         : yield* filteredPage(tx, kind, order, base, filter, limit)

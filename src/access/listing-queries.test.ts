@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest'
+import { SQLITE_DIALECT as sqlite } from '../storage/dialect.js'
+import * as queries from './listing-queries.js'
+import { ARTIFACT, CONTEXT, EXECUTION } from './node-access.js'
+
+const BY_CREATE_TIME_DESC: queries.PageOrder = { column: 'create_time_since_epoch', ascending: false }
+const BY_ID: queries.PageOrder = { column: 'id', ascending: true }
+
+describe('listing-queries', () => {
+  describe('sqlite', () => {
+    describe('candidateConditions', () => {
+      it.each([
+        { name: 'all', kind: ARTIFACT, candidates: { kind: 'all' } as const, sql: [], params: [] },
+        {
+          name: 'a type',
+          kind: EXECUTION,
+          candidates: { kind: 'type', typeId: 9n } as const,
+          sql: ['table_0.type_id = ?'],
+          params: [9n],
+        },
+        {
+          name: "a context's artifacts",
+          kind: ARTIFACT,
+          candidates: { kind: 'context', contextId: 4n } as const,
+          sql: ['table_0.id IN (SELECT `artifact_id` FROM `Attribution` WHERE context_id = ?)'],
+          params: [4n],
+        },
+        {
+          name: "a context's executions",
+          kind: EXECUTION,
+          candidates: { kind: 'context', contextId: 4n } as const,
+          sql: ['table_0.id IN (SELECT `execution_id` FROM `Association` WHERE context_id = ?)'],
+          params: [4n],
+        },
+        {
+          name: 'ids',
+          kind: CONTEXT,
+          candidates: { kind: 'ids', ids: [3n, 1n] } as const,
+          sql: ['table_0.id IN (SELECT value FROM json_each(?))'],
+          params: ['[3,1]'],
+        },
+      ])('$name', ({ kind, candidates, sql, params }) => {
+        expect(queries.candidateConditions(sqlite, kind, candidates)).toEqual({ sql, params })
+      })
+
+      it('refuses contexts of contexts (contexts are linked by parent links, not listed by context)', () => {
+        expect(() =>
+          queries.candidateConditions(sqlite, CONTEXT, { kind: 'context', contextId: 1n }),
+        ).toThrow()
+      })
+    })
+
+    it('selectPage: a context page in descending create time after a token position', () => {
+      const where = queries.and(
+        queries.candidateConditions(sqlite, ARTIFACT, { kind: 'context', contextId: 4n }),
+        queries.after(sqlite, BY_CREATE_TIME_DESC, { field: 10n, id: 3n }),
+      )
+      expect(queries.selectPage(sqlite, ARTIFACT, BY_CREATE_TIME_DESC, where, 21)).toEqual({
+        sql: 'SELECT table_0.id AS id, table_0.`create_time_since_epoch` AS field FROM `Artifact` AS table_0 WHERE table_0.id IN (SELECT `artifact_id` FROM `Attribution` WHERE context_id = ?) AND (table_0.`create_time_since_epoch` < ? OR (table_0.`create_time_since_epoch` = ? AND table_0.id < ?)) ORDER BY table_0.`create_time_since_epoch` DESC, table_0.id DESC LIMIT ? OFFSET ?',
+        params: [4n, 10n, 10n, 3n, 21n, 0n],
+      })
+    })
+
+    it('selectPage: an id page continues from the token field offset', () => {
+      const where = queries.after(sqlite, BY_ID, { field: 7n, id: 7n })
+      expect(queries.selectPage(sqlite, EXECUTION, BY_ID, where, 5, 2)).toEqual({
+        sql: 'SELECT table_0.id AS id, table_0.`id` AS field FROM `Execution` AS table_0 WHERE table_0.id > ? ORDER BY table_0.id ASC LIMIT ? OFFSET ?',
+        params: [7n, 5n, 2n],
+      })
+    })
+
+    it('selectNodeIds: with and without a limit', () => {
+      const byType = queries.candidateConditions(sqlite, EXECUTION, { kind: 'type', typeId: 9n })
+      expect(queries.selectNodeIds(sqlite, EXECUTION, byType, 5)).toEqual({
+        sql: 'SELECT table_0.id AS id FROM `Execution` AS table_0 WHERE table_0.type_id = ? ORDER BY table_0.id LIMIT ?',
+        params: [9n, 5n],
+      })
+      expect(queries.selectNodeIds(sqlite, ARTIFACT, queries.NO_CONDITIONS)).toEqual({
+        sql: 'SELECT table_0.id AS id FROM `Artifact` AS table_0 ORDER BY table_0.id',
+        params: [],
+      })
+    })
+
+    it('selectAnyCandidate probes one row', () => {
+      expect(queries.selectAnyCandidate(sqlite, ARTIFACT, { kind: 'type', typeId: 2n })).toEqual({
+        sql: 'SELECT 1 AS found FROM `Artifact` AS table_0 WHERE table_0.type_id = ? LIMIT 1',
+        params: [2n],
+      })
+    })
+
+    it('afterListed: the ids MLMD listed at the boundary time are left out', () => {
+      const order: queries.PageOrder = { column: 'last_update_time_since_epoch', ascending: true }
+      expect(queries.afterListed(sqlite, order, 5n, [1n, 2n])).toEqual({
+        sql: [
+          'table_0.`last_update_time_since_epoch` >= ? AND NOT table_0.id IN (SELECT value FROM json_each(?))',
+        ],
+        params: [5n, '[1,2]'],
+      })
+    })
+
+    it('upTo: a range the order index can scan', () => {
+      expect(queries.upTo(sqlite, BY_CREATE_TIME_DESC, { field: 10n, id: 3n })).toEqual({
+        sql: [
+          'table_0.`create_time_since_epoch` >= ? AND (table_0.`create_time_since_epoch` > ? OR table_0.id >= ?)',
+        ],
+        params: [10n, 10n, 3n],
+      })
+    })
+
+    it('countUpTo and the filter forms', () => {
+      expect(
+        queries.countUpTo({ sql: 'SELECT DISTINCT table_0.id FROM `Artifact` AS table_0', params: [] }, 40),
+      ).toEqual({
+        sql: 'SELECT count(*) AS n FROM (SELECT DISTINCT table_0.id FROM `Artifact` AS table_0 LIMIT ?) AS matches',
+        params: [40n],
+      })
+      expect(queries.amongMatches('SELECT 1', [1n])).toEqual({
+        sql: ['table_0.id IN (SELECT 1)'],
+        params: [1n],
+      })
+      expect(queries.meetingCondition('a OR b', [])).toEqual({ sql: ['(a OR b)'], params: [] })
+    })
+
+    it('withinBudget calls the function the SQLite driver registers', () => {
+      expect(queries.withinBudget(sqlite)).toEqual({ sql: ['mlmd_within_budget(table_0.id)'], params: [] })
+    })
+  })
+})

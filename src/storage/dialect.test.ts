@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { SQLITE_DIALECT as sqlite } from './dialect.js'
+
+describe('dialect', () => {
+  describe('SQLITE_DIALECT', () => {
+    it.each([
+      { name: 'id', sql: sqlite.id('Artifact'), expected: '`Artifact`' },
+      { name: 'inList', sql: sqlite.inList('n.id'), expected: 'n.id IN (SELECT value FROM json_each(?))' },
+      {
+        name: 'insert',
+        sql: sqlite.insert('T', ['a', 'b']),
+        expected: 'INSERT INTO `T`(`a`, `b`) VALUES(?, ?)',
+      },
+      {
+        name: 'insertReturningId',
+        sql: sqlite.insertReturningId('T', ['a']),
+        expected: 'INSERT INTO `T`(`a`) VALUES(?)',
+      },
+      {
+        name: 'insertIfAbsent',
+        sql: sqlite.insertIfAbsent('T', ['a', 'b']),
+        expected: 'INSERT OR IGNORE INTO `T`(`a`, `b`) VALUES(?, ?)',
+      },
+      {
+        name: 'upsert',
+        sql: sqlite.upsert('T', ['k', 'v', 'w'], ['k'], ['v', 'w']),
+        expected:
+          'INSERT INTO `T`(`k`, `v`, `w`) VALUES(?, ?, ?) ON CONFLICT(`k`) DO UPDATE SET `v` = excluded.`v`, `w` = excluded.`w`',
+      },
+      { name: 'begin write', sql: sqlite.begin('write'), expected: 'BEGIN IMMEDIATE' },
+      { name: 'begin read', sql: sqlite.begin('read'), expected: 'BEGIN DEFERRED' },
+      { name: 'withinBudget', sql: sqlite.withinBudget('t.id'), expected: 'mlmd_within_budget(t.id)' },
+    ])('$name', ({ sql, expected }) => {
+      expect(sql).toBe(expected)
+    })
+
+    it('binds int64 ids beyond 2^53 exactly, and any text', () => {
+      expect(sqlite.bindIds([9223372036854775807n, -1n])).toBe('[9223372036854775807,-1]')
+      expect(sqlite.bindTexts(['a"b', '\u0000', 'é'])).toBe('["a\\"b","\\u0000","é"]')
+    })
+  })
+})
