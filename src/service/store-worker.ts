@@ -21,8 +21,9 @@ const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMess
 
 function errorReply(id: number, error: unknown): WorkerReply {
   if (error instanceof MlmdError) return { kind: 'error', id, code: error.code, message: error.rawMessage }
+  const message = error instanceof Error ? error.message : String(error)
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
-  return { kind: 'unexpected', id, detail }
+  return { kind: 'unexpected', id, message, detail }
 }
 
 function run(store: OwnedMetadataStore, job: Extract<WorkerRequest, { kind: 'run' }>): void {

@@ -86,7 +86,13 @@ export type WorkerReply =
   | { readonly kind: 'ready' }
   | { readonly kind: 'done'; readonly id: number; readonly bytes: Uint8Array }
   | { readonly kind: 'error'; readonly id: number; readonly code: Code; readonly message: string }
-  | { readonly kind: 'unexpected'; readonly id: number; readonly detail: string }
+  | {
+      readonly kind: 'unexpected'
+      readonly id: number
+      /** The error's message (what the client is told) and its stack in the worker (for the log). */
+      readonly message: string
+      readonly detail: string
+    }
 
 interface Job {
   readonly id: number
@@ -106,9 +112,17 @@ interface Slot {
   exited: Promise<void>
 }
 
-/** An error of the store worker that is not an `MlmdError` (a bug), with the worker's stack. */
+/**
+ * An error of the store worker that is not an `MlmdError` (a bug): the worker error's message,
+ * and its stack in the worker as this error's stack, for the log.
+ */
 export class StoreWorkerError extends Error {
   override name = 'StoreWorkerError'
+
+  constructor(message: string, workerStack?: string) {
+    super(message)
+    if (workerStack !== undefined) this.stack = workerStack
+  }
 }
 
 const DEFAULT_ABANDON_AFTER_MS = 2000
@@ -253,7 +267,7 @@ export class WorkerPool {
         if (!this.#slots.includes(slot)) return
         this.#remove(slot)
         if (slot.job !== undefined)
-          this.#finish(slot, slot.job, new StoreWorkerError(error.stack ?? error.message))
+          this.#finish(slot, slot.job, new StoreWorkerError(error.message, error.stack))
         if (!slot.ready) {
           reject(error)
           return
@@ -338,7 +352,7 @@ export class WorkerPool {
         this.#finish(slot, job, new MlmdError(reply.code, reply.message))
         return
       case 'unexpected':
-        this.#finish(slot, job, new StoreWorkerError(reply.detail))
+        this.#finish(slot, job, new StoreWorkerError(reply.message, reply.detail))
         return
     }
   }
@@ -377,5 +391,5 @@ function shuttingDown(): MlmdError {
 }
 
 function detailOf(reply: WorkerReply): string {
-  return reply.kind === 'unexpected' ? reply.detail : reply.kind
+  return reply.kind === 'unexpected' ? reply.message : reply.kind
 }
