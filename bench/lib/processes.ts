@@ -133,15 +133,16 @@ export class Server {
     return this.child.pid ?? -1
   }
 
-  /** Serves `db` with the checkout at `root` (this one by default). */
+  /** Serves `db` with the checkout at `root` (this one by default), with extra `serve` flags. */
   static start(
     db: string,
     nodeArgs: readonly string[] = extraNodeArgs(),
     root: string = ROOT,
+    serveArgs: readonly string[] = [],
   ): Promise<Server> {
     const child = spawn(
       process.execPath,
-      [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', db, '--port', '0'],
+      [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', db, '--port', '0', ...serveArgs],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let stderr = ''

@@ -332,6 +332,7 @@ function varint(value: number): Buffer {
 }
 
 describe('hostile input', () => {
+  // Starting the server (and its store worker threads) from source takes a while on a busy machine.
   beforeAll(async () => {
     dir = tempDir('hostile')
     server = await startServe(path.join(dir, 'hostile.sqlite'))
@@ -344,7 +345,7 @@ describe('hostile input', () => {
     // Some data for ids 1..40 to hit: nodes, events, links, a parent context.
     for (let i = 0; i < 6; i++) await client.putExecution(putExecutionRequest(types, `seed-${i}`, 2))
     report('hostile', `seed ${SEED} (set RELIABILITY_SEED to replay)`)
-  })
+  }, 60_000)
   afterAll(async () => {
     client?.close()
     if (server) await stopChild(server.child)

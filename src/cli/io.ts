@@ -18,6 +18,11 @@ export interface CliIo {
    * command is shutting down).
    */
   waitForSignal(onRepeat: () => void): Promise<void>
+  /**
+   * Ends the process at once, without waiting for its threads (one stuck inside a native call
+   * would hold up a normal exit). Absent in tests, which run commands in-process.
+   */
+  exitNow?(): void
 }
 
 /** A command-line mistake: exit code 2 with the usage hint. */

@@ -109,6 +109,12 @@ export function processIo(): CliIo {
         process.on('SIGINT', onSignal)
         process.on('SIGTERM', onSignal)
       }),
+    exitNow: () => {
+      // process.exit() waits for worker threads, even one inside a native call that never
+      // returns; SIGKILL does not. Output written so far is already flushed (stdio writes to
+      // files and pipes are synchronous).
+      process.kill(process.pid, 'SIGKILL')
+    },
   }
 }
 

@@ -141,6 +141,12 @@ describe('serve', () => {
       })
     })
 
+    it('takes --read_workers (0 serves on the main thread)', () => {
+      expect(parse(['--read_workers', '3']).readWorkers).toBe(3)
+      expect(parse(['--read_workers=0']).readWorkers).toBe(0)
+      expect(parse([]).readWorkers).toBeUndefined()
+    })
+
     it('reads --auth-token-file: the token without surrounding whitespace', () => {
       writeFileSync(path.join(dir, 'token'), '  tok3n-Value=\n', { mode: 0o600 })
       expect(parse(['--auth-token-file', 'token'])).toMatchObject({
@@ -177,6 +183,8 @@ describe('serve', () => {
       [['--port', 'http'], /--port must be a port number/],
       [['--port', '70000'], /--port must be a port number/],
       [['--port', '1', '--grpc_port', '2'], /disagree/],
+      [['--read_workers', 'many'], /--read_workers must be a number from 0 to 256/],
+      [['--read_workers', '-1'], /--read_workers/],
       [['--tls-cert', 'cert.pem'], /go together/],
       [['--tls-cert', 'nope.pem', '--tls-key', 'key.pem'], /cannot read/],
       [['--enable_database_upgrade=maybe'], /takes true or false/],
@@ -231,7 +239,7 @@ describe('serve', () => {
       const line = await startedLine
       expect(line).toMatch(
         new RegExp(
-          `^mlmd-ts serving ml_metadata.MetadataStoreService on 127.0.0.1:\\d+ \\(plaintext\\); store ${db}, schema version 10$`,
+          `^mlmd-ts serving ml_metadata.MetadataStoreService on 127.0.0.1:\\d+ \\(plaintext\\); store ${db}, schema version 10; \\d+ read workers and 1 write worker$`,
         ),
       )
       const port = Number(/:(\d+) /.exec(line)?.[1])

@@ -47,6 +47,9 @@ Options:
                          enables mutual TLS
   --auth-token-file PATH file holding a bearer token; every call except health
                          checks must then send "authorization: Bearer <token>"
+  --read_workers N       threads serving reads, beside one thread for writes
+                         (default: the number of cores); 0 runs every call on
+                         the server's own thread (always so for :memory:)
   --log_level LEVEL      trace, debug (one line per call), info (default), warn,
                          error or silent; logs are JSON lines on standard error
   --metrics_port PORT    serve Prometheus metrics at http://HOST:PORT/metrics
@@ -91,6 +94,8 @@ export interface ServeSettings {
   readonly metricsPort: number | undefined
   /** Port of the web explorer on 127.0.0.1 (`--ui-port`); none when absent. */
   readonly uiPort?: number | undefined
+  /** Reader threads (`--read_workers`); undefined picks the number of cores, 0 runs in-thread. */
+  readonly readWorkers?: number | undefined
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
@@ -152,6 +157,7 @@ function parseFlags(args: string[]) {
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
         'auth-token-file': { type: 'string' },
+        read_workers: { type: 'string' },
         log_level: { type: 'string' },
         metrics_port: { type: 'string' },
         'ui-port': { type: 'string' },
@@ -302,6 +308,11 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     )
   }
 
+  const workersText = values.read_workers
+  if (workersText !== undefined && (!/^[0-9]+$/.test(workersText) || Number(workersText) > 256)) {
+    throw usageError(`--read_workers must be a number from 0 to 256, not "${workersText}"`)
+  }
+
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
   return {
@@ -320,6 +331,7 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     logLevel: logLevel as LogLevel,
     metricsPort,
     ...(uiPort === undefined ? {} : { uiPort }),
+    ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
   }
 }
 
@@ -340,6 +352,12 @@ function readableByOthers(file: string): boolean {
  */
 export const SERVE_BUSY_TIMEOUT_MS = 10
 export const SERVE_ABORTED_RETRY_MS = 5_000
+
+/**
+ * How long a write in flight gets to commit or roll back after SIGTERM. Reads in flight are
+ * answered UNAVAILABLE at once; a write is never left half-done either way (one transaction).
+ */
+export const SERVE_SHUTDOWN_GRACE_MS = 2_000
 
 // Opens the store with the short busy timeout; while another process holds the write lock
 // (opening writes the schema or checks the simple types), tries again for up to 5 s.
@@ -493,10 +511,26 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   }
   const metrics = new ServerMetrics({ databaseFile: inMemory ? undefined : settings.filename })
 
+  // With worker threads (a file, and --read_workers not 0), the store opened here only made
+  // sure the file holds the current schema; each worker opens its own connection.
+  const inThread = inMemory || settings.readWorkers === 0
   let server: GrpcServer
   try {
     server = await createGrpcServer({
-      store,
+      ...(inThread
+        ? { store }
+        : {
+            workers: {
+              store: {
+                filename: settings.filename,
+                readonly,
+                mustExist: true,
+                busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+              },
+              readWorkers: settings.readWorkers,
+              onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),
+            },
+          }),
       host: settings.host,
       port: settings.port,
       tls: settings.tls,
@@ -521,6 +555,10 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       throw error
     }
   }
+  // With store workers the main thread needs its own connection only for the explorer, whose
+  // bounded page reads run here.
+  const keepStore = inThread || settings.uiPort !== undefined
+  if (!keepStore) store.close()
 
   const transport =
     settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
@@ -531,7 +569,8 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       `store ${settings.filename}${readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}` +
       (metricsServer === undefined
         ? ''
-        : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`),
+        : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`) +
+      (inThread ? '' : `; ${server.readWorkers} read workers and 1 write worker`),
   )
   let explorer: ExplorerServer | undefined
   if (settings.uiPort !== undefined) {
@@ -542,8 +581,8 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
         sourceLabel: settings.filename,
       })
     } catch (error) {
-      await server.shutdown()
-      store.close()
+      await server.shutdown(SERVE_SHUTDOWN_GRACE_MS)
+      stopStore()
       throw error
     }
     io.out(`mlmd-ts explorer on ${explorer.url} (read-only)`)
@@ -566,9 +605,18 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     server.forceShutdown()
   })
   io.err('mlmd-ts: shutting down (letting calls in flight finish)')
-  await Promise.all([server.shutdown(), explorer?.close()])
+  const [report] = await Promise.all([server.shutdown(SERVE_SHUTDOWN_GRACE_MS), explorer?.close()])
   await metricsServer?.close()
-  store.close()
+  if (keepStore) store.close()
+  if (report.stuckWorkers > 0) {
+    // A thread inside a runaway SQLite statement cannot be interrupted, and would hold up a
+    // normal exit until it returns; every write has committed or rolled back, so stop now.
+    io.err(
+      `mlmd-ts: stopped (${report.stuckWorkers} store worker(s) still inside SQLite: exiting without them)`,
+    )
+    io.exitNow?.()
+    return 0
+  }
   io.err('mlmd-ts: stopped')
   return 0
 }

@@ -10,9 +10,10 @@ import { Code, MlmdError } from '../errors.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
 import { createBearerTokenInterceptor } from './auth.js'
 import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
-import { createHandlers, observeHandlers } from './handlers.js'
+import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
 import { createReflectionService } from './reflection.js'
 import { SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
+import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
 
 /** PEM material for TLS, as MLMD's `ssl_config` carries it (contents, not paths). */
 export interface ServerTlsConfig {
@@ -28,8 +29,18 @@ export interface ServerTlsConfig {
 
 /** How to run a {@link GrpcServer}. */
 export interface GrpcServerOptions {
-  /** The store every RPC runs against; the server does not close it. */
-  readonly store: MetadataStore
+  /**
+   * The in-process store every RPC runs against, on the event loop's thread; the server does
+   * not close it. Give either this or `workers`.
+   */
+  readonly store?: MetadataStore | undefined
+  /**
+   * Run every RPC on worker threads instead, each with its own connection to this store file
+   * (several readers and one writer; see `worker-pool.ts`), so that the server's own thread
+   * never waits on SQLite. The server starts the workers and stops them on shutdown. Not for
+   * `:memory:` stores, which cannot be shared between connections.
+   */
+  readonly workers?: WorkerPoolOptions | undefined
   /** Address to bind; default `127.0.0.1` (MLMD binds `0.0.0.0`, see the CLI's warning). */
   readonly host?: string | undefined
   /** Port to bind; default 8080 (MLMD's). 0 picks a free port. */
@@ -90,6 +101,16 @@ const defaultUnexpectedErrorLogger: UnexpectedErrorLogger = (rpc, error) => {
   process.emitWarning(`${rpc} failed unexpectedly (answered INTERNAL): ${detail}`, 'MlmdInternalError')
 }
 
+/** What {@link GrpcServer.shutdown} could not do. */
+export interface ShutdownReport {
+  /**
+   * Store worker threads still inside a SQLite call after the grace period (a runaway query
+   * without a deadline). They hold up `process.exit()`; SQLite's WAL keeps the file consistent
+   * if the process is killed instead.
+   */
+  readonly stuckWorkers: number
+}
+
 // grpc-js reports a failed bind as "No address added out of total 1 resolved errors: [listen
 // EADDRINUSE: …]"; the errno says what went wrong in words a user can act on.
 const BIND_REASONS: Readonly<Record<string, string>> = {
@@ -118,17 +139,26 @@ export function routeGrpcLibraryLog(sink: (line: string) => void): void {
 export class GrpcServer {
   readonly #server: Server
   readonly #health: HealthImplementation
+  readonly #pool: WorkerPool | undefined
   readonly host: string
   /** The bound port (the chosen one when 0 was asked for). */
   readonly port: number
   /** Whether the port speaks TLS. */
   readonly tls: boolean
-  #stopping: Promise<void> | undefined
+  #stopping: Promise<ShutdownReport> | undefined
 
   /** @internal use {@link createGrpcServer}. */
-  constructor(server: Server, health: HealthImplementation, host: string, port: number, tls: boolean) {
+  constructor(
+    server: Server,
+    health: HealthImplementation,
+    host: string,
+    port: number,
+    tls: boolean,
+    pool: WorkerPool | undefined,
+  ) {
     this.#server = server
     this.#health = health
+    this.#pool = pool
     this.host = host
     this.port = port
     this.tls = tls
@@ -146,27 +176,37 @@ export class GrpcServer {
     this.#health.setStatus(SERVICE_NAME, status)
   }
 
+  /** Reader threads of the store, or 0 when the store runs on the server's own thread. */
+  get readWorkers(): number {
+    return this.#pool?.readWorkers ?? 0
+  }
+
   /**
    * Stops accepting calls and resolves once the calls in flight have finished (health reports
-   * NOT_SERVING meanwhile). After `graceMs` the remaining calls are cancelled.
+   * NOT_SERVING meanwhile). After `graceMs` the remaining calls are cancelled. With store
+   * workers, queued calls are refused and reads in flight answered UNAVAILABLE at once, a
+   * write in flight gets `graceMs` to commit or roll back, then the workers stop.
    */
-  shutdown(graceMs = 10_000): Promise<void> {
-    this.#stopping ??= new Promise<void>((resolve) => {
+  shutdown(graceMs = 10_000): Promise<ShutdownReport> {
+    this.#stopping ??= new Promise<ShutdownReport>((resolve) => {
       this.setServing(false)
       const force = setTimeout(() => this.#server.forceShutdown(), graceMs)
       force.unref()
-      this.#server.tryShutdown(() => {
+      const calls = new Promise<void>((done) => this.#server.tryShutdown(() => done()))
+      const pool = this.#pool?.close(graceMs) ?? Promise.resolve({ stuckWorkers: 0 })
+      void Promise.all([calls, pool]).then(([, report]) => {
         clearTimeout(force)
-        resolve()
+        resolve(report)
       })
     })
     return this.#stopping
   }
 
-  /** Stops at once, cancelling calls in flight. */
+  /** Stops at once, cancelling calls in flight (store workers get no grace). */
   forceShutdown(): void {
     this.setServing(false)
     this.#server.forceShutdown()
+    void this.#pool?.close(0)
   }
 }
 
@@ -183,10 +223,17 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
     ...(options.channelOptions?.interceptors ?? []),
     ...(options.authToken === undefined ? [] : [createBearerTokenInterceptor(options.authToken)]),
   ]
+  const logUnexpected = options.onUnexpectedError ?? defaultUnexpectedErrorLogger
+  const retry = { budgetMs: options.abortedRetryMs ?? 0 }
+  if ((options.store === undefined) === (options.workers === undefined)) {
+    throw new MlmdError(Code.InvalidArgument, 'createGrpcServer takes either a store or workers')
+  }
+  const pool = options.workers === undefined ? undefined : await WorkerPool.start(options.workers)
   const server = new Server({ ...options.channelOptions, interceptors })
-  const handlers = createHandlers(options.store, options.onUnexpectedError ?? defaultUnexpectedErrorLogger, {
-    budgetMs: options.abortedRetryMs ?? 0,
-  })
+  const handlers =
+    pool === undefined
+      ? createHandlers(options.store as MetadataStore, logUnexpected, retry)
+      : createPooledHandlers(pool, logUnexpected, retry)
   const observers = options.observers ?? []
   server.addService(
     untypedServiceDefinition(),
@@ -197,13 +244,19 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   createReflectionService().addToServer(server)
 
   const address = formatAddress(host, options.port ?? 8080)
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, bound) => {
-      if (error === null) resolve(bound)
-      else reject(bindError(address, error))
+  let port: number
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, credentials, (error, bound) => {
+        if (error === null) resolve(bound)
+        else reject(bindError(address, error))
+      })
     })
-  })
-  const running = new GrpcServer(server, health, host, port, options.tls !== undefined)
+  } catch (error) {
+    await pool?.close(0)
+    throw error
+  }
+  const running = new GrpcServer(server, health, host, port, options.tls !== undefined, pool)
   running.setServing(true)
   return running
 }

@@ -15,9 +15,10 @@ import { Metadata, type status } from '@grpc/grpc-js'
 import { Code, MlmdError } from '../errors.js'
 import { RPC_NAMES } from '../proto/messages.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
-import { operationName } from '../store/metadata-store-api.js'
 import type { RpcName } from './service-definition.js'
 import { wireErrorOf } from './service-definition.js'
+import { storeOperation } from './store-call.js'
+import type { WorkerPool } from './worker-pool.js'
 
 /** Receives errors that are not `MlmdError`s (bugs) before they are answered as INTERNAL. */
 export type UnexpectedErrorLogger = (rpc: RpcName, error: unknown) => void
@@ -68,19 +69,32 @@ const answeredErrors = new WeakMap<object, unknown>()
 
 /**
  * Why a call must not run any more, if it must not: the client cancelled it, or its deadline
- * passed while it waited behind other calls (the store is synchronous, so calls queue while one
- * runs). Skipping it spares the work and, for a write, applies nothing the client was already
- * told had failed.
+ * passed while it waited behind other calls. Skipping it spares the work and, for a write,
+ * applies nothing the client was already told had failed.
  */
-function lateCallError(call: ServerUnaryCall<unknown, unknown>): MlmdError | undefined {
+export function lateCallError(call: ServerUnaryCall<unknown, unknown>): MlmdError | undefined {
   // Tests call handlers with bare `{ request }` objects; real calls have both members.
   if (call.cancelled === true) return new MlmdError(Code.Cancelled, 'The call was cancelled before it ran.')
-  const deadline = typeof call.getDeadline === 'function' ? call.getDeadline() : Infinity
-  const ms = deadline instanceof Date ? deadline.getTime() : deadline
-  if (Number.isFinite(ms) && Date.now() >= ms) {
+  const ms = callDeadline(call)
+  if (ms !== undefined && Date.now() >= ms) {
     return new MlmdError(Code.DeadlineExceeded, 'The deadline passed before the call ran; nothing was done.')
   }
   return undefined
+}
+
+/** The call's deadline in epoch milliseconds, or undefined when it has none. */
+export function callDeadline(call: ServerUnaryCall<unknown, unknown>): number | undefined {
+  const deadline = typeof call.getDeadline === 'function' ? call.getDeadline() : Infinity
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline
+  return Number.isFinite(ms) ? ms : undefined
+}
+
+/** What an operation knows about the call it serves. */
+export interface CallContext {
+  /** The call's deadline in epoch milliseconds, if it has one. */
+  readonly deadline: number | undefined
+  /** Why the call must not start any more, if so (see {@link lateCallError}); for queued work. */
+  readonly lateError: () => MlmdError | undefined
 }
 
 /** How long a handler keeps retrying a call the store answered ABORTED (lock contention). */
@@ -93,74 +107,116 @@ export interface AbortedRetry {
 
 const MAX_RETRY_PAUSE_MS = 200
 
+/** One RPC's work: the response, or a promise of it (the worker pool answers encoded bytes). */
+export type Operation<Req, Res> = (request: Req, context: CallContext) => Res | PromiseLike<Res>
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
 /**
- * Wraps one synchronous store operation as a grpc-js unary handler. The store's `MlmdError`s
- * keep their code and message; anything else becomes INTERNAL (with the cause logged) and never
- * escapes into grpc-js.
+ * Wraps one store operation as a grpc-js unary handler. The store's `MlmdError`s keep their
+ * code and message; anything else becomes INTERNAL (with the cause logged) and never escapes
+ * into grpc-js. A synchronous operation answers within the handler; an asynchronous one (the
+ * worker pool) when its promise settles.
  *
  * With `retry`, an ABORTED answer (another process holds the write lock; the transaction was
  * rolled back whole, so running it again is safe) is retried after a pause, for up to
  * `retry.budgetMs`, before the client gets ABORTED. The pauses are timers, not a busy wait
  * inside SQLite, so the server answers other calls meanwhile. Pair it with a short SQLite busy
- * timeout on the store (what `mlmd-ts serve` does): a long one freezes the whole server while
- * it waits for the lock.
+ * timeout on the store (what `mlmd-ts serve` does): a long one keeps the in-thread server, or
+ * the writer thread, waiting for the lock.
  */
 export function unary<Req extends object, Res>(
   rpc: RpcName,
-  operation: (request: Req) => Res,
+  operation: Operation<Req, Res>,
   logUnexpected: UnexpectedErrorLogger,
   retry: AbortedRetry = { budgetMs: 0 },
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     const started = Date.now()
     let pause = retry.initialPauseMs ?? 10
+    const context: CallContext = { deadline: callDeadline(call), lateError: () => lateCallError(call) }
+    const fail = (error: unknown): void => {
+      if (
+        error instanceof MlmdError &&
+        error.code === Code.Aborted &&
+        Date.now() - started + pause <= retry.budgetMs
+      ) {
+        setTimeout(attempt, pause)
+        pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)
+        return
+      }
+      if (!(error instanceof MlmdError)) logUnexpected(rpc, error)
+      const answer = toServiceError(MlmdError.from(error, Code.Internal))
+      answeredErrors.set(answer, error)
+      callback(answer)
+    }
     const attempt = (): void => {
-      let response: Res
+      let response: Res | PromiseLike<Res>
       try {
         const wireError = wireErrorOf(call.request)
         if (wireError !== undefined) throw wireError
-        const late = lateCallError(call)
+        const late = context.lateError()
         if (late !== undefined) throw late
-        response = operation(call.request)
+        response = operation(call.request, context)
       } catch (error) {
-        if (
-          error instanceof MlmdError &&
-          error.code === Code.Aborted &&
-          Date.now() - started + pause <= retry.budgetMs
-        ) {
-          setTimeout(attempt, pause)
-          pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)
-          return
-        }
-        if (!(error instanceof MlmdError)) logUnexpected(rpc, error)
-        const answer = toServiceError(MlmdError.from(error, Code.Internal))
-        answeredErrors.set(answer, error)
-        callback(answer)
+        fail(error)
         return
       }
-      callback(null, response)
+      if (isPromiseLike(response)) response.then((value) => callback(null, value), fail)
+      else callback(null, response)
     }
     attempt()
   }
 }
 
+/** The handlers' table, keyed by RPC name, for `server.addService`. */
+export type Handlers = Record<RpcName, ReturnType<typeof unary>> & UntypedServiceImplementation
+
 /**
- * One handler per RPC over `store`, keyed by RPC name, for `server.addService`.
+ * One handler per RPC over an in-process `store`, keyed by RPC name, for `server.addService`.
  * The store is synchronous (better-sqlite3): each call runs to completion inside its handler,
- * so calls are serialized by the event loop and never hold a transaction across ticks.
+ * on the event loop's thread, so calls are serialized and never hold a transaction across
+ * ticks. Each operation gets the call's deadline.
  */
 export function createHandlers(
   store: MetadataStore,
   logUnexpected: UnexpectedErrorLogger,
   retry?: AbortedRetry,
-): Record<RpcName, ReturnType<typeof unary>> & UntypedServiceImplementation {
+): Handlers {
   const table: Record<string, ReturnType<typeof unary>> = {}
   for (const rpc of RPC_NAMES) {
-    const operation = store[operationName(rpc)] as (request: object) => unknown
-    if (typeof operation !== 'function') throw new Error(`the store has no operation ${operationName(rpc)}`)
-    table[rpc] = unary(rpc, (request: object) => operation.call(store, request), logUnexpected, retry)
+    const operation = storeOperation(store, rpc)
+    table[rpc] = unary(
+      rpc,
+      (request: object, context) => operation(request, context.deadline),
+      logUnexpected,
+      retry,
+    )
   }
-  return table as Record<RpcName, ReturnType<typeof unary>> & UntypedServiceImplementation
+  return table as Handlers
+}
+
+/**
+ * One handler per RPC over a {@link WorkerPool}: every call runs on a store worker thread (a
+ * reader for `Get*`, the writer otherwise), and is answered with the bytes the worker encoded.
+ */
+export function createPooledHandlers(
+  pool: WorkerPool,
+  logUnexpected: UnexpectedErrorLogger,
+  retry?: AbortedRetry,
+): Handlers {
+  const table: Record<string, ReturnType<typeof unary>> = {}
+  for (const rpc of RPC_NAMES) {
+    table[rpc] = unary(
+      rpc,
+      (request: object, context) => pool.run(rpc, request, context),
+      logUnexpected,
+      retry,
+    )
+  }
+  return table as Handlers
 }
 
 /** How one call ended, as the observers of {@link observeHandlers} see it. */

@@ -9,9 +9,18 @@
  * // … later
  * await server.shutdown()
  * store.close()
+ *
+ * // Or: store calls on worker threads, each with its own connection to the file.
+ * const pooled = await createGrpcServer({ workers: { store: { filename: 'mlmd.sqlite' } }, port: 8081 })
  * ```
  */
-export { createGrpcServer, GrpcServer, type GrpcServerOptions, type ServerTlsConfig } from './grpc-server.js'
+export {
+  createGrpcServer,
+  GrpcServer,
+  type GrpcServerOptions,
+  type ServerTlsConfig,
+  type ShutdownReport,
+} from './grpc-server.js'
 export {
   parseChannelArguments,
   parseServerConfig,
@@ -20,3 +29,4 @@ export {
 } from './server-config.js'
 export { metadataStoreServiceDefinition, SERVICE_NAME } from './service-definition.js'
 export { parseTextFormat } from './text-format.js'
+export type { PoolCloseReport, WorkerPoolOptions } from './worker-pool.js'

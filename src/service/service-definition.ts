@@ -11,7 +11,7 @@ import { loadMlmdRoot } from '../proto/load-root.js'
 import type { MetadataStoreServiceRpcs } from '../proto/messages.js'
 import { RPC_NAMES } from '../proto/messages.js'
 import { operationName } from '../store/metadata-store-api.js'
-import { createMessageCodec, findInvalidUtf8, hasTopLevelField } from './wire-codec.js'
+import { createMessageCodec, findInvalidUtf8, hasTopLevelField, type MessageCodec } from './wire-codec.js'
 
 /** Full name of MLMD's service. */
 export const SERVICE_NAME = 'ml_metadata.MetadataStoreService'
@@ -98,13 +98,32 @@ function methodDefinition(service: protobuf.Service, rpc: RpcName): MethodDefini
       }
       return error === undefined ? decoded : withWireError(decoded, error)
     },
-    responseSerialize: (value) => Buffer.from(response.encode(value)),
+    // A server whose store runs in worker threads gets responses the worker already encoded.
+    responseSerialize: (value) =>
+      value instanceof Uint8Array
+        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+        : Buffer.from(response.encode(value)),
     responseDeserialize: (bytes) => response.decode(bytes),
     originalName: operationName(rpc),
   }
 }
 
 let cached: MetadataStoreServiceDefinition | undefined
+const responseCodecs = new Map<RpcName, MessageCodec<object>>()
+
+/** The codec of an RPC's response message, built once (store workers encode responses with it). */
+export function responseCodec(rpc: RpcName): MessageCodec<object> {
+  let codec = responseCodecs.get(rpc)
+  if (codec === undefined) {
+    const method = loadMlmdRoot().lookupService(SERVICE_NAME).methods[rpc]
+    method?.resolve()
+    const type = method?.resolvedResponseType
+    if (type === undefined || type === null) throw new Error(`${SERVICE_NAME} has no method ${rpc}`)
+    codec = createMessageCodec<object>(type)
+    responseCodecs.set(rpc, codec)
+  }
+  return codec
+}
 
 /** The service definition, built once. */
 export function metadataStoreServiceDefinition(): MetadataStoreServiceDefinition {

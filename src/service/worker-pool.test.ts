@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Code, MlmdError } from '../errors.js'
+import { RPC_NAMES } from '../proto/messages.js'
+import { createMetadataStore, type OwnedMetadataStore } from '../store/metadata-store.js'
+import { responseCodec } from './service-definition.js'
+import { accessOf, WorkerPool } from './worker-pool.js'
+
+// One row whose LIKE takes seconds inside SQLite (backtracking over the `_` run): a statement
+// that no deadline check can reach until the row is done.
+const STUCK_URI = 'a'.repeat(30_000)
+const STUCK_FILTER = `uri LIKE '%a${'_'.repeat(15_000)}b%'`
+
+let dir: string
+let file: string
+let direct: OwnedMetadataStore
+let pool: WorkerPool
+const trouble: string[] = []
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'mlmd-ts-pool-'))
+  file = path.join(dir, 'pool.sqlite')
+  direct = createMetadataStore({ filename: file })
+  const { type_id } = direct.putArtifactType({ artifact_type: { name: 'Blob' } })
+  direct.putArtifacts({ artifacts: [{ type_id, name: 'stuck', uri: STUCK_URI }] })
+  pool = await WorkerPool.start({
+    store: { filename: file, busyTimeoutMs: 10 },
+    readWorkers: 1,
+    abandonAfterMs: 100,
+    onWorkerTrouble: (message) => trouble.push(message),
+  })
+}, 120_000)
+
+afterAll(async () => {
+  await pool?.close(0)
+  direct?.close()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+const decode = (rpc: Parameters<typeof responseCodec>[0], bytes: Uint8Array) =>
+  responseCodec(rpc).decode(bytes)
+
+describe('WorkerPool', () => {
+  it('sends every Get* RPC to a reader and every other RPC to the writer', () => {
+    const reads = RPC_NAMES.filter((rpc) => accessOf(rpc) === 'read')
+    expect(reads.every((rpc) => rpc.startsWith('Get'))).toBe(true)
+    expect(RPC_NAMES.filter((rpc) => accessOf(rpc) === 'write').every((rpc) => /^Put/.test(rpc))).toBe(true)
+    expect(reads).toHaveLength(RPC_NAMES.filter((rpc) => rpc.startsWith('Get')).length)
+  })
+
+  it('answers with the bytes of the response the in-process store gives', async () => {
+    const written = decode(
+      'PutArtifactType',
+      await pool.run('PutArtifactType', { artifact_type: { name: 'FromPool', properties: { n: 1 } } }),
+    ) as { type_id: bigint }
+    const bytes = await pool.run('GetArtifactType', { type_name: 'FromPool' })
+    const expected = direct.getArtifactType({ type_name: 'FromPool' })
+    expect(expected.artifact_type?.id).toBe(written.type_id)
+    expect(Buffer.from(bytes)).toEqual(Buffer.from(responseCodec('GetArtifactType').encode(expected)))
+  })
+
+  it("passes the store's errors on with their code and message", async () => {
+    await expect(pool.run('GetArtifactType', { type_name: 'NoSuchType' })).rejects.toMatchObject({
+      code: Code.NotFound,
+      rawMessage: expect.stringMatching(/NoSuchType/),
+    })
+    await expect(pool.run('PutArtifacts', { artifacts: [{ type_id: 99_999n }] })).rejects.toBeInstanceOf(
+      MlmdError,
+    )
+  })
+
+  it('never starts a call that became late while it queued', async () => {
+    const writes = [
+      pool.run('PutArtifactType', { artifact_type: { name: 'First' } }),
+      pool.run(
+        'PutArtifactType',
+        { artifact_type: { name: 'NeverWritten' } },
+        { lateError: () => new MlmdError(Code.DeadlineExceeded, 'late in the queue') },
+      ),
+    ]
+    await expect(writes[0]).resolves.toBeInstanceOf(Uint8Array)
+    await expect(writes[1]).rejects.toMatchObject({ code: Code.DeadlineExceeded })
+    expect(() => direct.getArtifactType({ type_name: 'NeverWritten' })).toThrow(/No type found/)
+  })
+
+  it('gives up a reader stuck in SQLite past the deadline, replaces it, and goes on', async () => {
+    const started = Date.now()
+    const stuck = pool.run(
+      'GetArtifacts',
+      { options: { filter_query: STUCK_FILTER } },
+      { deadline: Date.now() + 100 },
+    )
+    await expect(stuck).rejects.toMatchObject({ code: Code.DeadlineExceeded })
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(trouble.join('\n')).toMatch(/overran the deadline of GetArtifacts and was replaced/)
+    // The fresh reader serves the next read (it waits in the queue while the reader starts).
+    const bytes = await pool.run('GetArtifactTypes', {})
+    const names = (decode('GetArtifactTypes', bytes) as { artifact_types: { name: string }[] }).artifact_types
+    expect(names.map((t) => t.name)).toContain('Blob')
+    expect(pool.readWorkers).toBe(1)
+  }, 60_000)
+
+  it('refuses calls once closing', async () => {
+    const other = await WorkerPool.start({ store: { filename: file }, readWorkers: 1 })
+    const report = await other.close(1000)
+    expect(report).toEqual({ stuckWorkers: 0 })
+    await expect(other.run('GetArtifactTypes', {})).rejects.toMatchObject({ code: Code.Unavailable })
+  }, 60_000)
+
+  it('fails to start on a file without the schema', async () => {
+    await expect(
+      WorkerPool.start({ store: { filename: path.join(dir, 'missing.sqlite'), mustExist: true } }),
+    ).rejects.toBeInstanceOf(MlmdError)
+  }, 60_000)
+})
