@@ -335,8 +335,16 @@ describe('migrate', () => {
     it('--enable_database_upgrade upgrades an older file on open and reports the copy', async () => {
       const file = olderStore('serve-up.sqlite', 2)
       const { io, err } = testIo()
-      let stop: () => void = () => {}
-      io.waitForSignal = () => new Promise((resolve) => (stop = resolve))
+      // The server may reach its wait for a signal after the stop below (store workers start slowly).
+      let stopped = false
+      let stop: () => void = () => {
+        stopped = true
+      }
+      io.waitForSignal = () =>
+        new Promise((resolve) => {
+          if (stopped) resolve()
+          else stop = resolve
+        })
       const running = main(['serve', '--db', file, '--port', '0', '--enable_database_upgrade'], io)
       await new Promise((resolve) => setTimeout(resolve, 500))
       stop()
