@@ -7,7 +7,7 @@ import type { Dialect } from '../storage/dialect.js'
 import type { NodeTables } from '../storage/schema/v10.js'
 import type { Query, SqlValue } from '../storage/transaction-executor.js'
 import type { PropertyColumns } from '../storage/value-codec.js'
-import { q, textOf } from './query-builder.js'
+import { q, textOf, textOfKind } from './query-builder.js'
 
 /** The columns only some node kinds have, named as their proto fields. */
 export type KindColumn = 'uri' | 'state' | 'last_known_state'
@@ -29,7 +29,7 @@ export function writableColumns(kind: NodeShape): string[] {
  * Columns: id, type_id, name, external_id, create/last-update times, the kind's own columns, type.
  */
 export function selectNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
-  const sql = textOf(d, `node-by-ids:${kind.name}`, () => {
+  const sql = textOfKind(d, 'node-by-ids', kind, () => {
     const extra = kind.kindColumns.map((c) => `, n.${d.id(c)}`).join('')
     return `SELECT n.id, n.type_id, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, t.name AS type FROM ${d.id(kind.tables.node)} AS n LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE ${d.inList('n.id')} ORDER BY n.id`
   })
@@ -38,7 +38,7 @@ export function selectNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigi
 
 /** Property rows of these nodes (`select_<kind>_property_by_<kind>_id`), owner as `node_id`. */
 export function selectPropertiesByNodeIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
-  const sql = textOf(d, `properties-by-ids:${kind.name}`, () => {
+  const sql = textOfKind(d, 'properties-by-ids', kind, () => {
     const { property, propertyNodeColumn: owner } = kind.tables
     return `SELECT ${d.id(owner)} AS node_id, name, is_custom_property, int_value, double_value, string_value, proto_value, bool_value, byte_value FROM ${d.id(property)} WHERE ${d.inList(d.id(owner))}`
   })
@@ -47,14 +47,15 @@ export function selectPropertiesByNodeIds(d: Dialect, kind: NodeShape, ids: Iter
 
 /** Ids of every node of the kind, ascending. */
 export function selectAllNodeIds(d: Dialect, kind: NodeShape): Query {
-  return q(textOf(d, `all-ids:${kind.name}`, () => `SELECT id FROM ${d.id(kind.tables.node)} ORDER BY id`))
+  return q(textOfKind(d, 'all-ids', kind, () => `SELECT id FROM ${d.id(kind.tables.node)} ORDER BY id`))
 }
 
 /** Ids of the nodes of one type, ascending (`select_<kind>s_by_type_id`, ids only). */
 export function selectNodeIdsByTypeId(d: Dialect, kind: NodeShape, typeId: bigint): Query {
-  const sql = textOf(
+  const sql = textOfKind(
     d,
-    `ids-by-type:${kind.name}`,
+    'ids-by-type',
+    kind,
     () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ? ORDER BY id`,
   )
   return q(sql, typeId)
@@ -67,9 +68,10 @@ export function selectNodeIdByTypeIdAndName(
   typeId: bigint,
   name: string,
 ): Query {
-  const sql = textOf(
+  const sql = textOfKind(
     d,
-    `id-by-type-and-name:${kind.name}`,
+    'id-by-type-and-name',
+    kind,
     () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ? AND name = ?`,
   )
   return q(sql, typeId, name)
@@ -81,9 +83,10 @@ export function selectNodeIdsByExternalIds(
   kind: NodeShape,
   externalIds: Iterable<string>,
 ): Query {
-  const sql = textOf(
+  const sql = textOfKind(
     d,
-    `ids-by-external-ids:${kind.name}`,
+    'ids-by-external-ids',
+    kind,
     () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE ${d.inList('external_id')} ORDER BY id`,
   )
   return q(sql, d.bindTexts(externalIds))
@@ -101,9 +104,10 @@ export function selectArtifactIdsByUris(d: Dialect, uris: Iterable<string>): Que
 
 /** Which of these ids exist. */
 export function selectExistingNodeIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
-  const sql = textOf(
+  const sql = textOfKind(
     d,
-    `existing-ids:${kind.name}`,
+    'existing-ids',
+    kind,
     () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE ${d.inList('id')}`,
   )
   return q(sql, d.bindIds(ids))
@@ -114,7 +118,7 @@ export function selectExistingNodeIds(d: Dialect, kind: NodeShape, ids: Iterable
  * last-update times.
  */
 export function insertNode(d: Dialect, kind: NodeShape, values: readonly SqlValue[], now: bigint): Query {
-  const sql = textOf(d, `insert:${kind.name}`, () =>
+  const sql = textOfKind(d, 'insert', kind, () =>
     d.insertReturningId(kind.tables.node, [
       ...writableColumns(kind),
       'create_time_since_epoch',
@@ -132,7 +136,7 @@ export function updateNode(
   values: readonly SqlValue[],
   now: bigint,
 ): Query {
-  const sql = textOf(d, `update:${kind.name}`, () => {
+  const sql = textOfKind(d, 'update', kind, () => {
     const set = writableColumns(kind).map((c) => `${d.id(c)} = ?`)
     return `UPDATE ${d.id(kind.tables.node)} SET ${set.join(', ')}, ${d.id('last_update_time_since_epoch')} = ? WHERE id = ?`
   })
@@ -160,7 +164,7 @@ export function upsertProperty(
   isCustom: boolean,
   value: PropertyColumns,
 ): Query {
-  const sql = textOf(d, `upsert-property:${kind.name}`, () => {
+  const sql = textOfKind(d, 'upsert-property', kind, () => {
     const owner = kind.tables.propertyNodeColumn
     return d.upsert(
       kind.tables.property,
@@ -194,7 +198,7 @@ export function deleteProperty(
   name: string,
   isCustom: boolean,
 ): Query {
-  const sql = textOf(d, `delete-property:${kind.name}`, () => {
+  const sql = textOfKind(d, 'delete-property', kind, () => {
     const owner = kind.tables.propertyNodeColumn
     return `DELETE FROM ${d.id(kind.tables.property)} WHERE ${d.id(owner)} = ? AND name = ? AND is_custom_property = ?`
   })

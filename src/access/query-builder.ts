@@ -5,23 +5,61 @@
 import type { Dialect } from '../storage/dialect.js'
 import type { Query, SqlValue } from '../storage/transaction-executor.js'
 
+// Statement texts by dialect, then by a constant key (and node kind). A process uses one
+// dialect almost always, so the last one's table is kept at hand: building a statement then
+// costs a lookup by an interned string, not a new string and its hash.
 const texts = new WeakMap<Dialect, Map<string, string>>()
+const kindTexts = new WeakMap<Dialect, Map<string, Map<object, string>>>()
+let lastDialect: Dialect | undefined
+let lastTexts = new Map<string, string>()
+let lastKindTexts = new Map<string, Map<object, string>>()
+
+function tablesOf(dialect: Dialect): void {
+  let byKey = texts.get(dialect)
+  let byKind = kindTexts.get(dialect)
+  if (byKey === undefined || byKind === undefined) {
+    byKey = new Map()
+    byKind = new Map()
+    texts.set(dialect, byKey)
+    kindTexts.set(dialect, byKind)
+  }
+  lastDialect = dialect
+  lastTexts = byKey
+  lastKindTexts = byKind
+}
 
 /**
- * The text built by `build` for this dialect and `key`, built on first use. Statement texts
- * depend only on the dialect and the statement's shape (a node kind, an order), and reusing one
- * string spares rebuilding it and lets drivers find their prepared statement by identity.
+ * The text built by `build` for this dialect and `key` (a constant naming the statement), built
+ * on first use. Statement texts depend only on the dialect and the statement's shape, and
+ * reusing one string spares rebuilding it and lets drivers find their prepared statement.
  */
 export function textOf(dialect: Dialect, key: string, build: (d: Dialect) => string): string {
-  let byKey = texts.get(dialect)
-  if (byKey === undefined) {
-    byKey = new Map()
-    texts.set(dialect, byKey)
-  }
-  let text = byKey.get(key)
+  if (dialect !== lastDialect) tablesOf(dialect)
+  let text = lastTexts.get(key)
   if (text === undefined) {
     text = build(dialect)
-    byKey.set(key, text)
+    lastTexts.set(key, text)
+  }
+  return text
+}
+
+/** As {@link textOf}, for a statement whose text also depends on a node kind (or another shape object). */
+export function textOfKind<K extends object>(
+  dialect: Dialect,
+  key: string,
+  kind: K,
+  build: (d: Dialect) => string,
+): string {
+  if (dialect !== lastDialect) tablesOf(dialect)
+  let byKind = lastKindTexts.get(key)
+  if (byKind === undefined) {
+    byKind = new Map()
+    lastKindTexts.set(key, byKind)
+  }
+  let text = byKind.get(kind)
+  if (text === undefined) {
+    text = build(dialect)
+    byKind.set(kind, text)
   }
   return text
 }

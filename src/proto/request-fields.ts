@@ -46,40 +46,56 @@ export interface UnknownField {
   readonly suggestion: string | undefined
 }
 
-function search(type: protobuf.Type, value: Record<string, unknown>, path: string): UnknownField | undefined {
+// The path of a finding is built on the way back up, so a request without unknown fields (every
+// call) builds no strings: `segments` are the keys from the finding up to this level.
+interface Finding {
+  readonly segments: string[]
+  readonly typeName: string
+  readonly suggestion: string | undefined
+}
+
+function search(type: protobuf.Type, value: Record<string, unknown>): Finding | undefined {
   const names = namesOf(type)
-  for (const [key, member] of Object.entries(value)) {
-    const at = path === '' ? key : `${path}.${key}`
+  for (const key in value) {
+    const member = value[key]
     if (!names.has(key)) {
       if (member === undefined) continue
       const close = [...names]
         .map((name) => ({ name, d: distance(key.toLowerCase(), name.toLowerCase()) }))
         .filter(({ d }) => d <= 2)
         .sort((x, y) => x.d - y.d)[0]
-      return { path: at, typeName: type.name, suggestion: close?.name }
+      return { segments: [key], typeName: type.name, suggestion: close?.name }
     }
     const field = type.fields[key] as protobuf.Field
     const resolved = field.resolvedType
     if (!(resolved instanceof protobuf.Type) || OPAQUE.test(resolved.fullName)) continue
     if (field instanceof protobuf.MapField) {
       if (!isPlainObject(member)) continue
-      for (const [k, v] of Object.entries(member)) {
-        const found = isPlainObject(v) ? search(resolved, v, `${at}[${JSON.stringify(k)}]`) : undefined
-        if (found !== undefined) return found
+      for (const k in member) {
+        const v = member[k]
+        const found = isPlainObject(v) ? search(resolved, v) : undefined
+        if (found !== undefined) return within(found, `${key}[${JSON.stringify(k)}]`)
       }
     } else if (field.repeated) {
       if (!Array.isArray(member)) continue
-      for (const [i, item] of member.entries()) {
-        const found = isPlainObject(item) ? search(resolved, item, `${at}[${i}]`) : undefined
-        if (found !== undefined) return found
+      for (let i = 0; i < member.length; i++) {
+        const item: unknown = member[i]
+        const found = isPlainObject(item) ? search(resolved, item) : undefined
+        if (found !== undefined) return within(found, `${key}[${i}]`)
       }
     } else if (isPlainObject(member)) {
-      const found = search(resolved, member, at)
-      if (found !== undefined) return found
+      const found = search(resolved, member)
+      if (found !== undefined) return within(found, key)
     }
   }
   return undefined
 }
+
+function within(found: Finding, segment: string): Finding {
+  return { ...found, segments: [segment, ...found.segments] }
+}
+
+const typesByName = new Map<string, protobuf.Type>()
 
 /**
  * The first field of `value` (recursively) that the message `typeName` (e.g.
@@ -88,5 +104,12 @@ function search(type: protobuf.Type, value: Record<string, unknown>, path: strin
  */
 export function findUnknownField(typeName: string, value: unknown): UnknownField | undefined {
   if (!isPlainObject(value)) return undefined
-  return search(messageType(typeName), value, '')
+  let type = typesByName.get(typeName)
+  if (type === undefined) {
+    type = messageType(typeName)
+    typesByName.set(typeName, type)
+  }
+  const found = search(type, value)
+  if (found === undefined) return undefined
+  return { path: found.segments.join('.'), typeName: found.typeName, suggestion: found.suggestion }
 }

@@ -70,13 +70,20 @@ export function checkRequestLimits(request: unknown): void {
   }
 }
 
+// Built once per operation: every call checks its request.
+const requestTypeNames = new Map<string, string>()
+
 /**
  * Refuses a request with a field its message does not define (a misspelling would otherwise be
  * ignored, and `putArtifacts({ artifact: [...] })` store nothing).
  * @throws InvalidArgument naming the field.
  */
 export function checkRequestFields(operation: string, request: unknown): void {
-  const typeName = `ml_metadata.${operation.charAt(0).toUpperCase()}${operation.slice(1)}Request`
+  let typeName = requestTypeNames.get(operation)
+  if (typeName === undefined) {
+    typeName = `ml_metadata.${operation.charAt(0).toUpperCase()}${operation.slice(1)}Request`
+    requestTypeNames.set(operation, typeName)
+  }
   const unknown = findUnknownField(typeName, request)
   if (unknown === undefined) return
   const hint = unknown.suggestion === undefined ? '' : ` (did you mean "${unknown.suggestion}"?)`
