@@ -61,6 +61,47 @@ export function candidateConditions(d: Dialect, kind: NodeShape, candidates: Can
 }
 
 /**
+ * A set of nodes in the two forms a page can use: `set` selects their ids (column `id`) through
+ * the set's own index, `row` tests one node row `table_0`. Which form is fast depends on how
+ * many nodes the set holds (see the store's windowed pages).
+ */
+export interface Selection {
+  readonly set: Query
+  readonly row: Conditions
+}
+
+/**
+ * The candidates of a type or a context as a {@link Selection}; `undefined` for all nodes or a
+ * list of ids, which a page reads directly.
+ */
+export function candidateSelection(
+  d: Dialect,
+  kind: NodeShape,
+  candidates: Candidates,
+): Selection | undefined {
+  switch (candidates.kind) {
+    case 'type':
+      return {
+        set: q(`SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ?`, candidates.typeId),
+        row: candidateConditions(d, kind, candidates),
+      }
+    case 'context': {
+      const link = CONTEXT_LINKS[kind.name]
+      if (link === undefined) throw new Error(`${kind.name}s are not linked to contexts`)
+      return {
+        set: q(
+          `SELECT ${d.id(link.column)} AS id FROM ${d.id(link.table)} WHERE context_id = ?`,
+          candidates.contextId,
+        ),
+        row: candidateConditions(d, kind, candidates),
+      }
+    }
+    default:
+      return undefined
+  }
+}
+
+/**
  * One row when `candidates` holds any node. MLMD answers a listing over an empty type or
  * context before it reads the options, which this lets the store do without loading ids.
  */

@@ -1071,4 +1071,46 @@ describe('paging: filtered pages, however they are found', () => {
       }
     }
   })
+
+  // A type's or a context's nodes without a filter are paged the same windowed way.
+  it.each([
+    {
+      name: "type A's artifacts",
+      method: 'GetArtifactsByType' as const,
+      fields: { type_name: 'A' },
+      key: "type = 'A'",
+    },
+    {
+      name: "type B's artifacts",
+      method: 'GetArtifactsByType' as const,
+      fields: { type_name: 'B' },
+      key: "type = 'B'",
+    },
+    {
+      name: "the run's artifacts",
+      method: 'GetArtifactsByContext' as const,
+      fields: {},
+      key: "contexts_r.name = 'run'",
+    },
+  ])('$name: every order and page size walks them exactly once, in order', ({ method, fields, key }) => {
+    const ids = (expected.get(key) as bigint[]).map(String)
+    const request =
+      method === 'GetArtifactsByContext'
+        ? { context_id: store.getContextByTypeAndName({ type_name: 'Run', context_name: 'run' }).context?.id }
+        : fields
+    for (const field of [ID, CREATE_TIME]) {
+      for (const is_asc of [true, false]) {
+        const want = is_asc ? ids : [...ids].reverse()
+        for (const size of [1, 3, 100]) {
+          const options = {
+            max_result_size: size,
+            order_by_field: { field, is_asc },
+          } as m.ListOperationOptions
+          const walk = ourWalk(store, method, request, options, 500)
+          expect(walk.truncated, `${key} ${field} ${is_asc} ${size}`).toBeUndefined()
+          expect(walk.pages.flat(), `${key} ${field} ${is_asc} ${size}`).toEqual(want)
+        }
+      }
+    }
+  })
 })

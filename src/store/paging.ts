@@ -15,11 +15,13 @@ import {
   type Candidates,
   type Conditions,
   candidateConditions,
+  candidateSelection,
   countUpTo,
   meetingCondition,
   NO_CONDITIONS,
   type PageOrder,
   type PagePosition,
+  type Selection,
   selectPage,
   upTo,
   withinBudget,
@@ -122,7 +124,7 @@ function compileFilter(d: Dialect, kind: NodeKind, filterQuery: string): Compile
 
 /**
  * How many nodes a filtered page may examine one by one, per row of the page, before the
- * listing computes the filter's whole match set instead (see `filteredPage`).
+ * listing computes the filter's whole match set instead (see `windowedPage`).
  */
 export const FILTER_WINDOW_PER_ROW = 20
 
@@ -133,8 +135,8 @@ function* page(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limi
 }
 
 /**
- * The first `limit` rows, in page order, of the nodes that satisfy `base` and a filter with
- * joins. Which plan is fast depends on how many nodes match, which SQLite cannot know without
+ * The first `limit` rows, in page order, of the nodes that satisfy `base` and a selection (a
+ * filter with joins, or a type's or a context's nodes). Which plan is fast depends on how many nodes match, which SQLite cannot know without
  * statistics, so the listing finds out, spending at most `window` steps on each attempt:
  * 1. count up to `window` matches through the filter's own joins and indices; fewer means
  *    that was all of them (a context by name, a property value), and the page is read from
@@ -144,18 +146,18 @@ function* page(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limi
  * 3. else (the matches lie further on) compute the whole match set and sort it.
  * Each step returns exactly the rows the last one would, so the choice affects only the time.
  */
-function* filteredPage(
+function* windowedPage(
   tx: Tx,
   kind: NodeKind,
   order: PageOrder,
   base: Conditions,
-  filter: CompiledFilter,
+  selection: Selection,
   limit: number,
 ): Op<PageRow[]> {
   const d = tx.dialect
   const window = FILTER_WINDOW_PER_ROW * limit
-  const inMatches = amongMatches(filter.sql, filter.params)
-  const counted = yield* get<{ n: bigint }>(countUpTo({ sql: filter.sql, params: filter.params }, window))
+  const inMatches = amongMatches(selection.set.sql, selection.set.params)
+  const counted = yield* get<{ n: bigint }>(countUpTo(selection.set, window))
   if ((counted?.n ?? 0n) < BigInt(window)) return yield* page(tx, kind, order, and(base, inMatches), limit)
   // The last node of the window (none when fewer nodes remain).
   const [last] = yield* page(tx, kind, order, base, 1, window - 1)
@@ -165,7 +167,7 @@ function* filteredPage(
     order,
     and(
       and(and(base, withinBudget(d)), last === undefined ? NO_CONDITIONS : upTo(d, order, last)),
-      meetingCondition(filter.condition, filter.conditionParams),
+      selection.row,
     ),
     limit,
   )
@@ -192,11 +194,14 @@ export function* listNodeIdsPage(
   if (column === undefined) throw invalidArgument(`Unsupported field ${String(field)} in order_by_field.`)
   const ascending = options.order_by_field?.is_asc ?? true
   const order: PageOrder = { column, ascending }
-  let base = candidateConditions(d, kind, candidates)
   const filter =
     options.filter_query === undefined || options.filter_query === null || options.filter_query === ''
       ? undefined
       : compileFilter(d, kind, options.filter_query)
+  // A type's or a context's nodes without a filter are a selection of their own, paged by the
+  // same plan choice as a filter (a large type sorted whole would cost O(type) per page).
+  const selection = filter === undefined ? candidateSelection(d, kind, candidates) : undefined
+  let base = selection === undefined ? candidateConditions(d, kind, candidates) : NO_CONDITIONS
   const tokenText = options.next_page_token
   if (tokenText !== undefined && tokenText !== null && tokenText !== '') {
     const token = decodePageToken(tokenText)
@@ -221,7 +226,9 @@ export function* listNodeIdsPage(
   const limit = pageSize + 1
   const rows =
     filter === undefined
-      ? yield* page(tx, kind, order, base, limit)
+      ? selection === undefined
+        ? yield* page(tx, kind, order, base, limit)
+        : yield* windowedPage(tx, kind, order, base, selection, limit)
       : filter.joins === 0
         ? // A condition on the node's own columns: the engine weighs its indices against the order's.
           yield* page(
@@ -231,7 +238,17 @@ export function* listNodeIdsPage(
             and(and(base, withinBudget(d)), meetingCondition(filter.condition, filter.conditionParams)),
             limit,
           )
-        : yield* filteredPage(tx, kind, order, base, filter, limit)
+        : yield* windowedPage(
+            tx,
+            kind,
+            order,
+            base,
+            {
+              set: { sql: filter.sql, params: filter.params },
+              row: meetingCondition(filter.condition, filter.conditionParams),
+            },
+            limit,
+          )
   const shown = rows.slice(0, pageSize)
   const last = shown[shown.length - 1]
   if (rows.length <= pageSize || last === undefined) return { ids: shown.map((r) => r.id) }
