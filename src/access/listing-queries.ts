@@ -80,10 +80,12 @@ export function candidateSelection(
   candidates: Candidates,
 ): Selection | undefined {
   switch (candidates.kind) {
+    // The row forms are tested on the nodes a page walks in its order: written so the planner
+    // does not look nodes up by type or by link instead, which would visit the whole set.
     case 'type':
       return {
         set: q(`SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ?`, candidates.typeId),
-        row: candidateConditions(d, kind, candidates),
+        row: { sql: [`${d.unindexed('table_0.type_id')} = ?`], params: [candidates.typeId] },
       }
     case 'context': {
       const link = CONTEXT_LINKS[kind.name]
@@ -93,7 +95,12 @@ export function candidateSelection(
           `SELECT ${d.id(link.column)} AS id FROM ${d.id(link.table)} WHERE context_id = ?`,
           candidates.contextId,
         ),
-        row: candidateConditions(d, kind, candidates),
+        row: {
+          sql: [
+            `${d.unindexed('table_0.id')} IN (SELECT ${d.id(link.column)} FROM ${d.id(link.table)} WHERE context_id = ?)`,
+          ],
+          params: [candidates.contextId],
+        },
       }
     }
     default:

@@ -45,6 +45,11 @@ export interface Dialect {
    * itself. SQLite has no statement timeout, so its driver registers a function for this.
    */
   withinBudget(rowExpr: string): string | undefined
+  /**
+   * `expr` written so the planner tests it on each row instead of looking rows up by it: for a
+   * walk along another index (a page's order) that stops after a few rows.
+   */
+  unindexed(expr: string): string
   /** An expression ordering the rows of a table without a key of their own in insertion order. */
   readonly insertionOrder: string
 }
@@ -74,5 +79,7 @@ export const SQLITE_DIALECT: Dialect = {
   // never blocks a writer.
   begin: (mode) => (mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN DEFERRED'),
   withinBudget: (rowExpr) => `${WITHIN_BUDGET_FUNCTION}(${rowExpr})`,
+  // SQLite uses no index for a term whose column carries a unary plus.
+  unindexed: (expr) => `+${expr}`,
   insertionOrder: 'rowid',
 }
