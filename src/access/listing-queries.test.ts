@@ -121,6 +121,21 @@ describe('listing-queries', () => {
       expect(queries.meetingCondition('a OR b', [])).toEqual({ sql: ['(a OR b)'], params: [] })
     })
 
+    it('candidateSelection: the set by its own index, the row test unindexed', () => {
+      expect(queries.candidateSelection(sqlite, ARTIFACT, { kind: 'type', typeId: 2n })).toEqual({
+        set: { sql: 'SELECT id FROM `Artifact` WHERE type_id = ?', params: [2n] },
+        row: { sql: ['+table_0.type_id = ?'], params: [2n] },
+      })
+      expect(queries.candidateSelection(sqlite, EXECUTION, { kind: 'context', contextId: 5n })).toEqual({
+        set: { sql: 'SELECT `execution_id` AS id FROM `Association` WHERE context_id = ?', params: [5n] },
+        row: {
+          sql: ['+table_0.id IN (SELECT `execution_id` FROM `Association` WHERE context_id = ?)'],
+          params: [5n],
+        },
+      })
+      expect(queries.candidateSelection(sqlite, ARTIFACT, { kind: 'all' })).toBeUndefined()
+    })
+
     it('withinBudget calls the function the SQLite driver registers', () => {
       expect(queries.withinBudget(sqlite)).toEqual({ sql: ['mlmd_within_budget(table_0.id)'], params: [] })
     })

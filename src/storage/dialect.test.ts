@@ -30,6 +30,7 @@ describe('dialect', () => {
       { name: 'begin write', sql: sqlite.begin('write'), expected: 'BEGIN IMMEDIATE' },
       { name: 'begin read', sql: sqlite.begin('read'), expected: 'BEGIN DEFERRED' },
       { name: 'withinBudget', sql: sqlite.withinBudget('t.id'), expected: 'mlmd_within_budget(t.id)' },
+      { name: 'unindexed', sql: sqlite.unindexed('t.type_id'), expected: '+t.type_id' },
     ])('$name', ({ sql, expected }) => {
       expect(sql).toBe(expected)
     })
