@@ -75,7 +75,7 @@ const COMMON_NODE_FIELDS: FieldTable = {
   last_update_time_since_epoch: { column: 'last_update_time_since_epoch', type: 'INT64' },
 }
 
-/** The attributes of the listed node, per kind (contract §6.2). */
+/** The attributes of the listed node, per kind, as MLMD's filter language names them. */
 export const ATTRIBUTES: Readonly<Record<FilterNodeKind, FieldTable>> = {
   artifact: {
     ...COMMON_NODE_FIELDS,
@@ -141,7 +141,7 @@ const EVENT = 'Event'
 /** The table of types; `type` names come from its `name` column. */
 export const TYPE_TABLE = 'Type'
 
-/** The neighbours each kind can filter by (contract §6.3), in the order they are tried. */
+/** The neighbours each kind can filter by, as MLMD's filter language names them, in the order they are tried. */
 export const RELATIONS: Readonly<Record<FilterNodeKind, readonly Relation[]>> = {
   artifact: [
     {

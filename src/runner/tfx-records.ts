@@ -1,7 +1,7 @@
 /**
- * The MLMD records of pipeline runs, in the shape TFX's portable launcher writes them
- * (`../shared/reference/pipeline-conventions.md` §1 and §6.2), so Python TFX-style readers
- * cannot tell our runs from theirs:
+ * The MLMD records of pipeline runs, in the shape TFX's portable launcher writes them (TFX's
+ * `portable/mlmd/context_lib.py` and `cache_utils.py`), so Python TFX-style readers cannot tell
+ * our runs from theirs:
  *
  * - context types `pipeline`, `pipeline_run`, `node`, `execution_cache`, without properties;
  *   contexts named `<pipeline>`, `<run id>`, `<pipeline>.<node id>` and `<cache key>`, and a
