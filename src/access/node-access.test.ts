@@ -5,13 +5,10 @@ import {
   ARTIFACT,
   CONTEXT,
   deleteProperty,
-  EXECUTION,
-  findAllNodeIds,
   findArtifactIdsByUris,
   findExistingNodeIds,
   findNodeIdByTypeIdAndName,
   findNodeIdsByExternalIds,
-  findNodeIdsByTypeId,
   findNodesByIds,
   insertNode,
   updateNode,
@@ -67,20 +64,17 @@ describe('node-access', () => {
   })
 
   describe('lookups', () => {
-    it('by type, type and name, external id, uri, existence, and all ids', () => {
+    it('by type and name, external id, uri, and existence', () => {
       const a = artifact('a', 's3://x', 'ext-a')
       const b = artifact('b', 's3://y')
       const run = db.run((tx) =>
         insertNode(tx, CONTEXT, { type_id: runType, name: 'r1', external_id: null }, 5n),
       )
-      expect(db.run((tx) => findNodeIdsByTypeId(tx, ARTIFACT, modelType), 'read')).toEqual([a, b])
       expect(db.run((tx) => findNodeIdByTypeIdAndName(tx, CONTEXT, runType, 'r1'), 'read')).toBe(run)
       expect(db.run((tx) => findNodeIdByTypeIdAndName(tx, CONTEXT, runType, 'nope'), 'read')).toBeUndefined()
       expect(db.run((tx) => findNodeIdsByExternalIds(tx, ARTIFACT, ['ext-a', 'none']), 'read')).toEqual([a])
       expect(db.run((tx) => findArtifactIdsByUris(tx, ['s3://y', 's3://x']), 'read')).toEqual([a, b])
       expect(db.run((tx) => findExistingNodeIds(tx, ARTIFACT, [b, 77n]), 'read')).toEqual(new Set([b]))
-      expect(db.run((tx) => findAllNodeIds(tx, ARTIFACT), 'read')).toEqual([a, b])
-      expect(db.run((tx) => findAllNodeIds(tx, EXECUTION), 'read')).toEqual([])
     })
   })
 

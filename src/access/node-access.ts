@@ -5,7 +5,15 @@
  */
 import type { Artifact, Context, Execution, Value } from '../proto/messages.js'
 import { ARTIFACT_TABLES, CONTEXT_TABLES, EXECUTION_TABLES } from '../storage/schema/v10.js'
-import { all, get, type Op, run, type SqlValue, type Tx } from '../storage/transaction-executor.js'
+import {
+  all,
+  get,
+  type Op,
+  type Query,
+  run,
+  type SqlValue,
+  type Tx,
+} from '../storage/transaction-executor.js'
 import { decodeValue, encodeValue } from '../storage/value-codec.js'
 import type { NodeShape } from './node-queries.js'
 import * as queries from './node-queries.js'
@@ -77,18 +85,8 @@ export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: rea
   return Array.from(nodes.values()) as N[]
 }
 
-function* ids(query: ReturnType<typeof queries.selectAllNodeIds>): Op<bigint[]> {
+function* ids(query: Query): Op<bigint[]> {
   return (yield* all<{ id: bigint }>(query)).map((r) => r.id)
-}
-
-/** Ids of every node of this kind, ascending. */
-export function findAllNodeIds(tx: Tx, kind: NodeKind): Op<bigint[]> {
-  return ids(queries.selectAllNodeIds(tx.dialect, kind))
-}
-
-/** Ids of the nodes of one type, ascending. */
-export function findNodeIdsByTypeId(tx: Tx, kind: NodeKind, typeId: bigint): Op<bigint[]> {
-  return ids(queries.selectNodeIdsByTypeId(tx.dialect, kind, typeId))
 }
 
 /** The id of the node with this type and name. */

@@ -35,12 +35,6 @@ describe('node-queries', () => {
         params: ['[3]'],
       },
       {
-        name: 'selectNodeIdsByTypeId',
-        query: queries.selectNodeIdsByTypeId(sqlite, ARTIFACT, 4n),
-        sql: 'SELECT id FROM `Artifact` WHERE type_id = ? ORDER BY id',
-        params: [4n],
-      },
-      {
         name: 'selectNodeIdByTypeIdAndName',
         query: queries.selectNodeIdByTypeIdAndName(sqlite, CONTEXT, 4n, 'run-1'),
         sql: 'SELECT id FROM `Context` WHERE type_id = ? AND name = ?',

@@ -45,22 +45,6 @@ export function selectPropertiesByNodeIds(d: Dialect, kind: NodeShape, ids: Iter
   return q(sql, d.bindIds(ids))
 }
 
-/** Ids of every node of the kind, ascending. */
-export function selectAllNodeIds(d: Dialect, kind: NodeShape): Query {
-  return q(textOfKind(d, 'all-ids', kind, () => `SELECT id FROM ${d.id(kind.tables.node)} ORDER BY id`))
-}
-
-/** Ids of the nodes of one type, ascending (`select_<kind>s_by_type_id`, ids only). */
-export function selectNodeIdsByTypeId(d: Dialect, kind: NodeShape, typeId: bigint): Query {
-  const sql = textOfKind(
-    d,
-    'ids-by-type',
-    kind,
-    () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ? ORDER BY id`,
-  )
-  return q(sql, typeId)
-}
-
 /** The node with this type and name (`select_<kind>_by_type_id_and_name`, id only). */
 export function selectNodeIdByTypeIdAndName(
   d: Dialect,
