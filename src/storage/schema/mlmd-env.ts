@@ -219,31 +219,23 @@ export function migrateSchema(
 ): MigrationResult {
   if (source.readonly) throw failedPrecondition('A read-only store cannot be migrated; open it writable.')
   const state = source.execute('read', readSchemaVersion)
-  if (state.kind === 'empty') {
-    throw new MlmdError(Code.InvalidArgument, 'Empty database is given. A migration is not needed.')
-  }
-  if (state.version > SCHEMA_VERSION) {
-    throw failedPrecondition(
-      `MLMD database version ${state.version} is greater than library version ${SCHEMA_VERSION}. ` +
-        'This library does not know how to migrate it; use the MLMD release that wrote it.',
-    )
-  }
-  const plan = planMigration(SQLITE_MIGRATIONS, state.version, to)
+  const version = migratableVersion(state, 'Empty database is given. A migration is not needed.')
+  const plan = planMigration(SQLITE_MIGRATIONS, version, to)
   options.onMigration?.({ kind: 'plan', plan })
   if (plan.steps.length === 0) return { plan, backupPath: undefined }
   let backupPath: string | undefined
   if (options.migrationBackupPath !== false && source.filename !== ':memory:') {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-    backupPath = options.migrationBackupPath ?? `${source.filename}.schema-v${state.version}-${stamp}.bak`
+    backupPath = options.migrationBackupPath ?? `${source.filename}.schema-v${version}-${stamp}.bak`
     source.copyTo(backupPath)
     options.onMigration?.({ kind: 'backup', path: backupPath })
   }
   source.execute('write', (tx) => {
     const now = readSchemaVersion(tx)
-    if (now.kind !== 'versioned' || now.version !== state.version) {
+    if (now.kind !== 'versioned' || now.version !== version) {
       throw new MlmdError(
         Code.Aborted,
-        `The schema version changed from ${state.version} while preparing the migration; another process is migrating the file. Retry.`,
+        `The schema version changed from ${version} while preparing the migration; another process is migrating the file. Retry.`,
       )
     }
     runMigration(tx, SQLITE_MIGRATIONS, plan, (progress) =>
@@ -271,17 +263,9 @@ export function planSchemaMigration(
   return source.execute('read', (tx) => {
     if (options.allowForeignTables !== true) checkNoForeignTables(tx)
     const state = readSchemaVersion(tx)
-    if (state.kind === 'empty') {
-      throw new MlmdError(Code.InvalidArgument, 'The file holds no MLMD schema; there is nothing to migrate.')
-    }
-    if (state.version > SCHEMA_VERSION) {
-      throw failedPrecondition(
-        `MLMD database version ${state.version} is greater than library version ${SCHEMA_VERSION}. ` +
-          'This library does not know how to migrate it; use the MLMD release that wrote it.',
-      )
-    }
-    const plan = planMigration(SQLITE_MIGRATIONS, state.version, to)
-    checkShape(tx, SQLITE_MIGRATIONS, state.version, 'The file says it is at its schema version, but')
+    const version = migratableVersion(state, 'The file holds no MLMD schema; there is nothing to migrate.')
+    const plan = planMigration(SQLITE_MIGRATIONS, version, to)
+    checkShape(tx, SQLITE_MIGRATIONS, version, 'The file says it is at its schema version, but')
     return plan
   })
 }
@@ -404,4 +388,18 @@ function upsertSimpleTypes(tx: DirectTx): void {
       params: [simple.name, BigInt(simple.kind)],
     })
   }
+}
+
+// The version a migration starts from.
+// @throws InvalidArgument (with `emptyMessage`) for a file without a schema.
+// @throws FailedPrecondition for a version newer than this library's.
+function migratableVersion(state: SchemaState, emptyMessage: string): number {
+  if (state.kind === 'empty') throw new MlmdError(Code.InvalidArgument, emptyMessage)
+  if (state.version > SCHEMA_VERSION) {
+    throw failedPrecondition(
+      `MLMD database version ${state.version} is greater than library version ${SCHEMA_VERSION}. ` +
+        'This library does not know how to migrate it; use the MLMD release that wrote it.',
+    )
+  }
+  return state.version
 }
