@@ -49,6 +49,14 @@ describe('architecture', () => {
     ])
   })
 
+  it('only the drivers import the database client libraries', () => {
+    const importers = (library: string) => files.filter((f) => f.imports.includes(library)).map((f) => f.file)
+    expect(importers('pg').filter((f) => !f.endsWith('.test.ts') && !f.includes('test-support'))).toEqual([
+      path.join('storage', 'postgresql-source.ts'),
+      path.join('storage', 'schema', 'postgresql-env.ts'),
+    ])
+  })
+
   it('only service/ and client/ import @grpc packages', () => {
     const importers = files.filter((f) =>
       f.imports.some((i) => i.startsWith('@grpc/') || i === 'grpc-health-check'),
@@ -73,16 +81,23 @@ describe('architecture', () => {
   it('store/ reaches storage/ only through the executor interface, the dialect and schema names', () => {
     // The operations never see a connection: only the composition root opens one.
     const allowed = ['transaction-executor.js', 'dialect.js', path.join('schema', 'v10.js'), 'value-codec.js']
-    const root = ['metadata-source.js', path.join('schema', 'mlmd-env.js')]
+    // The composition roots open connections: the SQLite store, and the server engines' stores.
+    const roots: Record<string, string[]> = {
+      [path.join('store', 'metadata-store.ts')]: ['metadata-source.js', path.join('schema', 'mlmd-env.js')],
+      [path.join('store', 'server-engine-store.ts')]: [
+        'postgresql-source.js',
+        path.join('schema', 'postgresql-env.js'),
+        'mysql-source.js',
+        path.join('schema', 'mysql-env.js'),
+      ],
+    }
     const violations: string[] = []
     for (const { file, imports } of files.filter((f) => layerOf(f.file) === 'store')) {
       for (const specifier of imports.filter((i) => i.startsWith('.'))) {
         const target = path.relative(SRC, path.resolve(SRC, path.dirname(file), specifier))
         if (layerOf(target) !== 'storage') continue
         const within = path.relative('storage', target)
-        const ok =
-          allowed.includes(within) ||
-          (file === path.join('store', 'metadata-store.ts') && root.includes(within))
+        const ok = allowed.includes(within) || (roots[file] ?? []).includes(within)
         if (!ok) violations.push(`${file} -> ${target}`)
       }
     }

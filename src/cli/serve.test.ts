@@ -177,9 +177,17 @@ describe('serve', () => {
     })
 
     it.each([
-      [['--mysql_config_host=db'], /SQLite only/],
-      [['--postgres_config_host', 'db'], /SQLite only/],
-      [['--metadata_source_config_type=mysql'], /SQLite only/],
+      [['--mysql_config_host=db'], /MySQL is not supported yet/],
+      [['--postgres_config_host', 'db'], /--metadata_source_config_type=postgresql/],
+      [
+        ['--metadata_source_config_type=postgresql', '--postgres_config_host', 'db'],
+        /--postgres_config_dbname/,
+      ],
+      [
+        ['--metadata_source_config_type=postgresql', '--postgres_config_dbname', 'm'],
+        /--postgres_config_host/,
+      ],
+      [['--metadata_source_config_type=oracle'], /must be one of/],
       [['--port', 'http'], /--port must be a port number/],
       [['--port', '70000'], /--port must be a port number/],
       [['--port', '1', '--grpc_port', '2'], /disagree/],
@@ -206,8 +214,44 @@ describe('serve', () => {
     it('refuses a config file for MySQL with a clear message', () => {
       const file = config('connection_config { mysql { host: "db" port: 3306 } }')
       expect(() => parse(['--metadata_store_server_config_file', file])).toThrow(
-        /connection_config.mysql is not supported: mlmd-ts stores metadata in SQLite only/,
+        /connection_config.mysql is not supported yet/,
       )
+    })
+
+    it("takes MLMD's PostgreSQL flags, as Kubeflow's PostgreSQL overlay passes them", () => {
+      const settings = parse([
+        '--metadata_source_config_type=postgresql',
+        '--postgres_config_host=db.internal',
+        '--postgres_config_port=5433',
+        '--postgres_config_user=mlmd',
+        '--postgres_config_password=secret',
+        '--postgres_config_dbname=metadb',
+        '--postgres_config_skip_db_creation=true',
+        '--enable_database_upgrade=true',
+      ])
+      expect(settings.server).toEqual({
+        engine: 'postgresql',
+        host: 'db.internal',
+        port: 5433,
+        user: 'mlmd',
+        password: 'secret',
+        database: 'metadb',
+        skipDbCreation: true,
+      })
+    })
+
+    it('takes a PostgreSQL URL as --db, over the config file', () => {
+      const file = config('connection_config { postgresql { host: "other" dbname: "x" } }')
+      const url = 'postgres://mlmd:secret@127.0.0.1:5432/metadb'
+      expect(parse(['--db', url, '--metadata_store_server_config_file', file]).server).toEqual({
+        engine: 'postgresql',
+        url,
+      })
+      expect(parse(['--metadata_store_server_config_file', file]).server).toEqual({
+        engine: 'postgresql',
+        host: 'other',
+        database: 'x',
+      })
     })
 
     it('refuses client_verify without a CA', () => {

@@ -22,12 +22,19 @@ import type { ServerConfigSettings } from '../service/server-config.js'
 import {
   parseChannelArguments,
   parseServerConfig,
+  postgresqlSettings,
   settingsFromServerConfig,
 } from '../service/server-config.js'
 import type { MigrationEvent } from '../storage/schema/mlmd-env.js'
 import { SCHEMA_VERSION } from '../storage/schema/v10.js'
 import type { OwnedMetadataStore } from '../store/metadata-store.js'
 import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-store.js'
+import {
+  describeServerDatabase,
+  type OwnedAsyncMetadataStore,
+  openServerDatabase,
+  type ServerDatabase,
+} from '../store/server-engine-store.js'
 import type { CliIo } from './io.js'
 import { usageError } from './io.js'
 
@@ -96,6 +103,8 @@ export interface ServeSettings {
   readonly uiPort?: number | undefined
   /** Reader threads (`--read_workers`); undefined picks the number of cores, 0 runs in-thread. */
   readonly readWorkers?: number | undefined
+  /** The store is in this server database (PostgreSQL), not in `filename`. */
+  readonly server?: ServerDatabase | undefined
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
@@ -143,6 +152,98 @@ function readPem(file: string, flag: string): string {
   }
 }
 
+// MLMD's metadata_store_server flags for its server engines, after their prefix.
+const POSTGRES_FLAGS = [
+  'host',
+  'hostaddr',
+  'port',
+  'user',
+  'password',
+  'passfile',
+  'dbname',
+  'skip_db_creation',
+  'sslmode',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'sslrootcert',
+] as const
+const MYSQL_FLAGS = [
+  'host',
+  'port',
+  'database',
+  'user',
+  'password',
+  'sslcert',
+  'sslkey',
+  'sslrootcert',
+  'sslcapath',
+  'sslcipher',
+  'verify_server_cert',
+] as const
+
+type FlagValues = ReturnType<typeof parseFlags>['values']
+
+/**
+ * The server database the flags name, as MLMD's server picks it: `--db postgres://…`, or
+ * `--metadata_source_config_type=postgresql` with the `--postgres_config_*` flags, or the config
+ * file's `connection_config` (which `--db` overrides).
+ */
+function serverDatabaseOf(
+  values: FlagValues,
+  sourceType: string | undefined,
+  fromConfig: ServerDatabase | undefined,
+): ServerDatabase | undefined {
+  const flag = (name: string) => (values as Record<string, string | boolean | undefined>)[name]
+  if (typeof values.db === 'string' && /^postgres(ql)?:\/\//i.test(values.db)) {
+    return { engine: 'postgresql', url: values.db }
+  }
+  if (typeof values.db === 'string' && /^mysql:\/\//i.test(values.db)) {
+    throw usageError('--db mysql://…: MySQL is not supported yet; use PostgreSQL or a SQLite file')
+  }
+  if (values.db !== undefined) return undefined
+  const postgresGiven = POSTGRES_FLAGS.some((name) => flag(`postgres_config_${name}`) !== undefined)
+  if (postgresGiven && sourceType !== 'postgresql') {
+    // MLMD's server would ignore them and open something else: say so instead.
+    throw usageError('--postgres_config_* flags take effect with --metadata_source_config_type=postgresql')
+  }
+  if (sourceType === 'postgresql') {
+    const text = (name: string) => {
+      const value = flag(`postgres_config_${name}`)
+      return typeof value === 'string' && value !== '' ? value : undefined
+    }
+    if (text('host') === undefined && text('hostaddr') === undefined) {
+      throw usageError('--metadata_source_config_type=postgresql needs --postgres_config_host (or _hostaddr)')
+    }
+    if (text('dbname') === undefined) throw usageError('--postgres_config_dbname must not be empty')
+    try {
+      return postgresqlSettings({
+        host: text('host'),
+        hostaddr: text('hostaddr'),
+        port: text('port'),
+        user: text('user'),
+        password: text('password'),
+        dbname: text('dbname'),
+        skip_db_creation: flag('postgres_config_skip_db_creation') === true,
+        ssloption: {
+          sslmode: text('sslmode'),
+          sslcert: text('sslcert'),
+          sslkey: text('sslkey'),
+          sslrootcert: text('sslrootcert'),
+        },
+      })
+    } catch (error) {
+      if (error instanceof MlmdError) throw usageError(error.rawMessage)
+      throw error
+    }
+  }
+  const mysqlGiven = MYSQL_FLAGS.some((name) => flag(`mysql_config_${name}`) !== undefined)
+  if (sourceType === 'mysql' || (mysqlGiven && sourceType !== 'config_file' && fromConfig === undefined)) {
+    throw usageError('--mysql_config_*: MySQL is not supported yet; use PostgreSQL or a SQLite file')
+  }
+  return fromConfig
+}
+
 function parseFlags(args: string[]) {
   try {
     return parseArgs({
@@ -171,6 +272,18 @@ function parseFlags(args: string[]) {
         metadata_source_config_type: { type: 'string' },
         // Accepted for compatibility; the store retries its own lock contention.
         metadata_store_connection_retries: { type: 'string' },
+        ...Object.fromEntries(
+          POSTGRES_FLAGS.map((flag) => [
+            `postgres_config_${flag}`,
+            { type: flag === 'skip_db_creation' ? 'boolean' : 'string' },
+          ]),
+        ),
+        ...Object.fromEntries(
+          MYSQL_FLAGS.map((flag) => [
+            `mysql_config_${flag}`,
+            { type: flag === 'verify_server_cert' ? 'boolean' : 'string' },
+          ]),
+        ),
       },
     })
   } catch (error) {
@@ -206,22 +319,24 @@ export function readAuthToken(file: string): string {
  * @throws InvalidArgument for bad flags or a bad config file.
  */
 export function parseServeArgs(args: readonly string[], cwd: string): ServeSettings {
-  for (const arg of args) {
-    // MLMD's MySQL/PostgreSQL flags: say so instead of "unknown option".
-    const backend = /^--(mysql|postgres)_config_/.exec(arg)
-    if (backend !== null) {
-      throw usageError(
-        `${arg.split('=')[0]}: mlmd-ts stores metadata in SQLite only (MySQL and PostgreSQL are not supported); use --db PATH`,
-      )
-    }
-  }
   const { values, positionals } = parseFlags(
-    normalizeBooleanFlags(args, ['enable_database_upgrade', 'allow_foreign_tables', 'help']),
+    normalizeBooleanFlags(args, [
+      'enable_database_upgrade',
+      'allow_foreign_tables',
+      'help',
+      'postgres_config_skip_db_creation',
+      'mysql_config_verify_server_cert',
+    ]),
   )
   if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`)
   const sourceType = values.metadata_source_config_type
-  if (sourceType !== undefined && !['default', 'config_file', 'sqlite'].includes(sourceType)) {
-    throw usageError(`--metadata_source_config_type=${sourceType}: mlmd-ts stores metadata in SQLite only`)
+  if (
+    sourceType !== undefined &&
+    !['default', 'config_file', 'sqlite', 'postgresql', 'mysql'].includes(sourceType)
+  ) {
+    throw usageError(
+      `--metadata_source_config_type must be one of default, config_file, sqlite, postgresql, mysql, not "${sourceType}"`,
+    )
   }
 
   let config: ServerConfigSettings = {}
@@ -313,9 +428,11 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     throw usageError(`--read_workers must be a number from 0 to 256, not "${workersText}"`)
   }
 
+  const server = serverDatabaseOf(values, sourceType, config.server)
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
   return {
+    ...(server === undefined ? {} : { server }),
     host: values.host ?? '127.0.0.1',
     port,
     filename: db === ':memory:' || db === '' ? ':memory:' : path.resolve(cwd, db),
@@ -474,6 +591,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   const logger = createServerLogger(settings.logLevel, io.err)
   // grpc-js prints its own raw lines (one for a port in use); the start errors below say it better.
   routeGrpcLibraryLog((line) => logger.debug({ source: 'grpc-js' }, line))
+  if (settings.server !== undefined) return serveServerDatabase(settings, settings.server, io, logger)
 
   const inMemory = settings.filename === ':memory:'
   const existed = !inMemory && existsSync(settings.filename)
@@ -617,6 +735,105 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     io.exitNow?.()
     return 0
   }
+  io.err('mlmd-ts: stopped')
+  return 0
+}
+
+/**
+ * `serve` on a server database (PostgreSQL): every call runs on the server's thread over the
+ * driver's connection pool, which waits for the database without blocking other calls; several
+ * `mlmd-ts serve` processes can share the database.
+ */
+async function serveServerDatabase(
+  settings: ServeSettings,
+  database: ServerDatabase,
+  io: CliIo,
+  logger: ReturnType<typeof createServerLogger>,
+): Promise<number> {
+  const where = describeServerDatabase(database)
+  if (settings.downgradeToSchemaVersion !== undefined) {
+    throw usageError(
+      `--downgrade_db_schema_version: schema migrations of ${database.engine} databases are not supported yet`,
+    )
+  }
+  let store: OwnedAsyncMetadataStore
+  try {
+    store = await openServerDatabase(database, { allowForeignTables: settings.allowForeignTables })
+  } catch (error) {
+    throw new MlmdError(
+      Code.FailedPrecondition,
+      `cannot open ${where}: ${MlmdError.from(error).rawMessage}`,
+      {
+        cause: error,
+      },
+    )
+  }
+  const metrics = new ServerMetrics({ databaseFile: undefined })
+  let server: GrpcServer
+  try {
+    server = await createGrpcServer({
+      store,
+      host: settings.host,
+      port: settings.port,
+      tls: settings.tls,
+      channelOptions: settings.channelOptions,
+      authToken: settings.authToken,
+      abortedRetryMs: SERVE_ABORTED_RETRY_MS,
+      onUnexpectedError: () => {},
+      observers: [callLogger(logger), metrics],
+    })
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  let metricsServer: MetricsServer | undefined
+  if (settings.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(metrics, settings.host, settings.metricsPort)
+    } catch (error) {
+      server.forceShutdown()
+      await store.close()
+      throw error
+    }
+  }
+  const transport =
+    settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
+  const security = settings.authToken === undefined ? transport : `${transport}, bearer token required`
+  // The database is named without its password.
+  io.out(
+    `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
+      `store ${where}, schema version ${SCHEMA_VERSION}` +
+      (metricsServer === undefined
+        ? ''
+        : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`),
+  )
+  let explorer: ExplorerServer | undefined
+  if (settings.uiPort !== undefined) {
+    try {
+      explorer = await startExplorerServer({ store, port: settings.uiPort, sourceLabel: where })
+    } catch (error) {
+      await server.shutdown(SERVE_SHUTDOWN_GRACE_MS)
+      await store.close()
+      throw error
+    }
+    io.out(`mlmd-ts explorer on ${explorer.url} (read-only)`)
+  }
+  if (settings.tls === undefined && !isLoopback(settings.host)) {
+    io.err(
+      `mlmd-ts: warning: serving without TLS on ${settings.host}, which other machines can reach; ` +
+        (settings.authToken === undefined
+          ? 'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)'
+          : 'the bearer token travels in clear text (use --tls-cert/--tls-key or ssl_config)'),
+    )
+  }
+  await io.waitForSignal(() => {
+    io.err('mlmd-ts: stopping now')
+    server.forceShutdown()
+  })
+  io.err('mlmd-ts: shutting down (letting calls in flight finish)')
+  await Promise.all([server.shutdown(SERVE_SHUTDOWN_GRACE_MS), explorer?.close()])
+  await metricsServer?.close()
+  await store.close()
   io.err('mlmd-ts: stopped')
   return 0
 }

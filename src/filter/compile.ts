@@ -33,8 +33,9 @@
  *   … WHERE ((CAST(table_0.id AS REAL) / ?) = ?)                                            [2n, 1.5]
  * ```
  */
+import { type Dialect, type ParamType, SQLITE_DIALECT } from '../storage/dialect.js'
 import type { SqlValue } from '../storage/transaction-executor.js'
-import { NODE_TABLES, TYPE_TABLE } from './catalog.js'
+import { NODE_TABLES, TYPE_TABLE, type ValueType } from './catalog.js'
 import { filterError } from './filter-error.js'
 import { BASE_ALIAS, type Join, type ResolvedExpr, type ResolvedFilter } from './resolve.js'
 
@@ -70,12 +71,33 @@ type Renderers = {
   readonly [K in ResolvedExpr['kind']]: (expr: Extract<ResolvedExpr, { kind: K }>) => string
 }
 
+type StringFunction = Parameters<Dialect['stringFunction']>[0]
+
+// Enums are stored as integers.
+function paramTypeOf(type: ValueType): ParamType {
+  switch (type) {
+    case 'DOUBLE':
+      return 'double'
+    case 'STRING':
+      return 'text'
+    case 'BOOL':
+      return 'boolean'
+    default:
+      return 'integer'
+  }
+}
+
 class SqlWriter {
   readonly params: SqlValue[] = []
+  readonly d: Dialect
 
-  bind(value: SqlValue): string {
+  constructor(dialect: Dialect) {
+    this.d = dialect
+  }
+
+  bind(value: SqlValue, type?: ValueType): string {
     this.params.push(value)
-    return '?'
+    return type === undefined ? '?' : this.d.typedParam(paramTypeOf(type))
   }
 
   render(expr: ResolvedExpr): string {
@@ -91,12 +113,12 @@ class SqlWriter {
   // One rule per kind of resolved node; a new kind without one fails to compile.
   readonly #renderers: Renderers = {
     column: (e) => `${e.table}.${e.column}`,
-    value: (e) => (e.value === null ? 'NULL' : this.bind(e.value)),
+    value: (e) => (e.value === null ? 'NULL' : this.bind(e.value, e.type)),
     negate: (e) => `-${this.operand(e.operand)}`,
     arithmetic: (e) =>
       e.op === '/'
         ? // ZetaSQL divides as doubles; SQLite would divide two integers as integers.
-          `CAST(${this.operand(e.left)} AS REAL) / ${this.operand(e.right)}`
+          `${this.d.toDouble(this.operand(e.left))} / ${this.operand(e.right)}`
         : `${this.operand(e.left)} ${e.op} ${this.operand(e.right)}`,
     comparison: (e) => `${this.operand(e.left)} ${e.op} ${this.operand(e.right)}`,
     logical: (e) =>
@@ -109,11 +131,12 @@ class SqlWriter {
       `${this.operand(e.operand)} ${e.negated ? 'NOT IN' : 'IN'} (${e.list.map((item) => this.operand(item)).join(', ')})`,
     // ZetaSQL patterns escape `%`, `_` and `\` with a backslash; SQLite needs to be told.
     like: (e) =>
-      `${this.operand(e.operand)} ${e.negated ? 'NOT LIKE' : 'LIKE'} ${this.operand(e.pattern)} ESCAPE '\\'`,
+      `${this.operand(e.operand)} ${e.negated ? 'NOT LIKE' : 'LIKE'} ${this.operand(e.pattern)} ${this.d.likeEscape}`,
     between: (e) =>
       `${this.operand(e.operand)} ${e.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${this.operand(e.low)} AND ${this.operand(e.high)}`,
     is: (e) => `${this.operand(e.operand)} IS ${e.negated ? 'NOT ' : ''}${e.test}`,
-    call: (e) => `${e.fn}(${e.args.map((arg) => this.render(arg)).join(', ')})`,
+    call: (e) =>
+      `${this.d.stringFunction(e.fn as StringFunction)}(${e.args.map((arg) => this.render(arg)).join(', ')})`,
   }
 }
 
@@ -137,24 +160,24 @@ const TYPE_KIND_OF_NODE_TABLE: ReadonlyMap<string, number> = new Map(
   Object.values(NODE_TABLES).map((tables) => [tables.node, tables.typeKind]),
 )
 
-function joinedTables(filter: ResolvedFilter, join: Join): JoinedTable[] {
+function joinedTables(filter: ResolvedFilter, join: Join, d: Dialect): JoinedTable[] {
   const tables = NODE_TABLES[filter.kind]
   const a = join.alias
   switch (join.kind) {
     case 'type':
       return [
         {
-          table: `\`${TYPE_TABLE}\` AS ${a}`,
+          table: `${d.id(TYPE_TABLE)} AS ${a}`,
           on: () => `${a}.id = ${BASE_ALIAS}.type_id AND ${a}.type_kind = ${tables.typeKind}`,
         },
       ]
     case 'property':
       return [
         {
-          table: `\`${tables.property}\` AS ${a}`,
+          table: `${d.id(tables.property)} AS ${a}`,
           on: (writer) =>
             `${a}.${tables.propertyNodeColumn} = ${BASE_ALIAS}.id` +
-            ` AND ${a}.name = ${writer.bind(join.name)} AND ${a}.is_custom_property = ${join.custom ? 1 : 0}`,
+            ` AND ${a}.name = ${writer.bind(join.name)} AND ${a}.is_custom_property = ${d.flag(join.custom)}`,
         },
       ]
     case 'neighbour': {
@@ -163,7 +186,7 @@ function joinedTables(filter: ResolvedFilter, join: Join): JoinedTable[] {
       const { link } = relation
       if (link === undefined) {
         joined.push({
-          table: `\`${relation.table}\` AS ${a}`,
+          table: `${d.id(relation.table)} AS ${a}`,
           on: () => `${a}.${relation.nodeColumn} = ${BASE_ALIAS}.id`,
         })
       } else {
@@ -175,20 +198,20 @@ function joinedTables(filter: ResolvedFilter, join: Join): JoinedTable[] {
         const guard =
           guardKind === undefined
             ? ''
-            : ` AND ${a}.type_id IN (SELECT id FROM \`${TYPE_TABLE}\` WHERE type_kind = ${guardKind})`
+            : ` AND ${a}.type_id IN (SELECT id FROM ${d.id(TYPE_TABLE)} WHERE type_kind = ${guardKind})`
         joined.push(
           {
-            table: `\`${link.table}\` AS ${a}_link`,
+            table: `${d.id(link.table)} AS ${a}_link`,
             on: () => `${a}_link.${link.nodeColumn} = ${BASE_ALIAS}.id`,
           },
           {
-            table: `\`${relation.table}\` AS ${a}`,
+            table: `${d.id(relation.table)} AS ${a}`,
             on: () => `${a}.id = ${a}_link.${link.otherColumn}${guard}`,
           },
         )
       }
       if (join.withType) {
-        joined.push({ table: `\`${TYPE_TABLE}\` AS ${a}_type`, on: () => `${a}_type.id = ${a}.type_id` })
+        joined.push({ table: `${d.id(TYPE_TABLE)} AS ${a}_type`, on: () => `${a}_type.id = ${a}.type_id` })
       }
       return joined
     }
@@ -494,7 +517,10 @@ class SemiJoinWriter {
       relation.link === undefined
         ? `${alias}.${relation.nodeColumn}`
         : `${alias}_link.${relation.link.nodeColumn}`
-    const [first, ...rest] = joinedTables(this.#filter, join) as [JoinedTable, ...JoinedTable[]]
+    const [first, ...rest] = joinedTables(this.#filter, join, this.#writer.d) as [
+      JoinedTable,
+      ...JoinedTable[],
+    ]
     let sql = `${BASE_ALIAS}.id IN (SELECT ${node} FROM ${first.table}`
     for (const t of rest) sql += ` JOIN ${t.table} ON ${t.on(this.#writer)}`
     return `${sql} WHERE ${this.#writer.render(condition)})`
@@ -507,7 +533,7 @@ class SemiJoinWriter {
   /** `EXISTS` over the rows of `aliases` (in join order), optionally with a condition on them. */
   #exists(aliases: readonly string[], condition: (() => string) | undefined): string {
     const ordered = this.#filter.joins.filter((join) => aliases.includes(join.alias))
-    const tables = ordered.flatMap((join) => joinedTables(this.#filter, join))
+    const tables = ordered.flatMap((join) => joinedTables(this.#filter, join, this.#writer.d))
     return existsOver(this.#writer, tables, condition)
   }
 }
@@ -558,8 +584,11 @@ function existsOver(
  */
 export function compileResolvedFilter(filter: ResolvedFilter, options: CompileOptions = {}): CompiledFilter {
   const neighbours = filter.joins.filter((join) => join.kind === 'neighbour')
+  const d = options.dialect ?? SQLITE_DIALECT
   const compiled =
-    neighbours.length <= 1 ? joinedForms(filter, options.rowGuard) : semiJoinForms(filter, options.rowGuard)
+    neighbours.length <= 1
+      ? joinedForms(filter, d, options.rowGuard)
+      : semiJoinForms(filter, d, options.rowGuard)
   checkParameterCount(compiled.set)
   checkParameterCount(compiled.row)
   return {
@@ -579,6 +608,8 @@ export interface CompileOptions {
    * that takes long to compute can be stopped inside the engine.
    */
   readonly rowGuard?: string | undefined
+  /** The engine the SQL is for; SQLite when not given. */
+  readonly dialect?: Dialect | undefined
 }
 
 interface Forms {
@@ -595,19 +626,19 @@ function selectDistinct(
   where: () => string,
   rowGuard: string | undefined,
 ): string {
-  let sql = `SELECT DISTINCT ${BASE_ALIAS}.id FROM \`${NODE_TABLES[filter.kind].node}\` AS ${BASE_ALIAS}`
-  for (const t of joins.flatMap((join) => joinedTables(filter, join)))
+  let sql = `SELECT DISTINCT ${BASE_ALIAS}.id FROM ${writer.d.id(NODE_TABLES[filter.kind].node)} AS ${BASE_ALIAS}`
+  for (const t of joins.flatMap((join) => joinedTables(filter, join, writer.d)))
     sql += ` JOIN ${t.table} ON ${t.on(writer)}`
   return rowGuard === undefined ? `${sql} WHERE (${where()})` : `${sql} WHERE ${rowGuard} AND (${where()})`
 }
 
 // Every joined table in one statement: MLMD's own shape.
-function joinedForms(filter: ResolvedFilter, rowGuard: string | undefined): Forms {
-  const set = new SqlWriter()
+function joinedForms(filter: ResolvedFilter, d: Dialect, rowGuard: string | undefined): Forms {
+  const set = new SqlWriter(d)
   const sql = selectDistinct(filter, set, filter.joins, () => set.render(filter.where), rowGuard)
   // The row form: the joined tables in a subquery correlated with the outer `table_0`.
-  const row = new SqlWriter()
-  const tables = filter.joins.flatMap((join) => joinedTables(filter, join))
+  const row = new SqlWriter(d)
+  const tables = filter.joins.flatMap((join) => joinedTables(filter, join, d))
   const condition =
     tables.length === 0
       ? `(${row.render(filter.where)})`
@@ -615,12 +646,12 @@ function joinedForms(filter: ResolvedFilter, rowGuard: string | undefined): Form
   return { sql, set, condition, row }
 }
 
-function semiJoinForms(filter: ResolvedFilter, rowGuard: string | undefined): Forms {
+function semiJoinForms(filter: ResolvedFilter, d: Dialect, rowGuard: string | undefined): Forms {
   const everyNeighbour = (except?: string) =>
     new Set(filter.joins.filter((j) => j.kind === 'neighbour' && j.alias !== except).map((j) => j.alias))
   const direct = filter.joins.filter((join) => join.kind !== 'neighbour')
 
-  const set = new SqlWriter()
+  const set = new SqlWriter(d)
   const setWriter = new SemiJoinWriter(filter, set, true)
   const driving = setWriter.drivingAlias()
   const sql = selectDistinct(
@@ -631,9 +662,9 @@ function semiJoinForms(filter: ResolvedFilter, rowGuard: string | undefined): Fo
     rowGuard,
   )
 
-  const row = new SqlWriter()
+  const row = new SqlWriter(d)
   const rowWriter = new SemiJoinWriter(filter, row)
-  const tables = direct.flatMap((join) => joinedTables(filter, join))
+  const tables = direct.flatMap((join) => joinedTables(filter, join, d))
   const condition =
     tables.length === 0
       ? `(${rowWriter.quantified(filter.where, everyNeighbour())})`
@@ -647,7 +678,10 @@ function semiJoinForms(filter: ResolvedFilter, rowGuard: string | undefined): Fo
  * against. Its cost grows with the product of the aliases' rows per node.
  * @internal
  */
-export function compileJoinedFilter(filter: ResolvedFilter): { sql: string; params: SqlValue[] } {
-  const { sql, set } = joinedForms(filter, undefined)
+export function compileJoinedFilter(
+  filter: ResolvedFilter,
+  d: Dialect = SQLITE_DIALECT,
+): { sql: string; params: SqlValue[] } {
+  const { sql, set } = joinedForms(filter, d, undefined)
   return { sql, params: set.params }
 }

@@ -7,7 +7,7 @@ import type { ServerOptions } from '@grpc/grpc-js'
 import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check'
 import { Code, MlmdError } from '../errors.js'
-import type { MetadataStore } from '../store/metadata-store-api.js'
+import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
 import { createBearerTokenInterceptor } from './auth.js'
 import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
 import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
@@ -33,7 +33,8 @@ export interface GrpcServerOptions {
    * The in-process store every RPC runs against, on the event loop's thread; the server does
    * not close it. Give either this or `workers`.
    */
-  readonly store?: MetadataStore | undefined
+  /** The store, run on the server's thread: in process (SQLite), or a server engine's pool. */
+  readonly store?: MetadataStore | AsyncMetadataStore | undefined
   /**
    * Run every RPC on worker threads instead, each with its own connection to this store file
    * (several readers and one writer; see `worker-pool.ts`), so that the server's own thread
@@ -232,7 +233,7 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   const server = new Server({ ...options.channelOptions, interceptors })
   const handlers =
     pool === undefined
-      ? createHandlers(options.store as MetadataStore, logUnexpected, retry)
+      ? createHandlers(options.store as MetadataStore | AsyncMetadataStore, logUnexpected, retry)
       : createPooledHandlers(pool, logUnexpected, retry)
   const observers = options.observers ?? []
   server.addService(

@@ -14,7 +14,7 @@ import type {
 import { Metadata, type status } from '@grpc/grpc-js'
 import { Code, MlmdError } from '../errors.js'
 import { RPC_NAMES } from '../proto/messages.js'
-import type { MetadataStore } from '../store/metadata-store-api.js'
+import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
 import type { RpcName } from './service-definition.js'
 import { wireErrorOf } from './service-definition.js'
 import { storeOperation } from './store-call.js'
@@ -181,7 +181,7 @@ export type Handlers = Record<RpcName, ReturnType<typeof unary>> & UntypedServic
  * ticks. Each operation gets the call's deadline.
  */
 export function createHandlers(
-  store: MetadataStore,
+  store: MetadataStore | AsyncMetadataStore,
   logUnexpected: UnexpectedErrorLogger,
   retry?: AbortedRetry,
 ): Handlers {

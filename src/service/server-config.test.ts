@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Code } from '../errors.js'
 import {
@@ -48,14 +51,34 @@ describe('server-config', () => {
     })
 
     it.each([
+      ['connection_config { mysql { host: "db" } }', /connection_config.mysql is not supported yet/],
+      ['connection_config { postgresql { port: "x" } }', /postgresql.port must be a port number/],
       [
-        'connection_config { mysql { host: "db" } }',
-        /connection_config.mysql is not supported: mlmd-ts stores metadata in SQLite only/,
+        'connection_config { postgresql { ssloption { sslmode: "sometimes" } } }',
+        /sslmode must be disable, allow, prefer, require, verify-ca or verify-full/,
       ],
-      ['connection_config { postgresql { host: "db" } }', /connection_config.postgresql is not supported/],
       ['ssl_config { server_cert: "CERT" }', /needs both server_key and server_cert/],
     ])('refuses %j', (text, message) => {
       expect(() => settings(text)).toThrow(message)
+    })
+
+    it('reads connection_config.postgresql with its SSL options', () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'mlmd-ts-pg-config-'))
+      writeFileSync(path.join(dir, 'ca.pem'), 'CA PEM')
+      const text = `connection_config { postgresql { hostaddr: "10.0.0.5" port: "5433" user: "u" password: "p" dbname: "metadb" skip_db_creation: true ssloption { sslmode: "verify-full" sslrootcert: "${path.join(dir, 'ca.pem')}" } } }`
+      expect(settings(text)).toEqual({
+        server: {
+          engine: 'postgresql',
+          host: '10.0.0.5',
+          port: 5433,
+          user: 'u',
+          password: 'p',
+          database: 'metadb',
+          skipDbCreation: true,
+          ssl: { rejectUnauthorized: true, ca: 'CA PEM' },
+        },
+      })
+      rmSync(dir, { recursive: true })
     })
 
     it('reads downgrade_to_schema_version', () => {

@@ -3,11 +3,18 @@
  * text-format `MetadataStoreServerConfig` (`--metadata_store_server_config_file`) and the
  * `--grpc_channel_arguments` list. The results are settings for the store and the server.
  */
+
+import { readFileSync } from 'node:fs'
 import type { ServerOptions } from '@grpc/grpc-js'
 import { Code, MlmdError } from '../errors.js'
 import { messageType } from '../proto/load-root.js'
-import type { MetadataStoreServerConfig, SqliteMetadataSourceConfig } from '../proto/messages.js'
+import type {
+  MetadataStoreServerConfig,
+  PostgreSQLDatabaseConfig,
+  SqliteMetadataSourceConfig,
+} from '../proto/messages.js'
 import { SqliteMetadataSourceConfig_ConnectionMode as ConnectionMode } from '../proto/messages.js'
+import type { ServerDatabase } from '../store/server-engine-store.js'
 import type { ServerTlsConfig } from './grpc-server.js'
 import { parseTextFormat } from './text-format.js'
 
@@ -25,6 +32,8 @@ export interface ServerConfigSettings {
   readonly downgradeToSchemaVersion?: number
   /** `ssl_config`. */
   readonly tls?: ServerTlsConfig
+  /** `connection_config.postgresql` / `.mysql`: the store is on a server engine, not a file. */
+  readonly server?: ServerDatabase
 }
 
 const invalid = (message: string) => new MlmdError(Code.InvalidArgument, message)
@@ -81,6 +90,53 @@ function sqliteSettings(sqlite: SqliteMetadataSourceConfig): ServerConfigSetting
   }
 }
 
+function readPemFile(file: string, field: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw invalid(`${field}: cannot read ${file}: ${(error as Error).message}`)
+  }
+}
+
+/**
+ * MLMD's `PostgreSQLDatabaseConfig` (libpq's parameters) as our connection settings. `sslmode`
+ * `require` encrypts without checking the server's certificate, `verify-ca` / `verify-full`
+ * check it against `sslrootcert`; `disable`, `allow` and `prefer` connect without TLS.
+ */
+export function postgresqlSettings(config: PostgreSQLDatabaseConfig): ServerDatabase {
+  const port = config.port === undefined || config.port === '' ? undefined : Number(config.port)
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw invalid(`postgresql.port must be a port number, not "${config.port}"`)
+  }
+  const ssl = config.ssloption
+  const mode = ssl?.sslmode ?? 'disable'
+  if (!['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(mode)) {
+    throw invalid(
+      `postgresql.ssloption.sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not "${mode}"`,
+    )
+  }
+  let tls: ServerDatabase['ssl']
+  if (mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') {
+    tls = {
+      rejectUnauthorized: mode !== 'require',
+      ...(ssl?.sslrootcert ? { ca: readPemFile(ssl.sslrootcert, 'postgresql.ssloption.sslrootcert') } : {}),
+      ...(ssl?.sslcert ? { cert: readPemFile(ssl.sslcert, 'postgresql.ssloption.sslcert') } : {}),
+      ...(ssl?.sslkey ? { key: readPemFile(ssl.sslkey, 'postgresql.ssloption.sslkey') } : {}),
+    }
+  }
+  const host = config.host || config.hostaddr || undefined
+  return {
+    engine: 'postgresql',
+    ...(host === undefined ? {} : { host }),
+    ...(port === undefined ? {} : { port }),
+    ...(config.user ? { user: config.user } : {}),
+    ...(config.password ? { password: config.password } : {}),
+    ...(config.dbname ? { database: config.dbname } : {}),
+    ...(config.skip_db_creation === true ? { skipDbCreation: true } : {}),
+    ...(tls === undefined ? {} : { ssl: tls }),
+  }
+}
+
 function tlsSettings(ssl: NonNullable<MetadataStoreServerConfig['ssl_config']>): ServerTlsConfig {
   if (!ssl.server_key || !ssl.server_cert) {
     throw invalid('ssl_config needs both server_key and server_cert (PEM contents, not file names)')
@@ -101,13 +157,13 @@ function tlsSettings(ssl: NonNullable<MetadataStoreServerConfig['ssl_config']>):
 export function settingsFromServerConfig(config: MetadataStoreServerConfig): ServerConfigSettings {
   let settings: ServerConfigSettings = {}
   const connection = config.connection_config
-  if (connection?.mysql !== undefined || connection?.postgresql !== undefined) {
-    const backend = connection.mysql !== undefined ? 'mysql' : 'postgresql'
+  if (connection?.mysql !== undefined) {
     throw invalid(
-      `connection_config.${backend} is not supported: mlmd-ts stores metadata in SQLite only. ` +
-        'Use connection_config { sqlite { filename_uri: "..." } } (or --db PATH).',
+      'connection_config.mysql is not supported yet: mlmd-ts stores metadata in SQLite and PostgreSQL. ' +
+        'Use connection_config { postgresql { … } } or { sqlite { filename_uri: "..." } }.',
     )
   }
+  if (connection?.postgresql !== undefined) settings = { server: postgresqlSettings(connection.postgresql) }
   // MLMD's fake database is an in-memory SQLite database.
   if (connection?.fake_database !== undefined) settings = { filename: ':memory:' }
   if (connection?.sqlite !== undefined) settings = sqliteSettings(connection.sqlite)

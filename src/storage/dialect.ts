@@ -52,7 +52,23 @@ export interface Dialect {
   unindexed(expr: string): string
   /** An expression ordering the rows of a table without a key of their own in insertion order. */
   readonly insertionOrder: string
+  /** `expr` converted to a double, so that `/` divides as doubles (filters follow ZetaSQL). */
+  toDouble(expr: string): string
+  /** The `ESCAPE` clause that makes a backslash the escape character of a `LIKE` pattern. */
+  readonly likeEscape: string
+  /** The constant a flag column (`is_custom_property`, `is_index_step`) compares with. */
+  flag(value: boolean): string
+  /**
+   * A placeholder for a value of this type where nothing in the statement tells the engine the
+   * parameter's type (`? = ?`, `-?`, `lower(?)`): engines that type parameters need a cast.
+   */
+  typedParam(type: ParamType): string
+  /** The engine's name of a filter's string function (`length` must count characters). */
+  stringFunction(name: 'lower' | 'upper' | 'length' | 'trim' | 'ltrim' | 'rtrim'): string
 }
+
+/** The types a filter binds values of. */
+export type ParamType = 'integer' | 'double' | 'text' | 'boolean'
 
 /** The SQL function SQLite's driver registers for {@link Dialect.withinBudget}. */
 export const WITHIN_BUDGET_FUNCTION = 'mlmd_within_budget'
@@ -82,4 +98,66 @@ export const SQLITE_DIALECT: Dialect = {
   // SQLite uses no index for a term whose column carries a unary plus.
   unindexed: (expr) => `+${expr}`,
   insertionOrder: 'rowid',
+  toDouble: (expr) => `CAST(${expr} AS REAL)`,
+  likeEscape: "ESCAPE '\\'",
+  flag: (value) => (value ? '1' : '0'),
+  typedParam: () => '?',
+  stringFunction: (name) => name,
+}
+
+// PostgreSQL folds unquoted names to lower case, and MLMD creates its PostgreSQL schema with
+// unquoted names: its `Artifact` is the table `artifact`.
+const pgName = (name: string): string => `"${name.toLowerCase()}"`
+
+// The bytes columns are BYTEA on PostgreSQL, and the codec hands them over as text: proto_value
+// as base64 (MLMD's encoding on SQLite and MySQL), byte_value as our marker text.
+function pgValuePlaceholder(column: string): string {
+  if (column === 'proto_value') return `decode(?, 'base64')`
+  if (column === 'byte_value') return `convert_to(?, 'UTF8')`
+  return '?'
+}
+
+function pgInsert(table: string, columns: readonly string[]): string {
+  return `INSERT INTO ${pgName(table)}(${columns.map(pgName).join(', ')}) VALUES(${columns.map(pgValuePlaceholder).join(', ')})`
+}
+
+// An element of a PostgreSQL array literal: quoted, with `"` and `\` escaped.
+const pgArrayElement = (text: string): string => `"${text.replace(/[\\"]/g, '\\$&')}"`
+
+const PG_TYPES: Record<ParamType, string> = {
+  integer: 'BIGINT',
+  double: 'DOUBLE PRECISION',
+  text: 'TEXT',
+  boolean: 'BOOLEAN',
+}
+
+/** PostgreSQL 13+, in MLMD's PostgreSQL schema. */
+export const POSTGRESQL_DIALECT: Dialect = {
+  engine: 'postgresql',
+  id: pgName,
+  // The list is bound as one array literal; the engine types it from `expr`'s column.
+  inList: (expr) => `${expr} = ANY(?)`,
+  bindIds: (ids) => `{${Array.from(ids, String).join(',')}}`,
+  bindTexts: (values) => `{${Array.from(values, pgArrayElement).join(',')}}`,
+  insert: pgInsert,
+  insertReturningId: (table, columns) => `${pgInsert(table, columns)} RETURNING id`,
+  insertIfAbsent: (table, columns) => `${pgInsert(table, columns)} ON CONFLICT DO NOTHING`,
+  upsert: (table, columns, key, update) =>
+    `${pgInsert(table, columns)} ON CONFLICT(${key.map(pgName).join(', ')}) DO UPDATE SET ${update.map((c) => `${pgName(c)} = EXCLUDED.${pgName(c)}`).join(', ')}`,
+  // A read sees one snapshot for all its statements; writers are serialized by the driver.
+  begin: (mode) =>
+    mode === 'write'
+      ? 'BEGIN ISOLATION LEVEL READ COMMITTED'
+      : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  // The driver sets `statement_timeout` instead.
+  withinBudget: () => undefined,
+  unindexed: (expr) => `(${expr} + 0)`,
+  // Physical order, which is insertion order for rows that are never updated (event paths).
+  insertionOrder: 'ctid',
+  toDouble: (expr) => `CAST(${expr} AS DOUBLE PRECISION)`,
+  // standard_conforming_strings is on (the default since 9.1): '\' is one backslash.
+  likeEscape: "ESCAPE '\\'",
+  flag: (value) => (value ? 'TRUE' : 'FALSE'),
+  typedParam: (type) => `CAST(? AS ${PG_TYPES[type]})`,
+  stringFunction: (name) => name,
 }

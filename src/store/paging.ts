@@ -119,7 +119,7 @@ export function filterConditions(
 
 // A filter whose match set checks the call's time budget on every row it visits.
 function compileFilter(d: Dialect, kind: NodeKind, filterQuery: string): CompiledFilter {
-  return compileFilterQuery(kind.name, filterQuery, { rowGuard: d.withinBudget('table_0.id') })
+  return compileFilterQuery(kind.name, filterQuery, { rowGuard: d.withinBudget('table_0.id'), dialect: d })
 }
 
 /**

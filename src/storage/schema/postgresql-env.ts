@@ -1,0 +1,91 @@
+/**
+ * Schema setup and the version check on a PostgreSQL database, after MLMD's
+ * `InitMetadataStoreIfNotExists`: an empty database gets schema v10 and the simple types; a v10
+ * database (the real MLMD's, or ours) is used as it is; anything else is refused with a message
+ * that says what was found. Replicas starting at the same moment take turns (an advisory lock),
+ * so the schema is created once.
+ */
+import type pg from 'pg'
+import { failedPrecondition } from '../../errors.js'
+import type { PostgresqlSource } from '../postgresql-source.js'
+import { SCHEMA_VERSION, SIMPLE_TYPES } from './v10.js'
+import { POSTGRESQL_INDICES, POSTGRESQL_LOOKUP_INDICES, POSTGRESQL_TABLES } from './v10-postgresql.js'
+
+// Taken by every mlmd-ts process while it checks or creates the schema ('mlmi').
+const INIT_LOCK_KEY = 0x6d6c6d69
+
+const MLMD_TABLES = new Set(POSTGRESQL_TABLES.map((t) => t.name))
+
+/** Options of {@link initPostgresqlStore}. */
+export interface PostgresqlInitOptions {
+  /** Create MLMD's tables even though the database holds tables MLMD does not know. */
+  readonly allowForeignTables?: boolean
+}
+
+/**
+ * Creates the schema in an empty database, or checks the version of an existing one.
+ * @throws FailedPrecondition for a database at another schema version, one with only part of
+ *   MLMD's tables, or one that holds other tables (without `allowForeignTables`).
+ */
+export async function initPostgresqlStore(
+  source: PostgresqlSource,
+  options: PostgresqlInitOptions = {},
+): Promise<void> {
+  await source.execute(async (client) => {
+    await client.query(`SELECT pg_advisory_xact_lock(${INIT_LOCK_KEY})`)
+    const tables = await tablesOf(client)
+    const ours = tables.filter((t) => MLMD_TABLES.has(t))
+    const foreign = tables.filter((t) => !MLMD_TABLES.has(t))
+    if (ours.length === 0) {
+      if (foreign.length > 0 && options.allowForeignTables !== true) {
+        throw failedPrecondition(
+          `The database ${source.description} holds tables that are not MLMD's (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}); refusing to add MLMD's tables to it. Use an empty database.`,
+        )
+      }
+      await createSchema(client)
+      return
+    }
+    if (!tables.includes('mlmdenv')) {
+      throw failedPrecondition(
+        `The database ${source.description} has some of MLMD's tables but no MLMDEnv table: it is not an MLMD database, or one whose creation was interrupted.`,
+      )
+    }
+    const versions = await client.query<{ schema_version: bigint }>('SELECT schema_version FROM mlmdenv')
+    if (versions.rows.length !== 1) {
+      throw failedPrecondition(
+        `MLMDEnv of ${source.description} holds ${versions.rows.length} rows instead of one; the database's schema version is unknown.`,
+      )
+    }
+    const version = Number(versions.rows[0]?.schema_version)
+    if (version !== SCHEMA_VERSION) {
+      throw failedPrecondition(
+        version > SCHEMA_VERSION
+          ? `The database ${source.description} is at schema version ${version}, newer than this mlmd-ts release reads (${SCHEMA_VERSION}).`
+          : `The database ${source.description} is at schema version ${version}; this mlmd-ts release reads version ${SCHEMA_VERSION} and does not upgrade PostgreSQL databases yet. Upgrade it with MLMD 1.16's server (--enable_database_upgrade).`,
+      )
+    }
+    const missing = [...MLMD_TABLES].filter((t) => !tables.includes(t))
+    if (missing.length > 0) {
+      throw failedPrecondition(
+        `The database ${source.description} says it is at schema version ${SCHEMA_VERSION} but lacks the tables ${missing.join(', ')}.`,
+      )
+    }
+    for (const index of POSTGRESQL_LOOKUP_INDICES) await client.query(index)
+  })
+}
+
+async function tablesOf(client: pg.PoolClient): Promise<string[]> {
+  const result = await client.query<{ table_name: string }>(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+  )
+  return result.rows.map((row) => row.table_name)
+}
+
+async function createSchema(client: pg.PoolClient): Promise<void> {
+  for (const table of POSTGRESQL_TABLES) await client.query(table.ddl)
+  for (const index of [...POSTGRESQL_INDICES, ...POSTGRESQL_LOOKUP_INDICES]) await client.query(index)
+  for (const type of SIMPLE_TYPES) {
+    await client.query('INSERT INTO type(name, type_kind) VALUES($1, $2)', [type.name, type.kind])
+  }
+  await client.query('INSERT INTO mlmdenv(schema_version) VALUES($1)', [SCHEMA_VERSION])
+}
