@@ -21,8 +21,9 @@ set -euo pipefail
 
 SCRIPT="$(readlink -f "$0")"
 USER_NAME=mlmd_ts
-# Characters that need percent-encoding in a URL, so URL parsing is exercised by every test.
-PASSWORD='mlmd-ts p@ss:w/rd'
+# Characters that need percent-encoding in a URL, so URL parsing is exercised by every test. No
+# space: MLMD's PostgreSQL source puts the password unquoted into a libpq connection string.
+PASSWORD='mlmd-ts:p@ss/w%rd'
 
 die() {
   echo "engine-servers.sh: $*" >&2
