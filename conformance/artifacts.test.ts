@@ -930,8 +930,10 @@ describeTargets('artifacts', (t) => {
       p: PropertyType.PROTO,
     }
     const type_id = (await s.putArtifactType({ artifact_type: { name: uid('t'), properties } })).type_id
+    // MLMD's MySQL and PostgreSQL schemas keep int_value in 32 bits.
+    const wide = t.engine === 'sqlite'
     const values: Record<string, Value> = {
-      i: { int_value: INT64_MIN },
+      i: { int_value: wide ? INT64_MIN : -(2n ** 31n) },
       d: { double_value: 1.5 },
       s: { string_value: 'ünïcödé ✓ 🧪' },
       b: { bool_value: true },
@@ -954,7 +956,7 @@ describeTargets('artifacts', (t) => {
       },
     }
     const custom: Record<string, Value> = {
-      max: { int_value: INT64_MAX },
+      max: { int_value: wide ? INT64_MAX : 2n ** 31n - 1n },
       zero: { int_value: 0n },
       neg: { double_value: -0.25 },
       empty: { string_value: '' },
@@ -971,6 +973,24 @@ describeTargets('artifacts', (t) => {
     const { p: _wantP, ...wantRest } = values
     expect(rest).toEqual(wantRest)
     expect(got?.custom_properties).toEqual(custom)
+  })
+
+  it('On MySQL and PostgreSQL an int_value beyond 32 bits is INVALID_ARGUMENT, and nothing is stored', async (context) => {
+    if (t.engine === 'sqlite') context.skip('SQLite keeps int_value in 64 bits')
+    const s = t.store()
+    const type_id = (await s.putArtifactType({ artifact_type: { name: uid('t') } })).type_id
+    const uri = uid('wide')
+    await expectCode(
+      s.putArtifacts({
+        artifacts: [
+          { type_id, uri, custom_properties: { ok: { int_value: 1n } } },
+          { type_id, uri, custom_properties: { big: { int_value: 2n ** 31n } } },
+        ],
+      }),
+      Code.InvalidArgument,
+      /32-bit/,
+    )
+    expect((await s.getArtifactsByURI({ uris: [uri] })).artifacts).toEqual([])
   })
 
   it('Custom properties take any value kind, and may change kind on update', async () => {

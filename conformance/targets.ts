@@ -22,6 +22,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest'
 import { createMetadataStoreClient, type MetadataStoreClient } from '../src/client/index.js'
 import {
@@ -30,6 +32,9 @@ import {
   type OwnedMetadataStore,
   toAsyncMetadataStore,
 } from '../src/index.js'
+import { freshDatabase, type ServerEngine } from '../src/storage/engine-servers.test-support.js'
+import { SIMPLE_TYPES } from '../src/storage/schema/v10.js'
+import { openMetadataStore } from '../src/store/server-engine-store.js'
 
 /** The repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -40,7 +45,14 @@ export const RESULTS_DIR = path.join(REPO_ROOT, 'conformance', 'results')
 export type Implementation = 'mlmd' | 'mlmd-ts'
 
 /** The stable key of a target: results file names and matrix columns use it. */
-export type TargetKey = 'in-process' | 'grpc-serve' | 'grpc-target'
+export type TargetKey =
+  | 'in-process'
+  | 'grpc-serve'
+  | 'postgresql'
+  | 'grpc-serve-postgresql'
+  | 'mysql'
+  | 'grpc-serve-mysql'
+  | 'grpc-target'
 
 /** What a test sees of the target it runs against. */
 export interface Target {
@@ -51,6 +63,11 @@ export interface Target {
   readonly impl: Implementation
   /** Each test starts from an empty store (only then may a test count everything). */
   readonly fresh: boolean
+  /**
+   * The engine holding the store, where MLMD's own behaviour differs per engine (MySQL and
+   * PostgreSQL store `int_value` and ids in 32 bits); `sqlite` for a target of unknown engine.
+   */
+  readonly engine: 'sqlite' | 'postgresql' | 'mysql'
   /** `host:port` when requests travel over gRPC (raw wire checks are possible). */
   readonly address: string | undefined
   /** The store of the current test. Call it inside a test, not while collecting. */
@@ -62,11 +79,14 @@ interface TargetDefinition {
   readonly name: string
   readonly impl: Implementation
   readonly fresh: boolean
+  readonly engine?: Target['engine']
   /** Starts what the area file needs; returns the per-test store factory and a stopper. */
   start(): Promise<Session>
 }
 
 interface Session {
+  /** Why the target cannot run here (its engine is not installed locally): its cases skip. */
+  readonly skipped?: string
   readonly address: string | undefined
   /** A store for the next test (the same one for shared targets). */
   next(): AsyncMetadataStore
@@ -103,11 +123,174 @@ const inProcess: TargetDefinition = {
   },
 }
 
+// Every MLMD table of the PostgreSQL schema, emptied between the cases of the in-process target
+// (a new database per case would take far longer), with the simple types seeded again.
+const POSTGRESQL_TABLE_NAMES = [
+  'type',
+  'parenttype',
+  'typeproperty',
+  'artifact',
+  'artifactproperty',
+  'execution',
+  'executionproperty',
+  'context',
+  'contextproperty',
+  'parentcontext',
+  'event',
+  'eventpath',
+  'association',
+  'attribution',
+]
+
+// MySQL's names of the same tables.
+const MYSQL_TABLE_NAMES = new Map(
+  [
+    'Type',
+    'ParentType',
+    'TypeProperty',
+    'Artifact',
+    'ArtifactProperty',
+    'Execution',
+    'ExecutionProperty',
+    'Context',
+    'ContextProperty',
+    'ParentContext',
+    'Event',
+    'EventPath',
+    'Association',
+    'Attribution',
+  ].map((name) => [name.toLowerCase(), name]),
+)
+
+const POSTGRESQL_RESET = [
+  'BEGIN',
+  ...POSTGRESQL_TABLE_NAMES.map((table) => `DELETE FROM ${table}`),
+  ...['type', 'artifact', 'execution', 'context', 'event', 'association', 'attribution'].map(
+    (table) => `ALTER SEQUENCE ${table}_id_seq RESTART`,
+  ),
+  `INSERT INTO type(name, type_kind) VALUES ${SIMPLE_TYPES.map((t) => `('${t.name}', ${t.kind})`).join(', ')}`,
+  'COMMIT',
+].join('; ')
+
+const MYSQL_RESET = [
+  ...POSTGRESQL_TABLE_NAMES.map((table) => `TRUNCATE TABLE \`${MYSQL_TABLE_NAMES.get(table)}\``),
+  `INSERT INTO \`Type\`(name, type_kind) VALUES ${SIMPLE_TYPES.map((t) => `('${t.name}', ${t.kind})`).join(', ')}`,
+].join('; ')
+
+const SKIPPED_SESSION = (why: string): Session => ({
+  skipped: why,
+  address: undefined,
+  next: () => {
+    throw new Error(why)
+  },
+  release: () => {},
+  stop: async () => {},
+})
+
+// Empties a store between the cases of an in-process target (a new database per case would take
+// far longer) and seeds the simple types again, ids starting from 1 as in a new database.
+async function resetter(
+  engine: ServerEngine,
+  url: string,
+): Promise<{ reset(): Promise<void>; end(): Promise<void> }> {
+  if (engine === 'postgresql') {
+    const admin = new pg.Client({ connectionString: url })
+    await admin.connect()
+    // DELETE and restarting the sequences is much faster than TRUNCATE on tables this small.
+    return { reset: async () => void (await admin.query(POSTGRESQL_RESET)), end: () => admin.end() }
+  }
+  const admin = await mysql.createConnection({ uri: url, multipleStatements: true })
+  return { reset: async () => void (await admin.query(MYSQL_RESET)), end: () => admin.end() }
+}
+
+const ENGINE_NAME: Record<ServerEngine, string> = { postgresql: 'PostgreSQL', mysql: 'MySQL (MariaDB)' }
+
+function inProcessOn(engine: ServerEngine): TargetDefinition {
+  return {
+    key: engine,
+    name: `in-process on ${ENGINE_NAME[engine]}`,
+    impl: 'mlmd-ts',
+    fresh: true,
+    engine,
+    start: async () => {
+      const database = await freshDatabase(engine)
+      if (database === undefined) return SKIPPED_SESSION(`${ENGINE_NAME[engine]} is not installed here`)
+      const store = await openMetadataStore(database.url)
+      const admin = await resetter(engine, database.url)
+      let dirty = false
+      return {
+        address: undefined,
+        next: () => {
+          if (!dirty) {
+            dirty = true
+            return store
+          }
+          // Empty the store before the case runs: the case's first call waits for it.
+          const emptied = admin.reset()
+          return new Proxy(store, {
+            get(target, name, receiver) {
+              const value = Reflect.get(target, name, receiver) as unknown
+              if (typeof value !== 'function') return value
+              return async (...args: unknown[]) => {
+                await emptied
+                return (value as (...a: unknown[]) => unknown).apply(target, args)
+              }
+            },
+          })
+        },
+        release: () => {},
+        stop: async () => {
+          await store.close()
+          await admin.end()
+          await database.drop()
+        },
+      }
+    },
+  }
+}
+
+function serveOn(engine: ServerEngine): TargetDefinition {
+  return {
+    key: `grpc-serve-${engine}`,
+    name: `mlmd-ts serve on ${ENGINE_NAME[engine]} over gRPC`,
+    impl: 'mlmd-ts',
+    fresh: false,
+    engine,
+    start: async () => {
+      const database = await freshDatabase(engine)
+      if (database === undefined) return SKIPPED_SESSION(`${ENGINE_NAME[engine]} is not installed here`)
+      let child: ChildProcess | undefined
+      let client: MetadataStoreClient | undefined
+      try {
+        const started = await startServe(database.url)
+        child = started.child
+        client = createMetadataStoreClient({ host: '127.0.0.1', port: started.port })
+      } catch (error) {
+        if (child !== undefined) await stopChild(child)
+        await database.drop()
+        throw error
+      }
+      const shared = client
+      const server = child
+      return {
+        address: shared.address,
+        next: () => shared,
+        release: () => {},
+        stop: async () => {
+          shared.close()
+          await stopChild(server)
+          await database.drop()
+        },
+      }
+    },
+  }
+}
+
 /** `mlmd-ts serve` as a child process; resolves once it prints the port it bound. */
-async function startServe(dbFile: string): Promise<{ child: ChildProcess; port: number }> {
+async function startServe(db: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
-    ['--import', TSX, CLI, 'serve', '--db', dbFile, '--host', '127.0.0.1', '--port', '0'],
+    ['--import', TSX, CLI, 'serve', '--db', db, '--host', '127.0.0.1', '--port', '0'],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let stdout = ''
@@ -206,6 +389,10 @@ function mlmdTarget(spec: string): TargetDefinition {
 export const TARGETS: readonly TargetDefinition[] = [
   inProcess,
   grpcServe,
+  inProcessOn('postgresql'),
+  serveOn('postgresql'),
+  inProcessOn('mysql'),
+  serveOn('mysql'),
   ...(process.env.MLMD_TARGET ? [mlmdTarget(process.env.MLMD_TARGET)] : []),
 ]
 
@@ -281,6 +468,7 @@ export function describeTargets(area: string, body: (t: Target) => void): void {
         name: definition.name,
         impl: definition.impl,
         fresh: definition.fresh,
+        engine: definition.engine ?? 'sqlite',
         get address() {
           return session?.address
         },
@@ -292,8 +480,12 @@ export function describeTargets(area: string, body: (t: Target) => void): void {
       beforeAll(async () => {
         session = await definition.start()
       }, 90_000)
-      beforeEach(() => {
+      beforeEach((context) => {
         if (session === undefined) throw new Error(`${definition.name} did not start`)
+        if (session.skipped !== undefined) {
+          context.skip(session.skipped)
+          return
+        }
         current = recording(session.next(), calls)
       })
       afterEach(() => {

@@ -71,7 +71,7 @@ export function selectNodeIdsByExternalIds(
     d,
     'ids-by-external-ids',
     kind,
-    () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE ${d.inList('external_id')} ORDER BY id`,
+    () => `SELECT id FROM ${d.id(kind.tables.node)} WHERE ${d.inTextList('external_id')} ORDER BY id`,
   )
   return q(sql, d.bindTexts(externalIds))
 }
@@ -81,7 +81,7 @@ export function selectArtifactIdsByUris(d: Dialect, uris: Iterable<string>): Que
   const sql = textOf(
     d,
     'artifact-ids-by-uris',
-    () => `SELECT id FROM ${d.id('Artifact')} WHERE ${d.inList('uri')} ORDER BY id`,
+    () => `SELECT id FROM ${d.id('Artifact')} WHERE ${d.inTextList('uri')} ORDER BY id`,
   )
   return q(sql, d.bindTexts(uris))
 }

@@ -57,7 +57,7 @@ export function selectTypesByExternalIds(d: Dialect, kind: TypeKind, externalIds
   const sql = textOf(
     d,
     'types-by-external-ids',
-    () => `${selectType(d)} WHERE type_kind = ? AND ${d.inList('external_id')} ORDER BY id`,
+    () => `${selectType(d)} WHERE type_kind = ? AND ${d.inTextList('external_id')} ORDER BY id`,
   )
   return q(sql, BigInt(kind), d.bindTexts(externalIds))
 }

@@ -22,6 +22,7 @@ import type { ServerConfigSettings } from '../service/server-config.js'
 import {
   parseChannelArguments,
   parseServerConfig,
+  mysqlSettings,
   postgresqlSettings,
   settingsFromServerConfig,
 } from '../service/server-config.js'
@@ -198,8 +199,8 @@ function serverDatabaseOf(
   if (typeof values.db === 'string' && /^postgres(ql)?:\/\//i.test(values.db)) {
     return { engine: 'postgresql', url: values.db }
   }
-  if (typeof values.db === 'string' && /^mysql:\/\//i.test(values.db)) {
-    throw usageError('--db mysql://…: MySQL is not supported yet; use PostgreSQL or a SQLite file')
+  if (typeof values.db === 'string' && /^(mysql|mariadb):\/\//i.test(values.db)) {
+    return { engine: 'mysql', url: values.db.replace(/^mariadb:/i, 'mysql:') }
   }
   if (values.db !== undefined) return undefined
   const postgresGiven = POSTGRES_FLAGS.some((name) => flag(`postgres_config_${name}`) !== undefined)
@@ -237,9 +238,37 @@ function serverDatabaseOf(
       throw error
     }
   }
+  // MLMD's default: the config file if one is given, else the MySQL flags if any.
   const mysqlGiven = MYSQL_FLAGS.some((name) => flag(`mysql_config_${name}`) !== undefined)
   if (sourceType === 'mysql' || (mysqlGiven && sourceType !== 'config_file' && fromConfig === undefined)) {
-    throw usageError('--mysql_config_*: MySQL is not supported yet; use PostgreSQL or a SQLite file')
+    const text = (name: string) => {
+      const value = flag(`mysql_config_${name}`)
+      return typeof value === 'string' && value !== '' ? value : undefined
+    }
+    if (text('host') === undefined || text('database') === undefined || text('port') === undefined) {
+      throw usageError('To use MySQL, give all of --mysql_config_host, --mysql_config_port and --mysql_config_database')
+    }
+    const port = parsePort(text('port') as string, '--mysql_config_port')
+    try {
+      return mysqlSettings({
+        host: text('host'),
+        port: BigInt(port),
+        database: text('database'),
+        user: text('user'),
+        password: text('password'),
+        ssl_options: {
+          cert: text('sslcert'),
+          key: text('sslkey'),
+          ca: text('sslrootcert'),
+          capath: text('sslcapath'),
+          cipher: text('sslcipher'),
+          verify_server_cert: flag('mysql_config_verify_server_cert') === true,
+        },
+      })
+    } catch (error) {
+      if (error instanceof MlmdError) throw usageError(error.rawMessage)
+      throw error
+    }
   }
   return fromConfig
 }

@@ -10,6 +10,7 @@ import { Code, MlmdError } from '../errors.js'
 import { messageType } from '../proto/load-root.js'
 import type {
   MetadataStoreServerConfig,
+  MySQLDatabaseConfig,
   PostgreSQLDatabaseConfig,
   SqliteMetadataSourceConfig,
 } from '../proto/messages.js'
@@ -137,6 +138,40 @@ export function postgresqlSettings(config: PostgreSQLDatabaseConfig): ServerData
   }
 }
 
+/**
+ * MLMD's `MySQLDatabaseConfig` as our connection settings. Its SSL options name files (as the
+ * MySQL client library takes them); TLS is on when any is given, and the server's certificate
+ * is checked only with `verify_server_cert`, as in MLMD.
+ */
+export function mysqlSettings(config: MySQLDatabaseConfig): ServerDatabase {
+  const port = config.port === undefined ? undefined : Number(config.port)
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw invalid(`mysql.port must be a port number, not ${config.port}`)
+  }
+  const ssl = config.ssl_options
+  const anySsl = ssl !== undefined && Boolean(ssl.key || ssl.cert || ssl.ca || ssl.capath || ssl.cipher)
+  return {
+    engine: 'mysql',
+    ...(config.host ? { host: config.host } : {}),
+    ...(port === undefined || port === 0 ? {} : { port }),
+    ...(config.database ? { database: config.database } : {}),
+    ...(config.user ? { user: config.user } : {}),
+    ...(config.password ? { password: config.password } : {}),
+    ...(config.socket ? { socket: config.socket } : {}),
+    ...(config.skip_db_creation === true ? { skipDbCreation: true } : {}),
+    ...(anySsl
+      ? {
+          ssl: {
+            rejectUnauthorized: ssl?.verify_server_cert === true,
+            ...(ssl?.ca ? { ca: readPemFile(ssl.ca, 'mysql.ssl_options.ca') } : {}),
+            ...(ssl?.cert ? { cert: readPemFile(ssl.cert, 'mysql.ssl_options.cert') } : {}),
+            ...(ssl?.key ? { key: readPemFile(ssl.key, 'mysql.ssl_options.key') } : {}),
+          },
+        }
+      : {}),
+  }
+}
+
 function tlsSettings(ssl: NonNullable<MetadataStoreServerConfig['ssl_config']>): ServerTlsConfig {
   if (!ssl.server_key || !ssl.server_cert) {
     throw invalid('ssl_config needs both server_key and server_cert (PEM contents, not file names)')
@@ -157,12 +192,7 @@ function tlsSettings(ssl: NonNullable<MetadataStoreServerConfig['ssl_config']>):
 export function settingsFromServerConfig(config: MetadataStoreServerConfig): ServerConfigSettings {
   let settings: ServerConfigSettings = {}
   const connection = config.connection_config
-  if (connection?.mysql !== undefined) {
-    throw invalid(
-      'connection_config.mysql is not supported yet: mlmd-ts stores metadata in SQLite and PostgreSQL. ' +
-        'Use connection_config { postgresql { … } } or { sqlite { filename_uri: "..." } }.',
-    )
-  }
+  if (connection?.mysql !== undefined) settings = { server: mysqlSettings(connection.mysql) }
   if (connection?.postgresql !== undefined) settings = { server: postgresqlSettings(connection.postgresql) }
   // MLMD's fake database is an in-memory SQLite database.
   if (connection?.fake_database !== undefined) settings = { filename: ':memory:' }

@@ -22,9 +22,11 @@ export interface Dialect {
    * exceed the engine's parameter limit.
    */
   inList(expr: string): string
+  /** As {@link inList}, for a list of strings. */
+  inTextList(expr: string): string
   /** Binds int64 ids for {@link inList}. */
   bindIds(ids: Iterable<bigint>): SqlValue
-  /** Binds strings for {@link inList}. */
+  /** Binds strings for {@link inTextList}. */
   bindTexts(values: Iterable<string>): SqlValue
   /** `INSERT` of one row into a table without an id column of its own. */
   insert(table: string, columns: readonly string[]): string
@@ -81,6 +83,7 @@ export const SQLITE_DIALECT: Dialect = {
   id: backtick,
   // json_each expands a JSON array bound as text; JSON integers keep full int64 precision.
   inList: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
+  inTextList: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
   bindIds: (ids) => `[${Array.from(ids, String).join(',')}]`,
   bindTexts: (values) => JSON.stringify(Array.from(values)),
   insert: (table, columns) =>
@@ -135,8 +138,10 @@ const PG_TYPES: Record<ParamType, string> = {
 export const POSTGRESQL_DIALECT: Dialect = {
   engine: 'postgresql',
   id: pgName,
-  // The list is bound as one array literal; the engine types it from `expr`'s column.
-  inList: (expr) => `${expr} = ANY(?)`,
+  // The list is bound as one array literal. Ids are compared as BIGINT although MLMD's id
+  // columns are 32-bit, so that asking for an id beyond them finds nothing instead of failing.
+  inList: (expr) => `${expr} = ANY(CAST(? AS BIGINT[]))`,
+  inTextList: (expr) => `${expr} = ANY(CAST(? AS TEXT[]))`,
   bindIds: (ids) => `{${Array.from(ids, String).join(',')}}`,
   bindTexts: (values) => `{${Array.from(values, pgArrayElement).join(',')}}`,
   insert: pgInsert,
@@ -160,4 +165,42 @@ export const POSTGRESQL_DIALECT: Dialect = {
   flag: (value) => (value ? 'TRUE' : 'FALSE'),
   typedParam: (type) => `CAST(? AS ${PG_TYPES[type]})`,
   stringFunction: (name) => name,
+}
+
+// An element of MySQL's JSON_TABLE list binding: the list is one JSON array.
+const jsonList = (type: string) => (expr: string) =>
+  `${expr} IN (SELECT j.v FROM JSON_TABLE(?, '$[*]' COLUMNS (v ${type} PATH '$')) AS j)`
+
+/** MySQL 8 and MariaDB 10.6+ (JSON_TABLE), in MLMD's MySQL schema. No MySQL-8-only syntax. */
+export const MYSQL_DIALECT: Dialect = {
+  engine: 'mysql',
+  id: backtick,
+  inList: jsonList('BIGINT'),
+  inTextList: jsonList('TEXT'),
+  bindIds: (ids) => `[${Array.from(ids, String).join(',')}]`,
+  bindTexts: (values) => JSON.stringify(Array.from(values)),
+  insert: (table, columns) => SQLITE_DIALECT.insert(table, columns),
+  // The driver reports the statement's insert id.
+  insertReturningId: (table, columns) => SQLITE_DIALECT.insert(table, columns),
+  // A no-op update rather than INSERT IGNORE, which would also hide errors other than the
+  // duplicate key (values out of range, too long).
+  insertIfAbsent: (table, columns) =>
+    `${SQLITE_DIALECT.insert(table, columns)} ON DUPLICATE KEY UPDATE ${backtick(columns[0] as string)} = ${backtick(columns[0] as string)}`,
+  upsert: (table, columns, _key, update) =>
+    `${SQLITE_DIALECT.insert(table, columns)} ON DUPLICATE KEY UPDATE ${update.map((c) => `${backtick(c)} = VALUES(${backtick(c)})`).join(', ')}`,
+  // InnoDB's REPEATABLE READ: one snapshot for the whole body; writers are serialized by the driver.
+  begin: (mode) => (mode === 'write' ? 'START TRANSACTION' : 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY'),
+  // The driver sets the session's statement time limit instead.
+  withinBudget: () => undefined,
+  unindexed: (expr) => `(${expr} + 0)`,
+  // No rowid: rows of a table without a key come in the order of the index used to find them,
+  // which for equal keys is InnoDB's hidden row id, the insertion order.
+  insertionOrder: 'NULL',
+  toDouble: (expr) => `CAST(${expr} AS DOUBLE)`,
+  // A backslash escapes inside MySQL string literals: '\\' is one backslash.
+  likeEscape: "ESCAPE '\\\\'",
+  flag: (value) => (value ? '1' : '0'),
+  // MySQL types parameters from what they are compared with; casts would change collations.
+  typedParam: () => '?',
+  stringFunction: (name) => (name === 'length' ? 'CHAR_LENGTH' : name),
 }

@@ -408,10 +408,26 @@ async function run(
   }
 }
 
+const INT32_MIN = -(2n ** 31n)
+const INT32_MAX = 2n ** 31n - 1n
+
 function toConfig(query: Query): pg.QueryConfig<SqlValue[]> {
   const text = numberPlaceholders(query.sql)
-  const name = preparedName(text)
   const values = query.params as SqlValue[]
+  // PostgreSQL types a parameter from its column, and MLMD's ids and int_value are 32-bit: a
+  // larger value would fail to parse. Cast to BIGINT, it is compared exactly (an id that cannot
+  // exist finds nothing, as in MLMD, which writes ids into its SQL as literals) and stored only
+  // if it fits (else "out of range", answered INVALID_ARGUMENT).
+  const wide = values.flatMap((v, i) =>
+    typeof v === 'bigint' && (v < INT32_MIN || v > INT32_MAX) ? [i + 1] : [],
+  )
+  if (wide.length > 0) {
+    const casted = text.replace(/\$(\d+)\b/g, (placeholder, n: string) =>
+      wide.includes(Number(n)) ? `CAST(${placeholder} AS BIGINT)` : placeholder,
+    )
+    return { text: casted, values }
+  }
+  const name = preparedName(text)
   return name === undefined ? { text, values } : { name, text, values }
 }
 

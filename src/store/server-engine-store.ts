@@ -11,7 +11,9 @@
  * ```
  */
 import { Code, MlmdError } from '../errors.js'
+import { type MysqlConfig, MysqlSource } from '../storage/mysql-source.js'
 import { type PostgresqlConfig, PostgresqlSource } from '../storage/postgresql-source.js'
+import { initMysqlStore } from '../storage/schema/mysql-env.js'
 import { initPostgresqlStore, type PostgresqlInitOptions } from '../storage/schema/postgresql-env.js'
 import { requestLimits } from './interceptors.js'
 import {
@@ -22,26 +24,32 @@ import {
 } from './metadata-store.js'
 import type { AsyncMetadataStore } from './metadata-store-api.js'
 
+export type { MysqlConfig } from '../storage/mysql-source.js'
 export type { PostgresqlConfig } from '../storage/postgresql-source.js'
 
 /** A database on a server engine, as MLMD's `ConnectionConfig.postgresql` / `.mysql` names one. */
-export type ServerDatabase = { readonly engine: 'postgresql' } & PostgresqlConfig
+export type ServerDatabase =
+  | ({ readonly engine: 'postgresql' } & PostgresqlConfig)
+  | ({ readonly engine: 'mysql' } & MysqlConfig)
 
 /** Where a server database is, without its password, for messages and logs. */
 export function describeServerDatabase(database: ServerDatabase): string {
   const url = database.url === undefined ? undefined : new URL(database.url)
   const host = database.host ?? url?.hostname ?? 'localhost'
-  const port = database.port ?? (url?.port === '' || url === undefined ? 5432 : Number(url.port))
+  const defaultPort = database.engine === 'postgresql' ? 5432 : 3306
+  const port = database.port ?? (url?.port === '' || url === undefined ? defaultPort : Number(url.port))
   const name = database.database ?? url?.pathname.replace(/^\//, '') ?? ''
   return `${database.engine}://${host}:${port}/${name}`
 }
 
-/** Opens the store in a server database (see {@link openPostgresqlStore}). */
+/** Opens the store in a server database (see {@link openPostgresqlStore}, {@link openMysqlStore}). */
 export function openServerDatabase(
   database: ServerDatabase,
   options: PostgresqlInitOptions = {},
 ): Promise<OwnedAsyncMetadataStore> {
-  return openPostgresqlStore({ ...database, ...options })
+  return database.engine === 'postgresql'
+    ? openPostgresqlStore({ ...database, ...options })
+    : openMysqlStore({ ...database, ...options })
 }
 
 /** An asynchronous store that owns its connections. */
@@ -80,8 +88,35 @@ export async function openPostgresqlStore(options: PostgresqlStoreOptions): Prom
   })
 }
 
+/** Options of {@link openMysqlStore}. */
+export interface MysqlStoreOptions extends MysqlConfig, PostgresqlInitOptions {}
+
 /**
- * Opens a store by URL: `postgres://…` / `postgresql://…` (PostgreSQL), or a SQLite file path
+ * Connects to a MySQL or MariaDB database (creating it unless `skipDbCreation`) and opens the
+ * MLMD store in it, creating schema v10 in an empty database.
+ * @throws FailedPrecondition for a refused login, a missing database with `skipDbCreation`, or
+ *   a database at another schema version (see `initMysqlStore`).
+ * @throws Unavailable when the server cannot be reached.
+ */
+export async function openMysqlStore(options: MysqlStoreOptions): Promise<OwnedAsyncMetadataStore> {
+  const source = await MysqlSource.open(options)
+  try {
+    await initMysqlStore(source, options)
+  } catch (error) {
+    await source.close()
+    throw error
+  }
+  const store = bindAsyncOperations(source, [requestLimits])
+  return Object.assign(store, {
+    description: source.description,
+    engine: 'mysql' as const,
+    close: () => source.close(),
+  })
+}
+
+/**
+ * Opens a store by URL: `postgres://…` / `postgresql://…` (PostgreSQL), `mysql://…` (MySQL,
+ * MariaDB), or a SQLite file path
  * (or `sqlite:PATH`, `:memory:`), run in process behind promises.
  * @throws InvalidArgument for a URL of an unknown engine.
  */
@@ -91,6 +126,7 @@ export async function openMetadataStore(
 ): Promise<OwnedAsyncMetadataStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
   if (scheme === 'postgres' || scheme === 'postgresql') return openPostgresqlStore({ ...options, url })
+  if (scheme === 'mysql' || scheme === 'mariadb') return openMysqlStore({ ...options, url: url.replace(/^mariadb:/i, 'mysql:') })
   if (scheme !== undefined && scheme !== 'sqlite' && scheme !== 'file') {
     throw new MlmdError(
       Code.InvalidArgument,
