@@ -78,6 +78,17 @@ export {
   type ProgressStream,
 } from './progress.js'
 export {
+  openRepository,
+  type PipelineRun,
+  type PipelineSummary,
+  type Repository,
+  type RepositoryOptions,
+  type RunStatus,
+  type RunStep,
+  type RunStepStatus,
+  type RunsQuery,
+} from './repository.js'
+export {
   type ArtifactSignature,
   type CachePolicy,
   codeFingerprintOf,

@@ -17,6 +17,7 @@ import { contentFingerprint } from './artifact-store.js'
 import { defineArtifactType, listOf } from './artifact-type.js'
 import { createPipeline, node } from './pipeline.js'
 import { runPipeline } from './pipeline-runner.js'
+import { openRepository } from './repository.js'
 import { createS3ArtifactStore } from './s3-artifact-store.js'
 import { findWeed, type SeaweedFs, startSeaweedFs } from './seaweedfs.test-support.js'
 import { defineStep } from './step.js'
@@ -239,13 +240,26 @@ describe.skipIf('missing' in weed)('S3 artifact store on a real SeaweedFS', { ti
       const second = await runPipeline(again, on('lists-2'))
       expect(second.nodes.map((n) => n.status)).toEqual(['cached', 'ran'])
       expect(second.nodes[0]?.outputs.parts).toEqual(first.nodes[0]?.outputs.parts)
-      const reader = createS3ArtifactStore(`s3://${s3.bucket}/${prefix}`, {
-        localDir: path.join(work, 'lists-3'),
-        s3: { endpoint: s3.endpoint, credentials: s3.credentials },
+      // A third machine loads the outputs through the repository API.
+      const repo = await openRepository({
+        store,
+        root: `s3://${s3.bucket}/${prefix}`,
+        artifactStoreOptions: {
+          localDir: path.join(work, 'lists-3'),
+          s3: { endpoint: s3.endpoint, credentials: s3.credentials },
+        },
       })
-      const joined = await reader.localPath(second.nodes[1]?.outputs.text?.[0]?.uri as string, undefined)
-      reader.close?.()
-      expect(await readFile(path.join(joined, 'joined.txt'), 'utf8')).toBe('alpha beta gamma')
+      try {
+        const latest = await repo.latestRun('lists')
+        expect([latest.runId, latest.cacheHits]).toEqual([second.runId, 1])
+        const joined = await latest.output('join', 'text', Text)
+        expect(joined.dir.startsWith(path.join(work, 'lists-3'))).toBe(true)
+        expect(await readFile(path.join(joined.dir, 'joined.txt'), 'utf8')).toBe('alpha beta gamma')
+        const items = await latest.outputs(parts.outputs.parts)
+        expect(items.map((i) => i.uri)).toEqual(first.nodes[0]?.outputs.parts?.map((o) => o.uri))
+      } finally {
+        repo.close()
+      }
     } finally {
       owned.close()
     }
