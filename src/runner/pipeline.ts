@@ -79,13 +79,16 @@ export function outputRef(nodeId: string, key: string, spec: ArtifactSpec): AnyO
     : Object.freeze({ node: nodeId, key, type: spec })
 }
 
-/** One output reference per input key of a step: a list input takes {@link ListInputRef}. */
+/**
+ * One output reference per input key of a step: a list input takes {@link ListInputRef}. (The
+ * last branch is for signatures not known statically, where a key may hold either kind.)
+ */
 export type InputRefs<I extends ArtifactSignature> = {
   readonly [K in keyof I]: I[K] extends ArtifactList<infer T>
     ? ListInputRef<T>
     : I[K] extends ArtifactType
       ? OutputRef<I[K]>
-      : never
+      : ListInputRef
 }
 
 /** One reference per output key of a step, to wire into other nodes. */
@@ -94,7 +97,7 @@ export type OutputRefs<O extends ArtifactSignature> = {
     ? ListOutputRef<T>
     : O[K] extends ArtifactType
       ? OutputRef<O[K]>
-      : never
+      : AnyOutputRef
 }
 
 /** The references wired into one input, in order (a single reference is a list of one). */

@@ -96,11 +96,15 @@ export type InputOf<S extends ArtifactSpec> =
     ? readonly InputArtifact<T>[]
     : S extends ArtifactType
       ? InputArtifact<S>
-      : never
+      : InputArtifact | readonly InputArtifact[]
 
 /** What a step writes under an output key: one artifact, or a list it adds to. */
 export type OutputOf<S extends ArtifactSpec> =
-  S extends ArtifactList<infer T> ? OutputArtifactList<T> : S extends ArtifactType ? OutputArtifact<S> : never
+  S extends ArtifactList<infer T>
+    ? OutputArtifactList<T>
+    : S extends ArtifactType
+      ? OutputArtifact<S>
+      : OutputArtifact | OutputArtifactList
 
 /** What a step's `run` receives. */
 export interface StepContext<I extends ArtifactSignature, O extends ArtifactSignature, P extends Parameters> {
