@@ -130,7 +130,7 @@ describe.each(containers)('repository over the $name', ({ viaServer }) => {
     expect(oldest.steps.map((s) => [s.nodeId, s.status, s.executionId])).toEqual(
       first.nodes.map((n) => [n.nodeId, n.status, n.executionId]),
     )
-    expect(newest.steps.map((s) => s.reusedExecutionId)).toEqual(oldest.steps.map((s) => s.executionId))
+    expect(newest.steps.map((s) => s.producerExecutionId)).toEqual(oldest.steps.map((s) => s.executionId))
     expect(newest.steps.map((s) => s.savedMs)).toEqual(oldest.steps.map((s) => s.durationMs))
     expect(newest.savedMs).toBe(oldest.steps.reduce((sum, s) => sum + (s.durationMs ?? 0), 0))
     expect(newest.savedMs).toBeGreaterThanOrEqual(80)
@@ -144,6 +144,19 @@ describe.each(containers)('repository over the $name', ({ viaServer }) => {
     expect(b.runId).toBe(third.runId)
     expect((await repo.runs('repo-a', { limit: 1 })).map((r) => r.runId)).toEqual(['a-2'])
     expect((await repo.run('repo-a', 'a-1')).steps).toEqual(oldest.steps)
+  })
+
+  it('credits a hit of a hit to the execution that did the work', async () => {
+    const first = await run(pipelineA, 'x-1')
+    await run(pipelineA, 'x-2')
+    const third = await run(pipelineA, 'x-3')
+    // The runner's lookup takes the newest qualifying execution, x-2's CACHED one…
+    expect(third.nodes.map((n) => n.reusedExecutionId)).not.toEqual(first.nodes.map((n) => n.executionId))
+    // …while the repository names the COMPLETE execution behind it, and its duration.
+    const x3 = await repo.run('repo-a', 'x-3')
+    const x1 = await repo.run('repo-a', 'x-1')
+    expect(x3.steps.map((s) => s.producerExecutionId)).toEqual(first.nodes.map((n) => n.executionId))
+    expect(x3.savedMs).toBe(x1.steps.reduce((sum, s) => sum + (s.durationMs ?? 0), 0))
   })
 
   it('loads a run’s outputs by node and key, typed by the node’s output, lists in order', async () => {

@@ -85,8 +85,11 @@ export interface RunStep {
   readonly durationMs: number | undefined
   /** The step's output artifacts by key, in index order. */
   readonly outputs: Readonly<Record<string, readonly NodeOutput[]>>
-  /** For `cached`: the execution that produced the reused outputs. */
-  readonly reusedExecutionId?: bigint
+  /**
+   * For `cached`: the COMPLETE execution that produced the reused outputs (a run's
+   * `NodeResult.reusedExecutionId` may name an intermediate CACHED one instead).
+   */
+  readonly producerExecutionId?: bigint
   /** For `cached`: how long that execution took, so the time this run saved. */
   readonly savedMs?: number
 }
@@ -369,7 +372,7 @@ export async function openRepository(options: RepositoryOptions): Promise<Reposi
         execution,
         durationMs: durationOf(execution),
         outputs,
-        ...(producer === undefined ? {} : { reusedExecutionId: producer.id as bigint }),
+        ...(producer === undefined ? {} : { producerExecutionId: producer.id as bigint }),
         ...(saved === undefined ? {} : { savedMs: saved }),
       }
     })
