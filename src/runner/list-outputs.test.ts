@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Code } from '../errors.js'
-import { Event_Type, Execution_State } from '../proto/messages.js'
+import { type Context, Event_Type, Execution_State } from '../proto/messages.js'
 import {
   createMetadataStore,
   type OwnedMetadataStore,
@@ -13,8 +13,15 @@ import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import { contentFingerprint } from './artifact-store.js'
 import { defineArtifactType, listOf } from './artifact-type.js'
 import { computeCacheKey } from './cache-key.js'
+import { lookUpCache } from './cache-lookup.js'
 import { createPipeline, node, outputRef } from './pipeline.js'
-import { cacheKeyIngredients, type RunOptions, runPipeline } from './pipeline-runner.js'
+import {
+  cacheKeyIngredients,
+  type NodeResult,
+  outputSkeletons,
+  type RunOptions,
+  runPipeline,
+} from './pipeline-runner.js'
 import { defineStep } from './step.js'
 
 const Shard = defineArtifactType({ name: 'Shard', properties: { span: 'INT' } })
@@ -162,6 +169,53 @@ describe('list outputs and inputs', () => {
       ),
     )
     expect(await totalOf(second.nodes[1]?.outputs.total?.[0]?.uri as string)).toBe('10+20+30')
+  })
+
+  it('a cache lookup passes over a record whose list has a gap, or a single output holding two', async () => {
+    const first = await runPipeline(pipeline, options)
+    const [splitRun, sumRun] = first.nodes as [NodeResult, NodeResult]
+    const shards = splitRun.outputs.shards?.map((o) => o.id) as bigint[]
+    const total = sumRun.outputs.total?.[0]?.id as bigint
+    const forge = async (cacheKey: string, typeOf: bigint, events: [string, number, bigint][]) => {
+      const { context } = await store.getContextByTypeAndName({
+        type_name: 'execution_cache',
+        context_name: cacheKey,
+      })
+      await store.putExecution({
+        execution: { type_id: typeOf, last_known_state: Execution_State.COMPLETE },
+        artifact_event_pairs: events.map(([key, index, artifact_id]) => ({
+          event: {
+            artifact_id,
+            type: Event_Type.OUTPUT,
+            path: { steps: [{ key }, { index: BigInt(index) }] },
+          },
+        })),
+        contexts: [context as Context],
+      })
+      return context?.id as bigint
+    }
+    const { executions } = await store.getExecutionsByID({
+      execution_ids: [splitRun.executionId as bigint, sumRun.executionId as bigint],
+    })
+    const splitContext = await forge(splitRun.cacheKey as string, executions[0]?.type_id as bigint, [
+      ['shards', 0, shards[0] as bigint],
+      ['shards', 2, shards[2] as bigint],
+    ])
+    const sumContext = await forge(sumRun.cacheKey as string, executions[1]?.type_id as bigint, [
+      ['total', 0, total],
+      ['total', 1, shards[1] as bigint],
+    ])
+    const splitLookup = await lookUpCache(store, splitContext, outputSkeletons(splitNode))
+    expect(splitLookup.rejected).toEqual([
+      expect.stringMatching(/^execution \d+: output shards has indices \[0, 2\], not 0\.\.1$/),
+    ])
+    expect(splitLookup.hit?.execution.id).toBe(splitRun.executionId)
+    expect(splitLookup.hit?.outputs.shards?.map((a) => a.id)).toEqual(shards)
+    const sumLookup = await lookUpCache(store, sumContext, outputSkeletons(sumNode))
+    expect(sumLookup.rejected).toEqual([
+      expect.stringMatching(/^execution \d+: output total holds 2 artifacts, the step declares one$/),
+    ])
+    expect(sumLookup.hit?.execution.id).toBe(sumRun.executionId)
   })
 
   it('a list input takes several outputs concatenated in the order wired, and a single output as a list of one', async () => {
