@@ -17,7 +17,7 @@ import { contentFingerprint } from './artifact-store.js'
 import { defineArtifactType, listOf } from './artifact-type.js'
 import { createPipeline, node } from './pipeline.js'
 import { runPipeline } from './pipeline-runner.js'
-import { openRepository } from './repository.js'
+import { openRepository, type PipelineRun } from './repository.js'
 import { createS3ArtifactStore } from './s3-artifact-store.js'
 import { findWeed, type SeaweedFs, startSeaweedFs } from './seaweedfs.test-support.js'
 import { defineStep } from './step.js'
@@ -429,6 +429,44 @@ describe.skipIf('missing' in weed)('S3 artifact store on a real SeaweedFS', { ti
       ])
       expect(bOnTwo.nodes[0]?.uri).toBe(aOnOne.nodes[0]?.uri)
       expect(aOnOne.nodes[0]?.uri).toMatch(/^s3:\/\//)
+
+      // A third reader sees all four runs through the same `mlmd-ts serve` and loads a model
+      // from the bucket.
+      const [host, port] = serve.address.split(':')
+      const client = createMetadataStoreClient({ host, port: Number(port) })
+      const repo = await openRepository({
+        store: client,
+        root: shared.ROOT,
+        artifactStoreOptions: {
+          localDir: path.join(work, 'machine-3'),
+          s3: { endpoint: s3.endpoint, credentials: s3.credentials },
+        },
+      })
+      try {
+        expect((await repo.pipelines()).map((p) => [p.name, p.runCount])).toEqual([
+          ['seed-a', 2],
+          ['seed-b', 2],
+        ])
+        const runsA = await repo.runs('seed-a')
+        const runsB = await repo.runs('seed-b')
+        expect(runsA.map((r) => [r.status, r.cacheHits])).toEqual([
+          ['COMPLETE', 4],
+          ['COMPLETE', 0],
+        ])
+        expect(runsB.map((r) => [r.status, r.cacheHits])).toEqual([
+          ['COMPLETE', 4],
+          ['COMPLETE', 2],
+        ])
+        expect(runsB[1]?.steps.map((s) => `${s.nodeId}:${s.status}`)).toEqual(statuses(bOnTwo))
+        const model = await (runsB[0] as PipelineRun).output('train', 'model')
+        expect(model.uri).toBe(runsB[1]?.step('train')?.outputs.model?.[0]?.uri)
+        expect(JSON.parse(await readFile(path.join(model.dir, 'model.json'), 'utf8'))).toHaveProperty(
+          'trainer',
+        )
+      } finally {
+        repo.close()
+        client.close()
+      }
 
       const figure = (label: string, r: MachineResult): string =>
         `${label}: ${r.durationMs} ms; ${r.nodes.map((n) => `${n.nodeId} ${n.status} ${n.durationMs} ms${n.savedMs === undefined ? '' : ` (saved ${n.savedMs} ms)`}`).join(', ')}`
