@@ -100,7 +100,7 @@ export type OutputRefs<O extends ArtifactSignature> = {
       : AnyOutputRef
 }
 
-/** The references wired into one input, in order (a single reference is a list of one). */
+/** The references wired into one input, in order (a single reference is a list of one). @internal */
 export function refsOf(value: ListInputRef | undefined): readonly AnyOutputRef[] {
   if (value === undefined) return []
   return Array.isArray(value) ? (value as readonly AnyOutputRef[]) : [value as AnyOutputRef]
