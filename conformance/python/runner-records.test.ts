@@ -10,6 +10,9 @@ import {
   cacheKeyIngredients,
   computeCacheKey,
   createPipeline,
+  defineArtifactType,
+  defineStep,
+  listOf,
   node,
   type Pipeline,
   type PipelineRunResult,
@@ -67,6 +70,35 @@ const ingestNode = node('ingest', ingest, { parameters: { rows: 10 } })
 const preprocessNode = node('preprocess', preprocess, { inputs: { examples: ingestNode.outputs.examples } })
 const fromPython = createPipeline('seed-python', [ingestNode, preprocessNode])
 
+// A pipeline with a list output and a list input, for TFX's reading of [key, index] paths.
+const Part = defineArtifactType({ name: 'Part', properties: { span: 'INT' } })
+const split = defineStep({
+  type: 'tsrunner.test.python.Split',
+  outputs: { parts: listOf(Part), rest: Part },
+  async run({ outputs }) {
+    for (const span of [0, 1, 2]) {
+      const part = await outputs.parts.add()
+      await writeFile(path.join(part.dir, 'part.txt'), String(span))
+      part.properties.span = span
+    }
+    await writeFile(path.join(outputs.rest.dir, 'part.txt'), 'rest')
+  },
+})
+const join = defineStep({
+  type: 'tsrunner.test.python.Join',
+  inputs: { parts: listOf(Part) },
+  outputs: { joined: Part },
+  async run({ inputs, outputs }) {
+    const texts = await Promise.all(inputs.parts.map((p) => readFile(path.join(p.dir, 'part.txt'), 'utf8')))
+    await writeFile(path.join(outputs.joined.dir, 'part.txt'), texts.join(','))
+  },
+})
+const splitNode = node('split', split)
+const withLists = createPipeline('lists-python', [
+  splitNode,
+  node('join', join, { inputs: { parts: [splitNode.outputs.rest, splitNode.outputs.parts] } }),
+])
+
 const csv = (rows: readonly (readonly number[])[]): string =>
   `x0,x1,y\n${rows.map((r) => r.join(',')).join('\n')}\n`
 
@@ -74,6 +106,7 @@ describeWithMlmd('TFX-style Python client and the TS runner share step caches', 
   let dir: string
   let manifestPath: string
   let readRuns: PipelineRunResult[]
+  let listRuns: PipelineRunResult[]
   const python = { code: -1, output: '' }
 
   beforeAll(async () => {
@@ -81,12 +114,14 @@ describeWithMlmd('TFX-style Python client and the TS runner share step caches', 
     const readDb = path.join(dir, 'read.sqlite')
     const { a, b } = seedPipelines(500)
     readRuns = await runOn(readDb, path.join(dir, 'read-root'), [a, b])
-    const pipelines = [a, b]
+    // Run twice, so TFX's lookup also meets a CACHED execution of list outputs.
+    listRuns = await runOn(readDb, path.join(dir, 'read-root'), [withLists, withLists])
+    const pipelines = [a, b, withLists, withLists]
     const manifest = {
       read: {
         db: readDb,
         source_node: 'ingest',
-        pipelines: readRuns.map((run, i) => ({
+        pipelines: [...readRuns, ...listRuns].map((run, i) => ({
           name: run.pipelineName,
           cache_scope: pipelines[i]?.cacheScope,
           run_id: run.runId,
@@ -134,6 +169,14 @@ describeWithMlmd('TFX-style Python client and the TS runner share step caches', 
       ['ingest:ran', 'preprocess:ran', 'train:ran', 'evaluate:ran'],
       ['ingest:cached', 'preprocess:cached', 'train:ran', 'evaluate:ran'],
     ])
+  })
+
+  it('ran the list pipeline, then reused its lists whole', () => {
+    expect(listRuns.map((r) => r.nodes.map((n) => `${n.nodeId}:${n.status}`))).toEqual([
+      ['split:ran', 'join:ran'],
+      ['split:cached', 'join:cached'],
+    ])
+    expect(listRuns[0]?.nodes[0]?.outputs.parts).toHaveLength(3)
   })
 
   it('passes test_runner_records.py (TFX lookup finds our outputs; Python writes TFX records)', () => {

@@ -147,11 +147,16 @@ def test_records_have_tfxs_shape(manifest):
                 assert len(steps) % 2 == 0 and len(steps) > 0
                 assert all(s.HasField("key") for s in steps[0::2])
                 assert all(s.HasField("index") for s in steps[1::2])
-            outputs = {
-                e.path.steps[0].key: e.artifact_id for e in events if e.type == pb.Event.OUTPUT
-            }
-            assert {k: [v] for k, v in outputs.items()} == node["outputs"]
-            for artifact in store.get_artifacts_by_id(list(outputs.values())):
+            placed = collections.defaultdict(list)
+            for e in events:
+                if e.type == pb.Event.OUTPUT:
+                    placed[e.path.steps[0].key].append((e.path.steps[1].index, e.artifact_id))
+            # TFX's event_lib reads the artifacts of a key at indices exactly 0..n-1.
+            for pairs in placed.values():
+                assert sorted(i for i, _ in pairs) == list(range(len(pairs)))
+            outputs = {k: [a for _, a in sorted(v)] for k, v in placed.items()}
+            assert outputs == node["outputs"]
+            for artifact in store.get_artifacts_by_id([a for v in outputs.values() for a in v]):
                 assert artifact.state == pb.Artifact.LIVE
                 assert not artifact.HasField("name")
 

@@ -90,11 +90,13 @@ describe('artifact-store', () => {
       )
       await writeFile(path.join(workspace.dirs.model as string, 'model.json'), '{}')
       const published = await workspace.publish()
-      expect(published.model?.uri).toBe(path.join(dir, 'root', 'train', 'model', '42'))
-      expect(published.report?.uri).toBe(store.outputUri('train', 'report', 42n))
-      expect(published.model?.fingerprint).toBe(await contentFingerprint(published.model?.uri as string))
-      expect(await readFile(path.join(published.model?.uri as string, 'model.json'), 'utf8')).toBe('{}')
-      expect((await lstat(path.join(published.model?.uri as string, 'model.json'))).mode & 0o222).toBe(0)
+      expect(published.model?.[0]?.uri).toBe(path.join(dir, 'root', 'train', 'model', '42'))
+      expect(published.report?.[0]?.uri).toBe(store.outputUri('train', 'report', 42n))
+      expect(published.model?.[0]?.fingerprint).toBe(
+        await contentFingerprint(published.model?.[0]?.uri as string),
+      )
+      expect(await readFile(path.join(published.model?.[0]?.uri as string, 'model.json'), 'utf8')).toBe('{}')
+      expect((await lstat(path.join(published.model?.[0]?.uri as string, 'model.json'))).mode & 0o222).toBe(0)
       expect(await readdir(path.join(dir, 'root', 'train', '.system', 'executor_execution'))).toEqual([])
     })
 
@@ -108,7 +110,7 @@ describe('artifact-store', () => {
       const again = await store.createWorkspace('n', 2n, ['out'])
       const published = await again.publish()
       await again.discard()
-      await expect(lstat(published.out?.uri as string)).rejects.toThrow(/ENOENT/)
+      await expect(lstat(published.out?.[0]?.uri as string)).rejects.toThrow(/ENOENT/)
     })
 
     it('never replaces an existing output, and undoes a partial publish', async () => {
@@ -118,6 +120,39 @@ describe('artifact-store', () => {
       await expect(workspace.publish()).rejects.toThrow(/already exists/)
       await expect(lstat(store.outputUri('n', 'a', 7n))).rejects.toThrow(/ENOENT/)
       expect(await readdir(store.outputUri('n', 'b', 7n))).toEqual([])
+    })
+
+    it('publishes the items of a list output at <root>/<node>/<key>/<execution id>/<index>, in the order added', async () => {
+      const store = createArtifactStore(path.join(dir, 'root'))
+      const workspace = await store.createWorkspace('split', 5n, ['report'], 1, ['shards'])
+      expect(workspace.dirs.shards).toBeUndefined()
+      const first = await workspace.addItem('shards')
+      const second = await workspace.addItem('shards')
+      await writeFile(path.join(first, 'data.csv'), 'a')
+      await writeFile(path.join(second, 'data.csv'), 'bb')
+      await expect(workspace.addItem('report')).rejects.toThrow('output report is not a list')
+      const published = await workspace.publish()
+      expect(published.shards?.map((p) => p.uri)).toEqual([
+        path.join(dir, 'root', 'split', 'shards', '5', '0'),
+        store.outputUri('split', 'shards', 5n, 1),
+      ])
+      expect(published.report?.map((p) => p.uri)).toEqual([store.outputUri('split', 'report', 5n)])
+      expect(await readFile(path.join(published.shards?.[1]?.uri as string, 'data.csv'), 'utf8')).toBe('bb')
+      expect(published.shards?.[0]?.fingerprint).toBe(
+        await contentFingerprint(published.shards?.[0]?.uri as string),
+      )
+      expect(published.shards?.[0]?.fingerprint).not.toBe(published.shards?.[1]?.fingerprint)
+    })
+
+    it('undoes every published list item when one cannot be placed', async () => {
+      const store = createArtifactStore(path.join(dir, 'root'))
+      await mkdir(store.outputUri('n', 'parts', 9n, 1), { recursive: true })
+      await writeFile(path.join(store.outputUri('n', 'parts', 9n, 1), 'theirs'), 'x')
+      const workspace = await store.createWorkspace('n', 9n, [], 1, ['parts'])
+      await workspace.addItem('parts')
+      await workspace.addItem('parts')
+      await expect(workspace.publish()).rejects.toThrow(/already exists/)
+      expect(await readdir(store.outputUri('n', 'parts', 9n))).toEqual(['1'])
     })
   })
 })

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
 import { compareCodePoints } from './canonical-json.js'
 
@@ -156,16 +156,27 @@ export interface PublishedOutput {
   readonly fingerprint: string
 }
 
+/** Published outputs per output key, in index order (one entry for a single-artifact output). */
+export type PublishedOutputs = Readonly<Record<string, readonly PublishedOutput[]>>
+
 /** The outputs of one execution, from their temporary directories to their final places. */
 export interface OutputWorkspace {
-  /** Temporary directory per output key; the step writes its payload there. */
+  /** Temporary directory per single-artifact output key; the step writes its payload there. */
   readonly dirs: Readonly<Record<string, string>>
   /**
-   * Fingerprints each output, makes its files read-only and renames it to its final place.
-   * @throws Error if an output's final place already exists or a rename fails; outputs moved
-   *   before the failure are removed again.
+   * Creates the temporary directory of the next artifact of list output `key` (indices 0, 1, …
+   * in call order) and returns it.
+   * @throws Error if `key` is not one of the workspace's list keys.
    */
-  publish(): Promise<Readonly<Record<string, PublishedOutput>>>
+  addItem(key: string): Promise<string>
+  /**
+   * Fingerprints each output, makes its files read-only and moves it to its final place:
+   * single outputs to `outputUri(node, key, execution)`, list items to
+   * `outputUri(node, key, execution, index)`.
+   * @throws Error if an output's final place already exists or a move fails; outputs moved
+   *   before the failure are removed again (local store).
+   */
+  publish(): Promise<PublishedOutputs>
   /** Removes the temporary directories and any output already published by this workspace. */
   discard(): Promise<void>
 }
@@ -174,17 +185,23 @@ export interface OutputWorkspace {
 export interface ArtifactStore {
   /** The pipeline root: an absolute path, or an `s3://bucket/prefix` URI. */
   readonly root: string
-  /** The final place of an output: `<root>/<node>/<key>/<execution id>`. */
-  outputUri(nodeId: string, key: string, executionId: bigint): string
   /**
-   * Creates empty temporary directories for the outputs of one execution; each `attempt` (of
-   * a retried step) gets its own, so a timed-out attempt still writing cannot touch the next.
+   * The final place of an output: `<root>/<node>/<key>/<execution id>`, and for the artifact
+   * at `index` of a list output `<root>/<node>/<key>/<execution id>/<index>`.
+   */
+  outputUri(nodeId: string, key: string, executionId: bigint, index?: number): string
+  /**
+   * Creates empty temporary directories for the outputs of one execution: one per key of
+   * `keys` (single-artifact outputs), and for `listKeys` one per artifact the step adds
+   * ({@link OutputWorkspace.addItem}). Each `attempt` (of a retried step) gets its own, so a
+   * timed-out attempt still writing cannot touch the next.
    */
   createWorkspace(
     nodeId: string,
     executionId: bigint,
     keys: readonly string[],
     attempt?: number,
+    listKeys?: readonly string[],
   ): Promise<OutputWorkspace>
   /**
    * Why the payload at `uri` must not be reused (missing, unreadable, or its content differs
@@ -204,18 +221,22 @@ export interface ArtifactStore {
 /** An artifact store rooted at `root` (created on first use). */
 export function createArtifactStore(root: string): ArtifactStore {
   const absoluteRoot = path.resolve(root)
-  const outputUri = (nodeId: string, key: string, executionId: bigint): string =>
-    path.join(absoluteRoot, nodeId, key, executionId.toString())
+  const outputUri = (nodeId: string, key: string, executionId: bigint, index?: number): string =>
+    index === undefined
+      ? path.join(absoluteRoot, nodeId, key, executionId.toString())
+      : path.join(absoluteRoot, nodeId, key, executionId.toString(), String(index))
 
   async function createWorkspace(
     nodeId: string,
     executionId: bigint,
     keys: readonly string[],
     attempt = 1,
+    listKeys: readonly string[] = [],
   ): Promise<OutputWorkspace> {
     const name = attempt === 1 ? executionId.toString() : `${executionId}-attempt-${attempt}`
     const scratch = path.join(absoluteRoot, nodeId, '.system', 'executor_execution', name)
     const dirs: Record<string, string> = {}
+    const items = new Map<string, string[]>(listKeys.map((key) => [key, []]))
     // A leftover from a crashed process with the same execution id cannot exist (ids are never
     // reused), but a stale directory is removed rather than trusted.
     await rm(scratch, { recursive: true, force: true })
@@ -224,23 +245,42 @@ export function createArtifactStore(root: string): ArtifactStore {
       await mkdir(dir, { recursive: true })
       dirs[key] = dir
     }
+    for (const key of listKeys) await mkdir(path.join(scratch, '.temp', key), { recursive: true })
     const moved: string[] = []
 
-    async function publish(): Promise<Readonly<Record<string, PublishedOutput>>> {
-      const published: Record<string, PublishedOutput> = {}
+    async function addItem(key: string): Promise<string> {
+      const list = items.get(key)
+      if (list === undefined) throw new Error(`output ${key} is not a list`)
+      const dir = path.join(scratch, '.temp', key, String(list.length))
+      list.push(dir)
+      await mkdir(dir)
+      return dir
+    }
+
+    // Fingerprints the temporary output, seals it and renames it to `uri`.
+    async function publishOne(temporary: string, uri: string): Promise<PublishedOutput> {
+      const fingerprint = await contentFingerprint(temporary)
+      await makeReadOnly(temporary)
+      await mkdir(path.dirname(uri), { recursive: true })
+      // rename() would replace an empty directory silently; an existing output must never be.
+      const existing = await lstat(uri).catch(() => undefined)
+      if (existing !== undefined) throw new Error(`${uri} already exists`)
+      await rename(temporary, uri)
+      moved.push(uri)
+      return { uri, fingerprint }
+    }
+
+    async function publish(): Promise<PublishedOutputs> {
+      const published: Record<string, PublishedOutput[]> = {}
       try {
         for (const key of keys) {
-          const temporary = dirs[key] as string
-          const fingerprint = await contentFingerprint(temporary)
-          await makeReadOnly(temporary)
-          const uri = outputUri(nodeId, key, executionId)
-          await mkdir(path.dirname(uri), { recursive: true })
-          // rename() would replace an empty directory silently; an existing output must never be.
-          const existing = await lstat(uri).catch(() => undefined)
-          if (existing !== undefined) throw new Error(`${uri} already exists`)
-          await rename(temporary, uri)
-          moved.push(uri)
-          published[key] = { uri, fingerprint }
+          published[key] = [await publishOne(dirs[key] as string, outputUri(nodeId, key, executionId))]
+        }
+        for (const [key, list] of items) {
+          published[key] = []
+          for (const [index, dir] of list.entries()) {
+            published[key].push(await publishOne(dir, outputUri(nodeId, key, executionId, index)))
+          }
         }
       } catch (error) {
         await discard()
@@ -253,9 +293,13 @@ export function createArtifactStore(root: string): ArtifactStore {
     async function discard(): Promise<void> {
       await rm(scratch, { recursive: true, force: true })
       for (const uri of moved.splice(0)) await rm(uri, { recursive: true, force: true })
+      // The folders list items were moved into; a folder someone else filled stays.
+      for (const key of listKeys) {
+        await rmdir(outputUri(nodeId, key, executionId)).catch(() => undefined)
+      }
     }
 
-    return { dirs, publish, discard }
+    return { dirs, addItem, publish, discard }
   }
 
   return {

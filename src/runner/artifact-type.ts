@@ -81,6 +81,52 @@ export function defineArtifactType<
   })
 }
 
+/**
+ * Several artifacts of one type under one input or output key, in order: TFX's channels of
+ * artifact lists, where each artifact's events carry the key and its index in the list.
+ * Declare it with {@link listOf}.
+ */
+export interface ArtifactList<T extends ArtifactType = ArtifactType> {
+  readonly itemType: T
+}
+
+/** What a step declares under an input or output key: one artifact, or a list of them. */
+export type ArtifactSpec = ArtifactType | ArtifactList
+
+/**
+ * Declares a list of artifacts of `type` for a step input or output.
+ *
+ * @example
+ * ```ts
+ * const split = defineStep({
+ *   type: 'tsrunner.examples.Split',
+ *   inputs: { examples: Examples },
+ *   outputs: { shards: listOf(Examples) },
+ *   parameters: { shards: 4 },
+ *   async run({ outputs, parameters }) {
+ *     for (let i = 0; i < parameters.shards; i++) {
+ *       const shard = await outputs.shards.add()
+ *       await writeFile(path.join(shard.dir, 'data.csv'), rowsOfShard(i))
+ *       shard.properties.span = i
+ *     }
+ *   },
+ * })
+ * ```
+ */
+export function listOf<T extends ArtifactType>(type: T): ArtifactList<T> {
+  return Object.freeze({ itemType: type })
+}
+
+/** Whether `spec` declares a list of artifacts. */
+export function isArtifactList(spec: ArtifactSpec): spec is ArtifactList {
+  return 'itemType' in spec
+}
+
+/** The artifact type of one artifact under `spec`. */
+export function itemTypeOf(spec: ArtifactSpec): ArtifactType {
+  return isArtifactList(spec) ? spec.itemType : spec
+}
+
 /** The MLMD message registering `type` (properties declared, base type if any). */
 export function artifactTypeToMessage(type: ArtifactType): ArtifactTypeMessage {
   const properties: Record<string, PropertyType> = {}

@@ -14,7 +14,8 @@
  *   "executor_spec": { "kind": "tsrunner.in_process", "code_fingerprint": <step code fingerprint> },
  *   "inputs":        { <input key>: [ <artifact record as the store returns it>, … ], … },
  *   "outputs":       { <output key>: [ { "type": <name>, "properties": { <name>: <kind> },
- *                                        "base_type": <name, if any>, "uri": "", "name": "" } ], … },
+ *                                        "base_type": <name, if any>, "list": true (list outputs only),
+ *                                        "uri": "", "name": "" } ], … },
  *   "parameters":    { <name>: <value after defaults are applied>, … }
  * }
  * ```
@@ -42,11 +43,17 @@ import type { Parameters } from './parameters.js'
 /** The version tag of the key definition; part of every key. */
 export const CACHE_KEY_VERSION = 'tsrunner-v1'
 
-/** What an output will be, before it exists: its type. */
+/** What an output will be, before it exists: its type, and whether it is a list. */
 export interface OutputSkeleton {
   readonly type: string
   readonly properties: Readonly<Record<string, PropertyKind>>
   readonly baseType?: ArtifactBaseType | undefined
+  /**
+   * True for a list output (`listOf`): how many artifacts it will hold is not known
+   * before the step runs, so the key says only that it is a list. Absent for one artifact,
+   * which keeps the keys of such steps as they were.
+   */
+  readonly list?: boolean | undefined
 }
 
 /** Everything the key is computed from. */
@@ -121,6 +128,7 @@ export function cacheKeyDocument(ingredients: CacheKeyIngredients): CanonicalVal
         type: skeleton.type,
         properties: { ...skeleton.properties },
         base_type: skeleton.baseType,
+        list: skeleton.list === true ? true : undefined,
         uri: '',
         name: '',
       },

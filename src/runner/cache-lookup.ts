@@ -11,7 +11,9 @@
  *    content, so a tampered or truncated output is recomputed, never served (artifacts written
  *    by TFX carry no fingerprint and get TFX's existence check only);
  * 5. ours: the candidate must have exactly the outputs the step declares, each key with
- *    artifacts of the declared type, so an empty or foreign record cannot satisfy a step.
+ *    artifacts of the declared type at indices 0..n-1, one artifact unless the output is a
+ *    list, so an empty, partial or foreign record cannot satisfy a step. Every artifact of a
+ *    list is checked as in 3 and 4, and the list is reused whole, in index order, or not at all.
  *
  * The first candidate that passes is the hit.
  */
@@ -109,7 +111,15 @@ async function outputsOf(
   }
   const outputs: Record<string, Artifact[]> = {}
   for (const key of wantedKeys) {
-    const list = (placed[key] ?? []).sort((a, b) => a.index - b.index).map((p) => p.artifact)
+    const sorted = (placed[key] ?? []).sort((a, b) => a.index - b.index)
+    // TFX reads a key's artifacts at indices exactly 0..n-1; anything else is not a whole list.
+    if (sorted.some((p, i) => p.index !== i)) {
+      return `output ${key} has indices [${sorted.map((p) => p.index).join(', ')}], not 0..${sorted.length - 1}`
+    }
+    const list = sorted.map((p) => p.artifact)
+    if (expected[key]?.list !== true && list.length !== 1) {
+      return `output ${key} holds ${list.length} artifacts, the step declares one`
+    }
     const foreign = list.find((a) => a.type !== expected[key]?.type)
     if (foreign !== undefined)
       return `output ${key} is a ${foreign.type}, the step declares ${expected[key]?.type}`

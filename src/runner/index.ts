@@ -15,9 +15,14 @@ export {
 // For users: defining and running pipelines.
 export {
   type ArtifactBaseType,
+  type ArtifactList,
+  type ArtifactSpec,
   type ArtifactType,
   type CustomValue,
   defineArtifactType,
+  isArtifactList,
+  itemTypeOf,
+  listOf,
   type PropertyKind,
   type PropertySchema,
   type PropertyValues,
@@ -41,11 +46,15 @@ export {
 } from './explain.js'
 export type { Parameters, ParameterValue } from './parameters.js'
 export {
+  type AnyOutputRef,
   createPipeline,
   type InputRefs,
+  type ListInputRef,
+  type ListOutputRef,
   type NodeOptions,
   node,
   type OutputRef,
+  type OutputRefs,
   outputRef,
   type Pipeline,
   type PipelineNode,
@@ -69,13 +78,27 @@ export {
   type ProgressStream,
 } from './progress.js'
 export {
+  openRepository,
+  type PipelineRun,
+  type PipelineSummary,
+  type Repository,
+  type RepositoryOptions,
+  type RunStatus,
+  type RunStep,
+  type RunStepStatus,
+  type RunsQuery,
+} from './repository.js'
+export {
   type ArtifactSignature,
   type CachePolicy,
   codeFingerprintOf,
   defineStep,
   type ExecutionBaseType,
   type InputArtifact,
+  type InputOf,
   type OutputArtifact,
+  type OutputArtifactList,
+  type OutputOf,
   type RetryPolicy,
   type Step,
   type StepContext,

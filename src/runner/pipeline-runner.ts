@@ -38,7 +38,14 @@ import {
   openArtifactStore,
   type PublishedOutput,
 } from './artifact-store.js'
-import { customToValue, propertyToValue, valueToPlain } from './artifact-type.js'
+import {
+  type ArtifactSpec,
+  customToValue,
+  isArtifactList,
+  itemTypeOf,
+  propertyToValue,
+  valueToPlain,
+} from './artifact-type.js'
 import {
   type CacheKeyIngredients,
   cacheKeyIngredientsRecord,
@@ -48,9 +55,15 @@ import {
 import { type CachedOutputs, lookUpCache, producerDurationMs } from './cache-lookup.js'
 import { canonicalJson } from './canonical-json.js'
 import type { Parameters } from './parameters.js'
-import type { OutputRef, Pipeline, PipelineNode } from './pipeline.js'
+import { type ListInputRef, type Pipeline, type PipelineNode, refsOf } from './pipeline.js'
 import { createProgressReporter, type ProgressStream } from './progress.js'
-import type { ArtifactSignature, InputArtifact, OutputArtifact, StepContext } from './step.js'
+import type {
+  ArtifactSignature,
+  InputArtifact,
+  OutputArtifact,
+  OutputArtifactList,
+  StepContext,
+} from './step.js'
 import {
   CONTEXT_TYPE,
   CUSTOM_PROPERTY,
@@ -171,8 +184,14 @@ const DEFAULT_CONCURRENCY = 4
 /** The output skeletons of a node: its step's declared output types. */
 export function outputSkeletons(n: PipelineNode): Record<string, OutputSkeleton> {
   const skeletons: Record<string, OutputSkeleton> = {}
-  for (const [key, type] of Object.entries(n.step.outputs)) {
-    skeletons[key] = { type: type.name, properties: type.properties, baseType: type.baseType }
+  for (const [key, spec] of Object.entries(n.step.outputs)) {
+    const type = itemTypeOf(spec)
+    skeletons[key] = {
+      type: type.name,
+      properties: type.properties,
+      baseType: type.baseType,
+      ...(isArtifactList(spec) ? { list: true } : {}),
+    }
   }
   return skeletons
 }
@@ -218,8 +237,9 @@ function inputView(artifact: Artifact, dir: string): InputArtifact {
 
 // Converts what a step set on an output into MLMD properties; runner-owned keys are refused.
 function outputRecord(n: PipelineNode, key: string, output: OutputArtifact): Omit<Artifact, 'uri'> {
-  const type = n.step.outputs[key]
-  if (type === undefined) throw new Error(`no output ${key}`)
+  const spec = n.step.outputs[key]
+  if (spec === undefined) throw new Error(`no output ${key}`)
+  const type = itemTypeOf(spec)
   const properties: Record<string, Value> = {}
   for (const [name, value] of Object.entries(output.properties)) {
     if (value === undefined) continue
@@ -357,11 +377,13 @@ interface NodeRun {
 
 // The node's input artifacts, as the store holds them now, per input key.
 async function readInputs(run: NodeRun, n: PipelineNode): Promise<Record<string, Artifact[]>> {
-  const refs = n.inputs as Readonly<Record<string, OutputRef>>
+  const wired = n.inputs as Readonly<Record<string, ListInputRef>>
   const wanted: Record<string, bigint[]> = {}
-  for (const [key, ref] of Object.entries(refs)) {
-    const produced = run.results.get(ref.node)?.outputs[ref.key] ?? []
-    wanted[key] = produced.map((o) => o.id)
+  for (const [key, value] of Object.entries(wired)) {
+    // Several references under one list input are concatenated in the order wired.
+    wanted[key] = refsOf(value).flatMap((ref) =>
+      (run.results.get(ref.node)?.outputs[ref.key] ?? []).map((o) => o.id),
+    )
   }
   const ids = [...new Set(Object.values(wanted).flat())]
   const { artifacts = [] } =
@@ -418,31 +440,67 @@ async function runStep(
   cacheMiss: string,
 ): Promise<Record<string, NodeOutput[]>> {
   const executionId = registered.execution.id as bigint
-  const outputKeys = Object.keys(n.step.outputs)
-  // One artifact per input key: every output key of a node holds exactly one artifact.
-  const inputViews: Record<string, InputArtifact> = {}
+  const outputs = Object.entries(n.step.outputs)
+  const singleKeys = outputs.filter(([, spec]) => !isArtifactList(spec)).map(([key]) => key)
+  const listKeys = outputs.filter(([, spec]) => isArtifactList(spec)).map(([key]) => key)
+  // A single input is the one artifact its key holds; a list input all of them, in order.
+  const inputViews: Record<string, InputArtifact | readonly InputArtifact[]> = {}
   for (const [key, list] of Object.entries(inputs)) {
-    const artifact = list[0] as Artifact
-    const fingerprint = artifact.custom_properties?.[CUSTOM_PROPERTY.contentFingerprint]?.string_value
-    inputViews[key] = inputView(artifact, await run.artifacts.localPath(artifact.uri ?? '', fingerprint))
+    const views: InputArtifact[] = []
+    for (const artifact of list) {
+      const fingerprint = artifact.custom_properties?.[CUSTOM_PROPERTY.contentFingerprint]?.string_value
+      views.push(inputView(artifact, await run.artifacts.localPath(artifact.uri ?? '', fingerprint)))
+    }
+    const spec = n.step.inputs[key]
+    inputViews[key] =
+      spec !== undefined && isArtifactList(spec) ? Object.freeze(views) : (views[0] as InputArtifact)
   }
   const log = (message: string): void =>
     run.emit({ kind: 'node-log', pipelineName: run.pipeline.name, runId: run.runId, nodeId: n.id, message })
   const { retries = 0, backoffMs = 1000, timeoutMs } = n.retry
-  let outputViews: Record<string, OutputArtifact> = {}
+  let singles: Record<string, OutputArtifact> = {}
+  let lists: Record<string, OutputArtifact[]> = {}
   let workspace: OutputWorkspace
   for (let attempt = 1; ; attempt++) {
-    workspace = await run.artifacts.createWorkspace(n.id, executionId, outputKeys, attempt)
+    workspace = await run.artifacts.createWorkspace(n.id, executionId, singleKeys, attempt, listKeys)
+    const attemptWorkspace = workspace
     current.workspace = workspace
     current.attempts = attempt
-    outputViews = {}
-    for (const key of outputKeys) {
-      outputViews[key] = { dir: workspace.dirs[key] as string, properties: {}, customProperties: {} }
+    singles = {}
+    lists = {}
+    const outputViews: Record<string, OutputArtifact | OutputArtifactList> = {}
+    for (const key of singleKeys) {
+      singles[key] = { dir: workspace.dirs[key] as string, properties: {}, customProperties: {} }
+      outputViews[key] = singles[key]
+    }
+    for (const key of listKeys) {
+      const items: OutputArtifact[] = []
+      lists[key] = items
+      outputViews[key] = Object.freeze({
+        items,
+        add: async (): Promise<OutputArtifact> => {
+          const item: OutputArtifact = {
+            dir: await attemptWorkspace.addItem(key),
+            properties: {},
+            customProperties: {},
+          }
+          items.push(item)
+          return item
+        },
+      })
     }
     const controller = new AbortController()
     const context: StepContext<ArtifactSignature, ArtifactSignature, Parameters> = {
-      inputs: Object.freeze(inputViews),
-      outputs: Object.freeze(outputViews),
+      inputs: Object.freeze(inputViews) as StepContext<
+        ArtifactSignature,
+        ArtifactSignature,
+        Parameters
+      >['inputs'],
+      outputs: Object.freeze(outputViews) as StepContext<
+        ArtifactSignature,
+        ArtifactSignature,
+        Parameters
+      >['outputs'],
       parameters: n.parameters,
       pipelineName: run.pipeline.name,
       runId: run.runId,
@@ -470,25 +528,36 @@ async function runStep(
     }
   }
 
-  // Property values are checked before anything is moved, so a bad value leaves no trace.
-  const records = outputKeys.map((key) => outputRecord(n, key, outputViews[key] as OutputArtifact))
+  // Everything is checked before anything is moved, so a bad output leaves no trace. An empty
+  // list would leave its key without events, and no later run could tell it from a lost output.
+  const empty = listKeys.find((key) => lists[key]?.length === 0)
+  if (empty !== undefined) {
+    throw invalidArgument(`Node ${n.id}: list output ${empty} holds no artifact; add at least one.`)
+  }
+  const views: [string, OutputArtifact[]][] = outputs.map(([key]) => [
+    key,
+    singles[key] === undefined ? (lists[key] as OutputArtifact[]) : [singles[key]],
+  ])
+  const records = views.map(([key, list]) => list.map((view) => outputRecord(n, key, view)))
   const published = await workspace.publish()
-  const newOutputs: NewOutput[] = outputKeys.map((key, i) => {
-    const record = records[i] as Omit<Artifact, 'uri'>
-    const output = published[key] as PublishedOutput
-    return {
-      key,
-      type: n.step.outputs[key] as NewOutput['type'],
-      artifact: {
-        ...record,
-        uri: output.uri,
-        custom_properties: {
-          ...record.custom_properties,
-          [CUSTOM_PROPERTY.contentFingerprint]: { string_value: output.fingerprint },
+  const newOutputs: NewOutput[] = views.flatMap(([key], i) =>
+    (records[i] as Omit<Artifact, 'uri'>[]).map((record, index) => {
+      const output = published[key]?.[index] as PublishedOutput
+      return {
+        key,
+        index,
+        type: itemTypeOf(n.step.outputs[key] as ArtifactSpec) as NewOutput['type'],
+        artifact: {
+          ...record,
+          uri: output.uri,
+          custom_properties: {
+            ...record.custom_properties,
+            [CUSTOM_PROPERTY.contentFingerprint]: { string_value: output.fingerprint },
+          },
         },
-      },
-    }
-  })
+      }
+    }),
+  )
   const ids = await publishSucceededExecution(
     run.store,
     run.types,
@@ -497,11 +566,14 @@ async function runStep(
     newOutputs,
     cacheMiss,
   )
-  const outputs: Record<string, NodeOutput[]> = {}
-  for (const key of outputKeys) {
-    outputs[key] = [{ id: ids[key] as bigint, uri: (published[key] as PublishedOutput).uri }]
+  const result: Record<string, NodeOutput[]> = {}
+  for (const [key] of views) {
+    result[key] = (published[key] ?? []).map((output, index) => ({
+      id: ids[key]?.[index] as bigint,
+      uri: output.uri,
+    }))
   }
-  return outputs
+  return result
 }
 
 // Runs `work`, failing with DEADLINE_EXCEEDED (and aborting the step's signal) after `timeoutMs`.

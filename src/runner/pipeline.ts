@@ -15,7 +15,13 @@
  * ```
  */
 import { invalidArgument } from '../errors.js'
-import type { ArtifactType } from './artifact-type.js'
+import {
+  type ArtifactList,
+  type ArtifactSpec,
+  type ArtifactType,
+  isArtifactList,
+  itemTypeOf,
+} from './artifact-type.js'
 import { checkParameterValue, type Parameters } from './parameters.js'
 import {
   type ArtifactSignature,
@@ -31,18 +37,74 @@ export interface OutputRef<T extends ArtifactType = ArtifactType> {
   readonly node: string
   readonly key: string
   readonly type: T
+  /** Absent (or false): the output is one artifact. */
+  readonly list?: false
 }
+
+/** A reference to a list output ({@link listOf}) of one node. */
+export interface ListOutputRef<T extends ArtifactType = ArtifactType> {
+  readonly node: string
+  readonly key: string
+  /** The type of each artifact of the list. */
+  readonly type: T
+  readonly list: true
+}
+
+/** A reference to an output of either kind. */
+export type AnyOutputRef = OutputRef | ListOutputRef
+
+/**
+ * What a list input may be wired to: one output, a list output, or several of either,
+ * concatenated in the order given (TFX's union of channels under one input key).
+ */
+export type ListInputRef<T extends ArtifactType = ArtifactType> =
+  | OutputRef<T>
+  | ListOutputRef<T>
+  | readonly (OutputRef<T> | ListOutputRef<T>)[]
 
 /**
  * A reference to an output by node id and key, for wiring a node that is not at hand (the
- * pipeline checks at creation that it exists and has this type).
+ * pipeline checks at creation that it exists and has this type). Pass `listOf(T)` for a list
+ * output.
  */
-export function outputRef<T extends ArtifactType>(nodeId: string, key: string, type: T): OutputRef<T> {
-  return Object.freeze({ node: nodeId, key, type })
+export function outputRef<T extends ArtifactType>(
+  nodeId: string,
+  key: string,
+  spec: ArtifactList<T>,
+): ListOutputRef<T>
+export function outputRef<T extends ArtifactType>(nodeId: string, key: string, type: T): OutputRef<T>
+export function outputRef(nodeId: string, key: string, spec: ArtifactSpec): AnyOutputRef {
+  return isArtifactList(spec)
+    ? Object.freeze({ node: nodeId, key, type: spec.itemType, list: true as const })
+    : Object.freeze({ node: nodeId, key, type: spec })
 }
 
-/** One output reference per input key of a step, of the input's artifact type. */
-export type InputRefs<I extends ArtifactSignature> = { readonly [K in keyof I]: OutputRef<I[K]> }
+/**
+ * One output reference per input key of a step: a list input takes {@link ListInputRef}. (The
+ * last branch is for signatures not known statically, where a key may hold either kind.)
+ */
+export type InputRefs<I extends ArtifactSignature> = {
+  readonly [K in keyof I]: I[K] extends ArtifactList<infer T>
+    ? ListInputRef<T>
+    : I[K] extends ArtifactType
+      ? OutputRef<I[K]>
+      : ListInputRef
+}
+
+/** One reference per output key of a step, to wire into other nodes. */
+export type OutputRefs<O extends ArtifactSignature> = {
+  readonly [K in keyof O]: O[K] extends ArtifactList<infer T>
+    ? ListOutputRef<T>
+    : O[K] extends ArtifactType
+      ? OutputRef<O[K]>
+      : AnyOutputRef
+}
+
+/** The references wired into one input, in order (a single reference is a list of one). @internal */
+export function refsOf(value: ListInputRef | undefined): readonly AnyOutputRef[] {
+  if (value === undefined) return []
+  return Array.isArray(value) ? (value as readonly AnyOutputRef[]) : [value as AnyOutputRef]
+}
 
 /** A step placed in a pipeline under an id, with its inputs wired and parameters set. */
 export interface PipelineNode<
@@ -62,7 +124,7 @@ export interface PipelineNode<
   /** Retries, backoff and time limit of each run (the step's, with this node's overrides). */
   readonly retry: RetryPolicy
   /** References to this node's outputs, to wire into other nodes. */
-  readonly outputs: { readonly [K in keyof O]: OutputRef<O[K]> }
+  readonly outputs: OutputRefs<O>
 }
 
 /** Options of {@link node}. */
@@ -100,8 +162,10 @@ export function node<I extends ArtifactSignature, O extends ArtifactSignature, P
     }
     checkParameterValue(value, `node ${id}: parameter ${key}`)
   }
-  const outputs: Record<string, OutputRef> = {}
-  for (const [key, type] of Object.entries(step.outputs)) outputs[key] = outputRef(id, key, type)
+  const outputs: Record<string, AnyOutputRef> = {}
+  for (const [key, spec] of Object.entries(step.outputs)) {
+    outputs[key] = isArtifactList(spec) ? outputRef(id, key, spec) : outputRef(id, key, spec)
+  }
   const cache: CachePolicy =
     options?.cache ??
     (options?.enableCache === undefined ? step.cache : options.enableCache ? 'use' : 'refresh')
@@ -152,34 +216,52 @@ export interface Pipeline {
 }
 
 function upstream(n: PipelineNode): string[] {
-  return [...new Set(Object.values(n.inputs as Record<string, OutputRef>).map((ref) => ref.node))]
+  const wired = Object.values(n.inputs as Record<string, ListInputRef>)
+  return [...new Set(wired.flatMap(refsOf).map((ref) => ref.node))]
 }
 
 function checkInputs(n: PipelineNode, byId: ReadonlyMap<string, PipelineNode>, pipelineName: string): void {
   const where = `Pipeline ${pipelineName}, node ${n.id}`
-  const refs = n.inputs as Record<string, OutputRef>
+  const wired = n.inputs as Record<string, ListInputRef>
   for (const key of Object.keys(n.step.inputs)) {
-    if (refs[key] === undefined) throw invalidArgument(`${where}: input ${key} is not wired to any output.`)
+    if (wired[key] === undefined) throw invalidArgument(`${where}: input ${key} is not wired to any output.`)
   }
-  for (const [key, ref] of Object.entries(refs)) {
+  for (const [key, value] of Object.entries(wired)) {
     const expected = n.step.inputs[key]
     if (expected === undefined) throw invalidArgument(`${where}: step ${n.step.type} has no input ${key}.`)
-    const producer = byId.get(ref.node)
-    if (producer === undefined) {
+    const expectedType = itemTypeOf(expected)
+    const refs = refsOf(value)
+    if (!isArtifactList(expected) && (Array.isArray(value) || refs[0]?.list === true)) {
       throw invalidArgument(
-        `${where}: input ${key} needs ${ref.node}.${ref.key}, but there is no node ${ref.node}.`,
+        `${where}: input ${key} takes one ${expectedType.name}; wire a list only into a listOf(${expectedType.name}) input.`,
       )
     }
-    const produced = producer.step.outputs[ref.key]
-    if (produced === undefined) {
-      throw invalidArgument(
-        `${where}: input ${key} needs ${ref.node}.${ref.key}, but ${ref.node} has no such output.`,
-      )
-    }
-    if (produced.name !== expected.name || ref.type.name !== produced.name) {
-      throw invalidArgument(
-        `${where}: input ${key} takes ${expected.name}, but ${ref.node}.${ref.key} is ${produced.name}.`,
-      )
+    if (refs.length === 0)
+      throw invalidArgument(`${where}: input ${key} is wired to an empty list of outputs.`)
+    for (const ref of refs) {
+      const producer = byId.get(ref.node)
+      if (producer === undefined) {
+        throw invalidArgument(
+          `${where}: input ${key} needs ${ref.node}.${ref.key}, but there is no node ${ref.node}.`,
+        )
+      }
+      const produced = producer.step.outputs[ref.key]
+      if (produced === undefined) {
+        throw invalidArgument(
+          `${where}: input ${key} needs ${ref.node}.${ref.key}, but ${ref.node} has no such output.`,
+        )
+      }
+      const producedType = itemTypeOf(produced)
+      if (producedType.name !== expectedType.name || ref.type.name !== producedType.name) {
+        throw invalidArgument(
+          `${where}: input ${key} takes ${expectedType.name}, but ${ref.node}.${ref.key} is ${producedType.name}.`,
+        )
+      }
+      if ((ref.list === true) !== isArtifactList(produced)) {
+        throw invalidArgument(
+          `${where}: input ${key} refers to ${ref.node}.${ref.key} as ${ref.list === true ? 'a list' : 'one artifact'}, but it is ${isArtifactList(produced) ? 'a list' : 'one artifact'}.`,
+        )
+      }
     }
   }
 }

@@ -14,9 +14,10 @@ import { createMetadataStoreClient } from '../client/index.js'
 import { Artifact_State, Execution_State } from '../proto/messages.js'
 import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-store.js'
 import { contentFingerprint } from './artifact-store.js'
-import { defineArtifactType } from './artifact-type.js'
+import { defineArtifactType, listOf } from './artifact-type.js'
 import { createPipeline, node } from './pipeline.js'
 import { runPipeline } from './pipeline-runner.js'
+import { openRepository, type PipelineRun } from './repository.js'
 import { createS3ArtifactStore } from './s3-artifact-store.js'
 import { findWeed, type SeaweedFs, startSeaweedFs } from './seaweedfs.test-support.js'
 import { defineStep } from './step.js'
@@ -62,6 +63,27 @@ const shout = defineStep({
   async run({ inputs, outputs }) {
     const text = await readFile(path.join(inputs.text.dir, 'sub', 'text.txt'), 'utf8')
     await writeFile(path.join(outputs.text.dir, 'loud.txt'), text.toUpperCase())
+  },
+})
+
+const Part = defineArtifactType({ name: 'Part' })
+const writeParts = defineStep({
+  type: 'tsrunner.test.s3.WriteParts',
+  outputs: { parts: listOf(Part) },
+  async run({ outputs }) {
+    for (const word of ['alpha', 'beta', 'gamma']) {
+      const part = await outputs.parts.add()
+      await writeFile(path.join(part.dir, 'word.txt'), word)
+    }
+  },
+})
+const joinParts = defineStep({
+  type: 'tsrunner.test.s3.JoinParts',
+  inputs: { parts: listOf(Part) },
+  outputs: { text: Text },
+  async run({ inputs, outputs }) {
+    const words = await Promise.all(inputs.parts.map((p) => readFile(path.join(p.dir, 'word.txt'), 'utf8')))
+    await writeFile(path.join(outputs.text.dir, 'joined.txt'), words.join(' '))
   },
 })
 
@@ -166,7 +188,7 @@ describe.skipIf('missing' in weed)('S3 artifact store on a real SeaweedFS', { ti
       const expected = await contentFingerprint(dir)
       const published = await workspace.publish()
       const uri = `s3://${s3.bucket}/${prefix}/n/out/7`
-      expect(published).toEqual({ out: { uri, fingerprint: expected } })
+      expect(published).toEqual({ out: [{ uri, fingerprint: expected }] })
       expect(seenBeforeManifest).toEqual([[]])
       expect(await keysUnder(`${prefix}/n/`)).toEqual([`${prefix}/n/out/7/manifest.json`])
       expect(await keysUnder(`${prefix}/.blobs/`)).toHaveLength(2)
@@ -183,6 +205,63 @@ describe.skipIf('missing' in weed)('S3 artifact store on a real SeaweedFS', { ti
       expect((await store.readManifest(uri))?.fingerprint).toBe(expected)
     } finally {
       store.close?.()
+    }
+  })
+
+  it('publishes a list output as one manifest per item, and another machine reads the list in order', async () => {
+    const owned = createMetadataStore({ filename: path.join(work, 'lists.sqlite') })
+    const store = toAsyncMetadataStore(owned)
+    const prefix = `lists-${randomUUID()}`
+    const on = (machineDir: string) => ({
+      store,
+      pipelineRoot: `s3://${s3.bucket}/${prefix}`,
+      artifactStoreOptions: {
+        localDir: path.join(work, machineDir),
+        s3: { endpoint: s3.endpoint, credentials: s3.credentials },
+      },
+      progress: false as const,
+    })
+    const parts = node('parts', writeParts)
+    const pipeline = createPipeline('lists', [
+      parts,
+      node('join', joinParts, { inputs: { parts: parts.outputs.parts } }),
+    ])
+    try {
+      const first = await runPipeline(pipeline, on('lists-1'))
+      expect(first.status).toBe('COMPLETE')
+      const execution = first.nodes[0]?.executionId as bigint
+      expect(await keysUnder(`${prefix}/parts/`)).toEqual(
+        [0, 1, 2].map((i) => `${prefix}/parts/parts/${execution}/${i}/manifest.json`),
+      )
+      // Machine 2 reuses the list and runs the consumer on downloads of every item.
+      const again = pipeline.replace(
+        node('join', joinParts, { inputs: { parts: parts.outputs.parts }, cache: 'refresh' }),
+      )
+      const second = await runPipeline(again, on('lists-2'))
+      expect(second.nodes.map((n) => n.status)).toEqual(['cached', 'ran'])
+      expect(second.nodes[0]?.outputs.parts).toEqual(first.nodes[0]?.outputs.parts)
+      // A third machine loads the outputs through the repository API.
+      const repo = await openRepository({
+        store,
+        root: `s3://${s3.bucket}/${prefix}`,
+        artifactStoreOptions: {
+          localDir: path.join(work, 'lists-3'),
+          s3: { endpoint: s3.endpoint, credentials: s3.credentials },
+        },
+      })
+      try {
+        const latest = await repo.latestRun('lists')
+        expect([latest.runId, latest.cacheHits]).toEqual([second.runId, 1])
+        const joined = await latest.output('join', 'text', Text)
+        expect(joined.dir.startsWith(path.join(work, 'lists-3'))).toBe(true)
+        expect(await readFile(path.join(joined.dir, 'joined.txt'), 'utf8')).toBe('alpha beta gamma')
+        const items = await latest.outputs(parts.outputs.parts)
+        expect(items.map((i) => i.uri)).toEqual(first.nodes[0]?.outputs.parts?.map((o) => o.uri))
+      } finally {
+        repo.close()
+      }
+    } finally {
+      owned.close()
     }
   })
 
@@ -350,6 +429,44 @@ describe.skipIf('missing' in weed)('S3 artifact store on a real SeaweedFS', { ti
       ])
       expect(bOnTwo.nodes[0]?.uri).toBe(aOnOne.nodes[0]?.uri)
       expect(aOnOne.nodes[0]?.uri).toMatch(/^s3:\/\//)
+
+      // A third reader sees all four runs through the same `mlmd-ts serve` and loads a model
+      // from the bucket.
+      const [host, port] = serve.address.split(':')
+      const client = createMetadataStoreClient({ host, port: Number(port) })
+      const repo = await openRepository({
+        store: client,
+        root: shared.ROOT,
+        artifactStoreOptions: {
+          localDir: path.join(work, 'machine-3'),
+          s3: { endpoint: s3.endpoint, credentials: s3.credentials },
+        },
+      })
+      try {
+        expect((await repo.pipelines()).map((p) => [p.name, p.runCount])).toEqual([
+          ['seed-a', 2],
+          ['seed-b', 2],
+        ])
+        const runsA = await repo.runs('seed-a')
+        const runsB = await repo.runs('seed-b')
+        expect(runsA.map((r) => [r.status, r.cacheHits])).toEqual([
+          ['COMPLETE', 4],
+          ['COMPLETE', 0],
+        ])
+        expect(runsB.map((r) => [r.status, r.cacheHits])).toEqual([
+          ['COMPLETE', 4],
+          ['COMPLETE', 2],
+        ])
+        expect(runsB[1]?.steps.map((s) => `${s.nodeId}:${s.status}`)).toEqual(statuses(bOnTwo))
+        const model = await (runsB[0] as PipelineRun).output('train', 'model')
+        expect(model.uri).toBe(runsB[1]?.step('train')?.outputs.model?.[0]?.uri)
+        expect(JSON.parse(await readFile(path.join(model.dir, 'model.json'), 'utf8'))).toHaveProperty(
+          'trainer',
+        )
+      } finally {
+        repo.close()
+        client.close()
+      }
 
       const figure = (label: string, r: MachineResult): string =>
         `${label}: ${r.durationMs} ms; ${r.nodes.map((n) => `${n.nodeId} ${n.status} ${n.durationMs} ms${n.savedMs === undefined ? '' : ` (saved ${n.savedMs} ms)`}`).join(', ')}`

@@ -57,6 +57,7 @@ import {
   type OpenArtifactStoreOptions,
   type OutputWorkspace,
   type PublishedOutput,
+  type PublishedOutputs,
   type S3ConnectionOptions,
 } from './artifact-store.js'
 
@@ -149,8 +150,8 @@ export function createS3ArtifactStore(root: string, options: S3ArtifactStoreOpti
   const localDir = path.resolve(options.localDir ?? path.join(tmpdir(), 'mlmd-ts-artifacts'))
   const rootUri = `s3://${bucket}${prefix === '' ? '' : `/${prefix}`}`
   const keyOf = (relative: string): string => (prefix === '' ? relative : `${prefix}/${relative}`)
-  const outputUri = (nodeId: string, key: string, executionId: bigint): string =>
-    `${rootUri}/${nodeId}/${key}/${executionId}`
+  const outputUri = (nodeId: string, key: string, executionId: bigint, index?: number): string =>
+    `${rootUri}/${nodeId}/${key}/${executionId}${index === undefined ? '' : `/${index}`}`
   const manifestKeyOf = (uri: string): { bucket: string; key: string } => {
     const parsed = parseS3Uri(uri)
     return { bucket: parsed.bucket, key: `${parsed.key}/manifest.json` }
@@ -266,6 +267,7 @@ export function createS3ArtifactStore(root: string, options: S3ArtifactStoreOpti
     executionId: bigint,
     keys: readonly string[],
     attempt = 1,
+    listKeys: readonly string[] = [],
   ): Promise<OutputWorkspace> {
     const scratch = path.join(localDir, 'work', nodeId, `${executionId}-${attempt}`)
     await rm(scratch, { recursive: true, force: true })
@@ -274,11 +276,19 @@ export function createS3ArtifactStore(root: string, options: S3ArtifactStoreOpti
       dirs[key] = path.join(scratch, key)
       await mkdir(dirs[key], { recursive: true })
     }
+    const items = new Map<string, string[]>(listKeys.map((key) => [key, []]))
 
-    async function publishOne(key: string): Promise<PublishedOutput> {
-      const dir = dirs[key] as string
+    async function addItem(key: string): Promise<string> {
+      const list = items.get(key)
+      if (list === undefined) throw new Error(`output ${key} is not a list`)
+      const dir = path.join(scratch, key, String(list.length))
+      list.push(dir)
+      await mkdir(dir, { recursive: true })
+      return dir
+    }
+
+    async function publishOne(dir: string, uri: string): Promise<PublishedOutput> {
       const fingerprint = await contentFingerprint(dir)
-      const uri = outputUri(nodeId, key, executionId)
       const manifestKey = manifestKeyOf(uri).key
       const entries: ManifestEntry[] = []
       for (const entry of await localEntries(dir)) {
@@ -317,10 +327,18 @@ export function createS3ArtifactStore(root: string, options: S3ArtifactStoreOpti
       return { uri, fingerprint }
     }
 
-    async function publish(): Promise<Readonly<Record<string, PublishedOutput>>> {
-      const published: Record<string, PublishedOutput> = {}
+    async function publish(): Promise<PublishedOutputs> {
+      const published: Record<string, PublishedOutput[]> = {}
       try {
-        for (const key of keys) published[key] = await publishOne(key)
+        for (const key of keys) {
+          published[key] = [await publishOne(dirs[key] as string, outputUri(nodeId, key, executionId))]
+        }
+        for (const [key, list] of items) {
+          published[key] = []
+          for (const [index, dir] of list.entries()) {
+            published[key].push(await publishOne(dir, outputUri(nodeId, key, executionId, index)))
+          }
+        }
       } finally {
         await rm(scratch, { recursive: true, force: true })
       }
@@ -331,7 +349,7 @@ export function createS3ArtifactStore(root: string, options: S3ArtifactStoreOpti
     // failure stay as unreferenced objects, which no LIVE artifact points to.
     const discard = (): Promise<void> => rm(scratch, { recursive: true, force: true })
 
-    return { dirs, publish, discard }
+    return { dirs, addItem, publish, discard }
   }
 
   return {

@@ -23,7 +23,13 @@ import { createHash } from 'node:crypto'
 import { invalidArgument } from '../errors.js'
 import type { Artifact, ExecutionType_SystemDefinedBaseType } from '../proto/messages.js'
 import { FINGERPRINT_PREFIX } from './artifact-store.js'
-import type { ArtifactType, CustomValue, PropertyValues } from './artifact-type.js'
+import type {
+  ArtifactList,
+  ArtifactSpec,
+  ArtifactType,
+  CustomValue,
+  PropertyValues,
+} from './artifact-type.js'
 import { checkParameterValue, type Parameters } from './parameters.js'
 
 /** No inputs, outputs or parameters. */
@@ -41,8 +47,8 @@ export type WidenParameters<T> = T extends boolean
       ? { readonly [K in keyof T]: WidenParameters<T[K]> }
       : T
 
-/** Named artifact types of a step's inputs or outputs. */
-export type ArtifactSignature = Readonly<Record<string, ArtifactType>>
+/** Named artifact types of a step's inputs or outputs: one artifact, or a {@link listOf} list. */
+export type ArtifactSignature = Readonly<Record<string, ArtifactSpec>>
 
 /** MLMD's system base types for executions. */
 export type ExecutionBaseType = Exclude<keyof typeof ExecutionType_SystemDefinedBaseType, 'UNSET'>
@@ -72,10 +78,38 @@ export interface OutputArtifact<T extends ArtifactType = ArtifactType> {
   readonly customProperties: Record<string, CustomValue>
 }
 
+/**
+ * A list output a step is producing ({@link listOf}): it adds artifacts one by one, each with
+ * its own directory, recorded under the output key at indices 0, 1, … in the order added. A
+ * list output must hold at least one artifact when the step returns.
+ */
+export interface OutputArtifactList<T extends ArtifactType = ArtifactType> {
+  /** Adds the next artifact: a private, empty directory and properties to set. */
+  add(): Promise<OutputArtifact<T>>
+  /** The artifacts added so far, in order. */
+  readonly items: readonly OutputArtifact<T>[]
+}
+
+/** What a step sees under an input key: one artifact, or the list, in order. */
+export type InputOf<S extends ArtifactSpec> =
+  S extends ArtifactList<infer T>
+    ? readonly InputArtifact<T>[]
+    : S extends ArtifactType
+      ? InputArtifact<S>
+      : InputArtifact | readonly InputArtifact[]
+
+/** What a step writes under an output key: one artifact, or a list it adds to. */
+export type OutputOf<S extends ArtifactSpec> =
+  S extends ArtifactList<infer T>
+    ? OutputArtifactList<T>
+    : S extends ArtifactType
+      ? OutputArtifact<S>
+      : OutputArtifact | OutputArtifactList
+
 /** What a step's `run` receives. */
 export interface StepContext<I extends ArtifactSignature, O extends ArtifactSignature, P extends Parameters> {
-  readonly inputs: { readonly [K in keyof I]: InputArtifact<I[K]> }
-  readonly outputs: { readonly [K in keyof O]: OutputArtifact<O[K]> }
+  readonly inputs: { readonly [K in keyof I]: InputOf<I[K]> }
+  readonly outputs: { readonly [K in keyof O]: OutputOf<O[K]> }
   readonly parameters: P
   readonly pipelineName: string
   readonly runId: string

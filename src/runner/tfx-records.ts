@@ -414,9 +414,10 @@ function withCacheMiss(execution: Execution, cacheMiss: string | undefined): Rec
   return properties
 }
 
-/** A new output artifact to publish under `key` (index 0: one artifact per output key). */
+/** A new output artifact to publish under `key` at `index` (0 for a single-artifact output). */
 export interface NewOutput {
   readonly key: string
+  readonly index: number
   readonly type: ArtifactType
   readonly artifact: Omit<Artifact, 'type_id' | 'state'>
 }
@@ -424,7 +425,7 @@ export interface NewOutput {
 /**
  * Records a success: the execution becomes COMPLETE and its outputs are created LIVE, with
  * `tfx_version` and `tsrunner_version`, linked by OUTPUT events and attributed to all four
- * contexts. Returns the new artifact ids per output key.
+ * contexts. Returns the new artifact ids per output key, in index order.
  */
 export async function publishSucceededExecution(
   store: AsyncMetadataStore,
@@ -433,7 +434,7 @@ export async function publishSucceededExecution(
   cacheKey: string | undefined,
   outputs: readonly NewOutput[],
   cacheMiss?: string,
-): Promise<Readonly<Record<string, bigint>>> {
+): Promise<Readonly<Record<string, readonly bigint[]>>> {
   const execution: Execution = {
     ...registered.execution,
     last_known_state: Execution_State.COMPLETE,
@@ -452,7 +453,10 @@ export async function publishSucceededExecution(
           [CUSTOM_PROPERTY.runnerVersion]: { string_value: RUNNER_VERSION },
         },
       },
-      event: { type: Event_Type.OUTPUT, path: { steps: [{ key: output.key }, { index: 0n }] } },
+      event: {
+        type: Event_Type.OUTPUT,
+        path: { steps: [{ key: output.key }, { index: BigInt(output.index) }] },
+      },
     })
   }
   const response = await retryAborted(async () =>
@@ -463,9 +467,11 @@ export async function publishSucceededExecution(
       options: PUT_OPTIONS,
     }),
   )
-  const ids: Record<string, bigint> = {}
+  const ids: Record<string, bigint[]> = {}
   outputs.forEach((output, i) => {
-    ids[output.key] = response.artifact_ids?.[i] as bigint
+    const list = ids[output.key] ?? []
+    list[output.index] = response.artifact_ids?.[i] as bigint
+    ids[output.key] = list
   })
   return ids
 }
