@@ -144,6 +144,31 @@ describe('mlmd-ts show', () => {
     expect(out).toMatch(/\s+13\s+node\s+seed-b\.ingest/)
   })
 
+  it('says why a step that ran missed the cache: what differs from the closest earlier run', async () => {
+    const { code, out } = await run('show', 'execution', '7', '--db', db)
+    expect(code).toBe(0)
+    expect(out).toMatch(
+      /why it ran \(cache miss\):\n {2}differs from execution 3 \(seed-a\.train\) in step type, step code, parameter epochs, parameter l2, parameter learning_rate\n/,
+    )
+    expect(out).toContain('    parameter l2: 0 → (none)\n')
+    expect(out).toContain('  cache lookup: no earlier execution has this cache key')
+    const first = await run('show', 'execution', '1', '--db', db)
+    expect(first.out).toContain('first run of node ingest: no earlier successful execution to compare with')
+    // A cache hit did not miss: nothing to explain.
+    expect((await run('show', 'execution', '5', '--db', db)).out).not.toContain('why it ran')
+    const shown = JSON.parse((await run('show', 'execution', '7', '--db', db, '--json')).out) as {
+      cacheMiss: { comparedWith: unknown; differences: { ingredient: string }[] }
+    }
+    expect(shown.cacheMiss.comparedWith).toEqual({ executionId: '3', nodeContext: 'seed-a.train' })
+    expect(shown.cacheMiss.differences.map((d) => d.ingredient)).toEqual([
+      'step type',
+      'step code',
+      'parameter epochs',
+      'parameter l2',
+      'parameter learning_rate',
+    ])
+  })
+
   it('prints a context with its parents, children, executions and artifacts', async () => {
     const { out } = await run('show', 'context', '1', '--db', db)
     expect(out).toMatch(/child contexts:\n\s+2\s+pipeline_run\s/)
@@ -357,6 +382,7 @@ describe('over gRPC', () => {
       ['runs', 'seed-b'],
       ['lineage', 'artifact', '4', '--hops', '2'],
       ['show', 'execution', '5', '--json'],
+      ['show', 'execution', '7'],
       ['ls', 'artifacts', '--json'],
     ]) {
       const local = await run(...argv, '--db', db)

@@ -8,6 +8,7 @@ import { createMetadataStoreClient } from '../client/metadata-store-client.js'
 import {
   type AnyNode,
   artifactStateName,
+  cacheMissOf,
   eventTypeName,
   executionStateName,
   getLineage,
@@ -36,6 +37,7 @@ import {
 import { type Json, toProtoJson } from '../explorer/proto-json.js'
 import { lineageToSvg } from '../explorer/svg.js'
 import type { Artifact, Context, Execution } from '../proto/messages.js'
+import type { CacheMissExplanation } from '../runner/explain.js'
 import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-store.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import type { CliIo } from './io.js'
@@ -301,6 +303,20 @@ function propertyLines(
   return [``, `${title}:`, ...entries.map(([k, v]) => `  ${k}: ${formatValue(v)}`)]
 }
 
+function cacheMissToJson(explanation: CacheMissExplanation): Json {
+  const earlier = explanation.comparedWith
+  return {
+    node: explanation.nodeId ?? null,
+    summary: explanation.summary,
+    comparedWith:
+      earlier === undefined
+        ? null
+        : { executionId: String(earlier.executionId), nodeContext: earlier.nodeContext },
+    differences: explanation.differences.map((d) => ({ ...d })),
+    lookup: explanation.lookup ?? null,
+  }
+}
+
 /** `mlmd-ts show`. */
 export async function show(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...sourceOptions, json: { type: 'boolean', default: false } })
@@ -314,6 +330,7 @@ export async function show(args: readonly string[], io: CliIo): Promise<number> 
   const id = parseId(positionals[1], 'ID')
   return withSource(values, io, async (store) => {
     const detail = await getNodeDetail(store, kind, id)
+    const cacheMiss = kind === 'execution' ? await cacheMissOf(store, detail.node as Execution) : undefined
     if (values.json) {
       io.out(
         json({
@@ -329,6 +346,7 @@ export async function show(args: readonly string[], io: CliIo): Promise<number> 
                 events: detail.events.map((e) => toProtoJson('ml_metadata.Event', e)),
                 contexts: detail.contexts.map((c) => toProtoJson('ml_metadata.Context', c)),
               }),
+          ...(cacheMiss === undefined ? {} : { cacheMiss: cacheMissToJson(cacheMiss) }),
         }),
       )
       return 0
@@ -342,6 +360,11 @@ export async function show(args: readonly string[], io: CliIo): Promise<number> 
     if (n.external_id !== undefined) lines.push(`  external_id: ${n.external_id}`)
     lines.push(`  created: ${formatTime(n.create_time_since_epoch)}`)
     lines.push(`  updated: ${formatTime(n.last_update_time_since_epoch)}`)
+    if (cacheMiss !== undefined) {
+      lines.push('', 'why it ran (cache miss):', `  ${cacheMiss.summary}`)
+      for (const d of cacheMiss.differences) lines.push(`    ${d.ingredient}: ${d.before} → ${d.after}`)
+      if (cacheMiss.lookup !== undefined) lines.push(`  cache lookup: ${cacheMiss.lookup}`)
+    }
     lines.push(
       ...propertyLines('properties', n.properties),
       ...propertyLines('custom properties', n.custom_properties),
