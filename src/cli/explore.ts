@@ -2,9 +2,10 @@
  * The explorer's terminal commands: `mlmd-ts ls`, `show`, `lineage` and `runs`, reading a
  * store file (opened read-only) or any MLMD gRPC server.
  */
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { createMetadataStoreClient } from '../client/metadata-store-client.js'
+import { type ClientTlsConfig, createMetadataStoreClient } from '../client/metadata-store-client.js'
 import {
   type AnyNode,
   artifactStateName,
@@ -44,9 +45,17 @@ import type { CliIo } from './io.js'
 import { usageError } from './io.js'
 import { readAuthToken } from './serve.js'
 
+/** The `--grpc` connection options, shared by the explorer commands and `mlmd-ts ui`. */
+export const GRPC_CLIENT_OPTIONS = `  --auth-token-file PATH with --grpc: send the bearer token in this file
+  --tls                  with --grpc: connect over TLS, trusting the system's CAs
+  --tls-ca PATH          with --grpc: TLS, trusting the CA certificates in this PEM file
+  --tls-cert PATH        with --grpc: TLS with this client certificate (PEM), for a
+                         server that verifies clients (mutual TLS); needs --tls-key
+  --tls-key PATH         the client certificate's private key (PEM)`
+
 const SOURCE_OPTIONS = `  --db FILE              MLMD SQLite file, opened read-only (default: ./mlmd.sqlite)
   --grpc HOST:PORT       read from an MLMD gRPC server instead (mlmd-ts serve, or MLMD's own)
-  --auth-token-file PATH with --grpc: send the bearer token in this file`
+${GRPC_CLIENT_OPTIONS}`
 
 export const LS_USAGE = `Usage: mlmd-ts ls artifacts|executions|contexts|types [options]
 
@@ -93,10 +102,19 @@ ${SOURCE_OPTIONS}
   --json                 print as JSON (int64 values as strings)
   -h, --help             show this help`
 
-const sourceOptions = {
+/** The parseArgs options of {@link SourceFlags}. */
+export const SOURCE_FLAG_OPTIONS = {
   db: { type: 'string' },
   grpc: { type: 'string' },
   'auth-token-file': { type: 'string' },
+  tls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+} as const
+
+const sourceOptions = {
+  ...SOURCE_FLAG_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 
@@ -105,6 +123,10 @@ export interface SourceFlags {
   readonly db?: string | undefined
   readonly grpc?: string | undefined
   readonly 'auth-token-file'?: string | undefined
+  readonly tls?: boolean | undefined
+  readonly 'tls-ca'?: string | undefined
+  readonly 'tls-cert'?: string | undefined
+  readonly 'tls-key'?: string | undefined
 }
 
 /** An opened store and how to let go of it. */
@@ -125,6 +147,37 @@ export function parseHostPort(text: string): { host: string; port: number } {
   return { host: (match[1] ?? match[2]) as string, port }
 }
 
+function readPemFile(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw usageError(
+      `${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    )
+  }
+}
+
+/**
+ * The TLS settings of the `--tls*` flags (undefined for plaintext): the CA to trust (system
+ * CAs without `--tls-ca`), and the client certificate and key for mutual TLS.
+ * @throws InvalidArgument when they are given without --grpc, a certificate without its key
+ *   (or the reverse), or a file cannot be read.
+ */
+export function clientTls(values: SourceFlags, cwd: string): ClientTlsConfig | undefined {
+  const [ca, cert, key] = [values['tls-ca'], values['tls-cert'], values['tls-key']]
+  const wanted = values.tls === true || ca !== undefined || cert !== undefined || key !== undefined
+  if (!wanted) return undefined
+  if (values.grpc === undefined) throw usageError('--tls, --tls-ca, --tls-cert and --tls-key go with --grpc')
+  if ((cert === undefined) !== (key === undefined)) throw usageError('--tls-cert and --tls-key go together')
+  const read = (file: string | undefined, flag: string) =>
+    file === undefined ? undefined : readPemFile(path.resolve(cwd, file), flag)
+  return {
+    customCa: read(ca, '--tls-ca'),
+    clientCert: read(cert, '--tls-cert'),
+    clientKey: read(key, '--tls-key'),
+  }
+}
+
 /**
  * Opens what `--db` or `--grpc` names: a file read-only in process (it must exist), or a gRPC
  * client. @throws InvalidArgument if both are given.
@@ -135,10 +188,12 @@ export function openSource(values: SourceFlags, io: CliIo): OpenedSource {
   const tokenFile = values['auth-token-file']
   if (tokenFile !== undefined && values.grpc === undefined)
     throw usageError('--auth-token-file goes with --grpc')
+  const tls = clientTls(values, io.cwd)
   if (values.grpc !== undefined) {
     const authToken = tokenFile === undefined ? undefined : readAuthToken(path.resolve(io.cwd, tokenFile))
-    const client = createMetadataStoreClient({ ...parseHostPort(values.grpc), authToken })
-    return { store: client, description: `gRPC ${values.grpc}`, close: () => client.close() }
+    const client = createMetadataStoreClient({ ...parseHostPort(values.grpc), authToken, tls })
+    const description = `gRPC ${values.grpc}${tls === undefined ? '' : ' (TLS)'}`
+    return { store: client, description, close: () => client.close() }
   }
   const filename = path.resolve(io.cwd, values.db ?? 'mlmd.sqlite')
   const owned = createMetadataStore({ filename, readonly: true, mustExist: true })
