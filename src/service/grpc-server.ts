@@ -210,7 +210,10 @@ export class GrpcServer {
   shutdown(graceMs = 10_000): Promise<ShutdownReport> {
     this.#stopping ??= new Promise<ShutdownReport>((resolve) => {
       this.setServing(false)
-      const force = setTimeout(() => this.#server.forceShutdown(), graceMs)
+      const force = setTimeout(() => {
+        this.#server.forceShutdown()
+        void this.#grpcWeb?.close(true)
+      }, graceMs)
       force.unref()
       const calls = Promise.all([
         new Promise<void>((done) => this.#server.tryShutdown(() => done())),
@@ -229,7 +232,7 @@ export class GrpcServer {
   forceShutdown(): void {
     this.setServing(false)
     this.#server.forceShutdown()
-    void this.#grpcWeb?.close()
+    void this.#grpcWeb?.close(true)
     void this.#pool?.close(0)
   }
 }

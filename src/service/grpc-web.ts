@@ -61,8 +61,11 @@ export interface GrpcWebServer {
   readonly port: number
   /** `http(s)://host:port`, the base URL grpc-web clients are given. */
   readonly url: string
-  /** Stops accepting connections; resolves when the open ones have closed. */
-  close(): Promise<void>
+  /**
+   * Stops accepting connections; resolves when the open ones have closed. With `force`,
+   * connections with calls in flight are cut too.
+   */
+  close(force?: boolean): Promise<void>
 }
 
 /** The four content types of the protocol; the `-text` ones carry the frames in base64. */
@@ -287,7 +290,7 @@ export async function startGrpcWebServer(options: GrpcWebServerOptions): Promise
     const fail = (error: MlmdError, close = false) =>
       answer(undefined, error.code, statusDetails(error.rawMessage), close)
 
-    const rpc = RPC_PATHS.get(req.url ?? '')
+    const rpc = RPC_PATHS.get((req.url ?? '').split('?')[0] as string)
     if (rpc === undefined) {
       req.resume()
       fail(new MlmdError(Code.Unimplemented, `Method not found: ${req.url ?? ''}`))
@@ -417,10 +420,11 @@ export async function startGrpcWebServer(options: GrpcWebServerOptions): Promise
     host,
     port,
     url: `${tls === undefined ? 'http' : 'https'}://${urlHost}:${port}`,
-    close: () =>
+    close: (force = false) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
-        server.closeIdleConnections()
+        if (force) server.closeAllConnections()
+        else server.closeIdleConnections()
       }),
   }
 }

@@ -1,9 +1,10 @@
 /**
  * "Why a cache miss" in a real browser (Debian's chromium, playwright-core): a pipeline runs,
  * one parameter changes, it runs again, and the step's page names the changed parameter and
- * links to the execution it was compared with. The screenshot goes to test-output/explorer/.
+ * links to the execution it was compared with. The screenshot goes to test-output/explorer/;
+ * with UPDATE_DOCS_SCREENSHOTS=1 also to docs/, for the README.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -74,10 +75,10 @@ describe.skipIf(!available)('why a cache miss, in chromium', { timeout: 90_000 }
     // Newest run first: the second one, where every step ran again.
     await page.locator('table.runs tbody tr').first().locator('a').first().click()
     await page.waitForURL(/\/runs\/\d+$/)
-    await page.locator('tr.step', { hasText: 'ingest' }).getByRole('link', { name: 'ingest' }).click()
+    await page.locator('tr.step', { hasText: 'ingest' }).getByRole('link', { name: 'why it ran' }).click()
 
     const ingestAgain = executionOf(second, 'ingest')
-    await page.waitForURL(new RegExp(`/executions/${ingestAgain}$`))
+    await page.waitForURL(new RegExp(`/executions/${ingestAgain}#why-it-ran$`))
     const section = page.getByRole('region', { name: 'Why it ran (cache miss)' })
     const earlier = executionOf(first, 'ingest')
     expect(await section.locator('p.summary').textContent()).toBe(
@@ -88,7 +89,13 @@ describe.skipIf(!available)('why a cache miss, in chromium', { timeout: 90_000 }
       '200',
       '300',
     ])
-    await page.screenshot({ path: path.join(OUTPUT, '7-why-a-cache-miss.png') })
+    // The link scrolled to the section; the picture shows the step's header with it.
+    await page.evaluate('window.scrollTo(0, 0)')
+    const picture = path.join(OUTPUT, '7-why-a-cache-miss.png')
+    await page.screenshot({ path: picture })
+    if (process.env.UPDATE_DOCS_SCREENSHOTS === '1') {
+      copyFileSync(picture, path.join(REPO, 'docs', 'explorer-cache-miss.png'))
+    }
 
     // Downstream, the new upstream artifact is what changed.
     await page.goto(new URL(`/executions/${executionOf(second, 'preprocess')}`, server.url).href)

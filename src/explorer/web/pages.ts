@@ -5,6 +5,7 @@
  */
 import type { Artifact, Context, Execution, Value } from '../../proto/messages.js'
 import type { CacheMissExplanation } from '../../runner/explain.js'
+import { CUSTOM_PROPERTY } from '../../runner/tfx-records.js'
 import type { AsyncMetadataStore } from '../../store/metadata-store-api.js'
 import {
   type AnyNode,
@@ -165,7 +166,12 @@ function stepRow(s: StepSummary): SafeHtml {
         }`
   return html`<tr class="step ${s.status}"><td><a href="/executions/${s.execution.id}">${s.nodeId}</a></td><td>${badge(s.status)}</td>
 <td class="num">${formatDuration(s.durationMs)}</td><td>${reused}</td><td class="num">${s.reused === undefined ? '' : formatDuration(s.savedMs)}</td>
-<td><a href="/lineage/execution/${s.execution.id}">lineage</a></td></tr>`
+<td><a href="/lineage/execution/${s.execution.id}">lineage</a>${
+    (s.status === 'ran' || s.status === 'failed') &&
+    s.execution.custom_properties?.[CUSTOM_PROPERTY.cacheKeyIngredients] !== undefined
+      ? html` · <a href="/executions/${s.execution.id}#why-it-ran">why it ran</a>`
+      : ''
+  }</td></tr>`
 }
 
 /** `/runs/ID`: the steps of one run: ran, cached (from which execution and run), failed. */
