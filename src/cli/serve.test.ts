@@ -296,6 +296,25 @@ describe('serve', () => {
       expect(await exit).toBe(0)
     })
 
+    it('warns when grpc-web lets every origin call without a token', async () => {
+      const { io, err, stop, startedLine } = testIo()
+      const argv = [
+        'serve',
+        '--port',
+        '0',
+        '--db',
+        ':memory:',
+        '--grpc_web_port',
+        '0',
+        '--grpc_web_origins=*',
+      ]
+      const exit = main(argv, io)
+      await startedLine
+      stop()
+      expect(await exit).toBe(0)
+      expect(err.join('\n')).toContain('--grpc_web_origins=* without --auth-token-file lets any web page')
+    })
+
     it('with --auth-token-file, requires the token and never prints it', async () => {
       const token = 'never-print-me-0123456789'
       const file = path.join(dir, 'serve-token')

@@ -57,7 +57,8 @@ Options:
                          (not with TLS or a token: the explorer has neither)
   --grpc_web_port PORT   also answer grpc-web (browser clients, no Envoy needed) on
                          HOST:PORT, with the same TLS and token
-  --grpc_web_origins LIST  comma-separated origins whose pages may call grpc-web
+  --grpc_web_origins LIST
+                         comma-separated origins whose pages may call grpc-web
                          (https://ui.example.com), or *; loopback pages always may
   -h, --help             show this help
 
@@ -621,6 +622,11 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
         (settings.authToken === undefined
           ? 'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)'
           : 'the bearer token travels in clear text (use --tls-cert/--tls-key or ssl_config)'),
+    )
+  }
+  if (settings.grpcWeb?.allowedOrigins.includes('*') === true && settings.authToken === undefined) {
+    io.err(
+      'mlmd-ts: warning: --grpc_web_origins=* without --auth-token-file lets any web page a user of this machine opens read and write the store',
     )
   }
   if (settings.authTokenFile !== undefined && readableByOthers(settings.authTokenFile)) {
