@@ -292,7 +292,9 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
         tls: options.tls,
         authToken: options.authToken,
         allowedOrigins: options.grpcWeb.allowedOrigins,
-        maxRequestBytes: typeof maxReceive === 'number' && maxReceive >= 0 ? maxReceive : undefined,
+        // As in gRPC, -1 lifts the limit.
+        maxRequestBytes:
+          typeof maxReceive !== 'number' ? undefined : maxReceive < 0 ? Number.POSITIVE_INFINITY : maxReceive,
       })
     } catch (error) {
       server.forceShutdown()
