@@ -16,8 +16,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The client shares the service's wire codec (service definition, int64 and presence handling).
   client: ['store', 'service'],
   runner: ['store', 'client'],
-  // The explorer (terminal and web UI) reads through the store interface only.
-  explorer: ['store', 'client'],
+  // The explorer (terminal and web UI) reads through the store interface only, and shows the
+  // runner's explanation of a cache miss (which reads through that interface too).
+  explorer: ['store', 'client', 'runner'],
   cli: ['service', 'client', 'runner', 'store', 'storage', 'explorer'],
   '.': ['store', 'service', 'client', 'runner', 'filter', 'storage'],
 }

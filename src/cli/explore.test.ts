@@ -1,7 +1,8 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeCertificates } from '../../conformance/reliability/support.js'
 import { seedStore } from '../../examples/seed-store.js'
 import { createGrpcServer, type GrpcServer } from '../service/grpc-server.js'
 import { createMetadataStore } from '../store/metadata-store.js'
@@ -142,6 +143,31 @@ describe('mlmd-ts show', () => {
     )
     expect(out).toMatch(/contexts:\n(.*\n)*\s+11\s+pipeline\s+seed-b\n/)
     expect(out).toMatch(/\s+13\s+node\s+seed-b\.ingest/)
+  })
+
+  it('says why a step that ran missed the cache: what differs from the closest earlier run', async () => {
+    const { code, out } = await run('show', 'execution', '7', '--db', db)
+    expect(code).toBe(0)
+    expect(out).toMatch(
+      /why it ran \(cache miss\):\n {2}differs from execution 3 \(seed-a\.train\) in step type, step code, parameter epochs, parameter l2, parameter learning_rate\n/,
+    )
+    expect(out).toContain('    parameter l2: 0 → (none)\n')
+    expect(out).toContain('  cache lookup: no earlier execution has this cache key')
+    const first = await run('show', 'execution', '1', '--db', db)
+    expect(first.out).toContain('first run of node ingest: no earlier successful execution to compare with')
+    // A cache hit did not miss: nothing to explain.
+    expect((await run('show', 'execution', '5', '--db', db)).out).not.toContain('why it ran')
+    const shown = JSON.parse((await run('show', 'execution', '7', '--db', db, '--json')).out) as {
+      cacheMiss: { comparedWith: unknown; differences: { ingredient: string }[] }
+    }
+    expect(shown.cacheMiss.comparedWith).toEqual({ executionId: '3', nodeContext: 'seed-a.train' })
+    expect(shown.cacheMiss.differences.map((d) => d.ingredient)).toEqual([
+      'step type',
+      'step code',
+      'parameter epochs',
+      'parameter l2',
+      'parameter learning_rate',
+    ])
   })
 
   it('prints a context with its parents, children, executions and artifacts', async () => {
@@ -357,6 +383,7 @@ describe('over gRPC', () => {
       ['runs', 'seed-b'],
       ['lineage', 'artifact', '4', '--hops', '2'],
       ['show', 'execution', '5', '--json'],
+      ['show', 'execution', '7'],
       ['ls', 'artifacts', '--json'],
     ]) {
       const local = await run(...argv, '--db', db)
@@ -502,5 +529,110 @@ describe('against mlmd-ts serve with a bearer token', () => {
     expect(await ui.exit).toBe(0)
     served.stop()
     expect(await served.exit).toBe(0)
+  })
+})
+
+describe('against mlmd-ts serve with TLS', () => {
+  let certs: ReturnType<typeof makeCertificates>
+  beforeAll(() => {
+    const certDir = path.join(dir, 'certs')
+    mkdirSync(certDir)
+    certs = makeCertificates(certDir)
+  }, 60_000)
+
+  it('reads over TLS with --tls-ca, and is refused in plaintext or with another CA', async () => {
+    const served = background([
+      'serve',
+      '--db',
+      db,
+      '--port',
+      '0',
+      '--read_workers',
+      '0',
+      '--tls-cert',
+      certs.serverCert,
+      '--tls-key',
+      certs.serverKey,
+    ])
+    const [, port] = await served.line(/on 127\.0\.0\.1:(\d+) \(TLS\)/)
+    const expected = await run('runs', 'seed-b', '--db', db)
+    for (const host of ['127.0.0.1', 'localhost']) {
+      expect(await run('runs', 'seed-b', '--grpc', `${host}:${port}`, '--tls-ca', certs.ca)).toEqual(expected)
+    }
+    const plaintext = await run('runs', 'seed-b', '--grpc', `127.0.0.1:${port}`)
+    expect(plaintext.code).toBe(1)
+    expect(plaintext.err).toContain('No connection established')
+    // The stranger's certificate is no CA this server's certificate chains to.
+    const untrusted = await run(
+      'runs',
+      'seed-b',
+      '--grpc',
+      `127.0.0.1:${port}`,
+      '--tls-ca',
+      certs.strangerCert,
+    )
+    expect(untrusted.code).toBe(1)
+    expect(untrusted.err).toContain('unable to verify the first certificate')
+
+    const ui = background(['ui', '--grpc', `localhost:${port}`, '--tls-ca', certs.ca, '--port', '0'])
+    const [, url] = await ui.line(
+      /on (http:\/\/127\.0\.0\.1:\d+\/) \(read-only, gRPC localhost:\d+ \(TLS\)\)/,
+    )
+    const page = await fetch(new URL('/executions/7', url))
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('Why it ran (cache miss)')
+    ui.stop()
+    expect(await ui.exit).toBe(0)
+    served.stop()
+    expect(await served.exit).toBe(0)
+  })
+
+  it('presents a client certificate with --tls-cert/--tls-key to a server that verifies clients', async () => {
+    const served = background([
+      'serve',
+      '--db',
+      db,
+      '--port',
+      '0',
+      '--read_workers',
+      '0',
+      '--tls-cert',
+      certs.serverCert,
+      '--tls-key',
+      certs.serverKey,
+      '--tls-ca',
+      certs.ca,
+    ])
+    const [, port] = await served.line(/on 127\.0\.0\.1:(\d+) \(mutual TLS\)/)
+    const address = `127.0.0.1:${port}`
+    const client = ['--tls-ca', certs.ca, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey]
+    for (const argv of [
+      ['show', 'execution', '7', '--json'],
+      ['lineage', 'artifact', '4', '--format', 'mermaid'],
+      ['ls', 'artifacts'],
+    ]) {
+      expect(await run(...argv, '--grpc', address, ...client)).toEqual(await run(...argv, '--db', db))
+    }
+    // No client certificate, or one from another CA: the handshake fails.
+    expect((await run('ls', 'types', '--grpc', address, '--tls-ca', certs.ca)).code).toBe(1)
+    const stranger = ['--tls-ca', certs.ca, '--tls-cert', certs.strangerCert, '--tls-key', certs.strangerKey]
+    expect((await run('ls', 'types', '--grpc', address, ...stranger)).code).toBe(1)
+    served.stop()
+    expect(await served.exit).toBe(0)
+  })
+
+  it('refuses TLS flags without --grpc, a certificate without its key, and unreadable files', async () => {
+    const usage = async (...argv: string[]) => {
+      const { code, err } = await run(...argv)
+      expect(code).toBe(2)
+      return err
+    }
+    expect(await usage('ls', 'types', '--db', db, '--tls-ca', certs.ca)).toContain('go with --grpc')
+    expect(await usage('ls', 'types', '--grpc', '127.0.0.1:1', '--tls-cert', certs.clientCert)).toContain(
+      '--tls-cert and --tls-key go together',
+    )
+    expect(await usage('ui', '--grpc', '127.0.0.1:1', '--tls-ca', path.join(dir, 'no-such.pem'))).toMatch(
+      /--tls-ca: cannot read .*no-such\.pem \(ENOENT\)/,
+    )
   })
 })

@@ -2,12 +2,14 @@
  * The explorer's terminal commands: `mlmd-ts ls`, `show`, `lineage` and `runs`, reading a
  * store file (opened read-only) or any MLMD gRPC server.
  */
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { createMetadataStoreClient } from '../client/metadata-store-client.js'
+import { type ClientTlsConfig, createMetadataStoreClient } from '../client/metadata-store-client.js'
 import {
   type AnyNode,
   artifactStateName,
+  cacheMissOf,
   eventTypeName,
   executionStateName,
   getLineage,
@@ -36,15 +38,24 @@ import {
 import { type Json, toProtoJson } from '../explorer/proto-json.js'
 import { lineageToSvg } from '../explorer/svg.js'
 import type { Artifact, Context, Execution } from '../proto/messages.js'
+import type { CacheMissExplanation } from '../runner/explain.js'
 import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-store.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import type { CliIo } from './io.js'
 import { usageError } from './io.js'
 import { readAuthToken } from './serve.js'
 
+/** The `--grpc` connection options, shared by the explorer commands and `mlmd-ts ui`. */
+export const GRPC_CLIENT_OPTIONS = `  --auth-token-file PATH with --grpc: send the bearer token in this file
+  --tls                  with --grpc: connect over TLS, trusting the system's CAs
+  --tls-ca PATH          with --grpc: TLS, trusting the CA certificates in this PEM file
+  --tls-cert PATH        with --grpc: TLS with this client certificate (PEM), for a
+                         server that verifies clients (mutual TLS); needs --tls-key
+  --tls-key PATH         the client certificate's private key (PEM)`
+
 const SOURCE_OPTIONS = `  --db FILE              MLMD SQLite file, opened read-only (default: ./mlmd.sqlite)
   --grpc HOST:PORT       read from an MLMD gRPC server instead (mlmd-ts serve, or MLMD's own)
-  --auth-token-file PATH with --grpc: send the bearer token in this file`
+${GRPC_CLIENT_OPTIONS}`
 
 export const LS_USAGE = `Usage: mlmd-ts ls artifacts|executions|contexts|types [options]
 
@@ -91,10 +102,19 @@ ${SOURCE_OPTIONS}
   --json                 print as JSON (int64 values as strings)
   -h, --help             show this help`
 
-const sourceOptions = {
+/** The parseArgs options of {@link SourceFlags}. */
+export const SOURCE_FLAG_OPTIONS = {
   db: { type: 'string' },
   grpc: { type: 'string' },
   'auth-token-file': { type: 'string' },
+  tls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+} as const
+
+const sourceOptions = {
+  ...SOURCE_FLAG_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 
@@ -103,6 +123,10 @@ export interface SourceFlags {
   readonly db?: string | undefined
   readonly grpc?: string | undefined
   readonly 'auth-token-file'?: string | undefined
+  readonly tls?: boolean | undefined
+  readonly 'tls-ca'?: string | undefined
+  readonly 'tls-cert'?: string | undefined
+  readonly 'tls-key'?: string | undefined
 }
 
 /** An opened store and how to let go of it. */
@@ -123,6 +147,37 @@ export function parseHostPort(text: string): { host: string; port: number } {
   return { host: (match[1] ?? match[2]) as string, port }
 }
 
+function readPemFile(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw usageError(
+      `${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    )
+  }
+}
+
+/**
+ * The TLS settings of the `--tls*` flags (undefined for plaintext): the CA to trust (system
+ * CAs without `--tls-ca`), and the client certificate and key for mutual TLS.
+ * @throws InvalidArgument when they are given without --grpc, a certificate without its key
+ *   (or the reverse), or a file cannot be read.
+ */
+export function clientTls(values: SourceFlags, cwd: string): ClientTlsConfig | undefined {
+  const [ca, cert, key] = [values['tls-ca'], values['tls-cert'], values['tls-key']]
+  const wanted = values.tls === true || ca !== undefined || cert !== undefined || key !== undefined
+  if (!wanted) return undefined
+  if (values.grpc === undefined) throw usageError('--tls, --tls-ca, --tls-cert and --tls-key go with --grpc')
+  if ((cert === undefined) !== (key === undefined)) throw usageError('--tls-cert and --tls-key go together')
+  const read = (file: string | undefined, flag: string) =>
+    file === undefined ? undefined : readPemFile(path.resolve(cwd, file), flag)
+  return {
+    customCa: read(ca, '--tls-ca'),
+    clientCert: read(cert, '--tls-cert'),
+    clientKey: read(key, '--tls-key'),
+  }
+}
+
 /**
  * Opens what `--db` or `--grpc` names: a file read-only in process (it must exist), or a gRPC
  * client. @throws InvalidArgument if both are given.
@@ -133,10 +188,12 @@ export function openSource(values: SourceFlags, io: CliIo): OpenedSource {
   const tokenFile = values['auth-token-file']
   if (tokenFile !== undefined && values.grpc === undefined)
     throw usageError('--auth-token-file goes with --grpc')
+  const tls = clientTls(values, io.cwd)
   if (values.grpc !== undefined) {
     const authToken = tokenFile === undefined ? undefined : readAuthToken(path.resolve(io.cwd, tokenFile))
-    const client = createMetadataStoreClient({ ...parseHostPort(values.grpc), authToken })
-    return { store: client, description: `gRPC ${values.grpc}`, close: () => client.close() }
+    const client = createMetadataStoreClient({ ...parseHostPort(values.grpc), authToken, tls })
+    const description = `gRPC ${values.grpc}${tls === undefined ? '' : ' (TLS)'}`
+    return { store: client, description, close: () => client.close() }
   }
   const filename = path.resolve(io.cwd, values.db ?? 'mlmd.sqlite')
   const owned = createMetadataStore({ filename, readonly: true, mustExist: true })
@@ -301,6 +358,20 @@ function propertyLines(
   return [``, `${title}:`, ...entries.map(([k, v]) => `  ${k}: ${formatValue(v)}`)]
 }
 
+function cacheMissToJson(explanation: CacheMissExplanation): Json {
+  const earlier = explanation.comparedWith
+  return {
+    node: explanation.nodeId ?? null,
+    summary: explanation.summary,
+    comparedWith:
+      earlier === undefined
+        ? null
+        : { executionId: String(earlier.executionId), nodeContext: earlier.nodeContext },
+    differences: explanation.differences.map((d) => ({ ...d })),
+    lookup: explanation.lookup ?? null,
+  }
+}
+
 /** `mlmd-ts show`. */
 export async function show(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...sourceOptions, json: { type: 'boolean', default: false } })
@@ -314,6 +385,7 @@ export async function show(args: readonly string[], io: CliIo): Promise<number> 
   const id = parseId(positionals[1], 'ID')
   return withSource(values, io, async (store) => {
     const detail = await getNodeDetail(store, kind, id)
+    const cacheMiss = kind === 'execution' ? await cacheMissOf(store, detail.node as Execution) : undefined
     if (values.json) {
       io.out(
         json({
@@ -329,6 +401,7 @@ export async function show(args: readonly string[], io: CliIo): Promise<number> 
                 events: detail.events.map((e) => toProtoJson('ml_metadata.Event', e)),
                 contexts: detail.contexts.map((c) => toProtoJson('ml_metadata.Context', c)),
               }),
+          ...(cacheMiss === undefined ? {} : { cacheMiss: cacheMissToJson(cacheMiss) }),
         }),
       )
       return 0
@@ -342,6 +415,11 @@ export async function show(args: readonly string[], io: CliIo): Promise<number> 
     if (n.external_id !== undefined) lines.push(`  external_id: ${n.external_id}`)
     lines.push(`  created: ${formatTime(n.create_time_since_epoch)}`)
     lines.push(`  updated: ${formatTime(n.last_update_time_since_epoch)}`)
+    if (cacheMiss !== undefined) {
+      lines.push('', 'why it ran (cache miss):', `  ${cacheMiss.summary}`)
+      for (const d of cacheMiss.differences) lines.push(`    ${d.ingredient}: ${d.before} → ${d.after}`)
+      if (cacheMiss.lookup !== undefined) lines.push(`  cache lookup: ${cacheMiss.lookup}`)
+    }
     lines.push(
       ...propertyLines('properties', n.properties),
       ...propertyLines('custom properties', n.custom_properties),

@@ -99,9 +99,10 @@ beforeAll(() => {
   )
 }, 240_000)
 
+// Deleting a whole npm install takes more than the default 10 s on a busy machine.
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true })
-})
+}, 120_000)
 
 describe('npm package', () => {
   it('holds the built library, the protos, the command, README and LICENSE, and nothing else', () => {

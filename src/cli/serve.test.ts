@@ -147,6 +147,21 @@ describe('serve', () => {
       expect(parse([]).readWorkers).toBeUndefined()
     })
 
+    it('takes --grpc_web_port and --grpc_web_origins, and refuses what is not an origin', () => {
+      expect(parse([]).grpcWeb).toBeUndefined()
+      expect(parse(['--grpc_web_port', '0']).grpcWeb).toEqual({ port: 0, allowedOrigins: [] })
+      expect(
+        parse(['--grpc_web_port=8081', '--grpc_web_origins', 'https://ui.example.com, http://kf:3000'])
+          .grpcWeb,
+      ).toEqual({ port: 8081, allowedOrigins: ['https://ui.example.com', 'http://kf:3000'] })
+      expect(parse(['--grpc_web_port=1', '--grpc_web_origins=*']).grpcWeb?.allowedOrigins).toEqual(['*'])
+      expect(() => parse(['--grpc_web_origins', 'https://a.example'])).toThrow(/goes with --grpc_web_port/)
+      expect(() => parse(['--grpc_web_port', '1', '--grpc_web_origins', 'https://a.example/path'])).toThrow(
+        /not an origin/,
+      )
+      expect(() => parse(['--grpc_web_port', 'x'])).toThrow(/--grpc_web_port must be a port number/)
+    })
+
     it('reads --auth-token-file: the token without surrounding whitespace', () => {
       writeFileSync(path.join(dir, 'token'), '  tok3n-Value=\n', { mode: 0o600 })
       expect(parse(['--auth-token-file', 'token'])).toMatchObject({
@@ -297,6 +312,51 @@ describe('serve', () => {
       const reopened = createMetadataStore({ filename: db })
       expect(reopened.getArtifactType({ type_name: 'FromCli' }).artifact_type?.name).toBe('FromCli')
       reopened.close()
+    })
+
+    it('with --grpc_web_port, answers grpc-web beside gRPC, over the same store', async () => {
+      const { io, out, stop, startedLine } = testIo()
+      const exit = main(['serve', '--port', '0', '--db', ':memory:', '--grpc_web_port', '0'], io)
+      await startedLine
+      const webLine = out.find((l) => l.startsWith('mlmd-ts grpc-web on')) ?? ''
+      expect(webLine).toMatch(/^mlmd-ts grpc-web on http:\/\/127\.0\.0\.1:\d+ \(plaintext\)$/)
+      const port = Number(/:(\d+) /.exec(out[0] ?? '')?.[1])
+      const client = createMetadataStoreClient({ port })
+      await client.putArtifactType({ artifact_type: { name: 'ViaGrpc' } })
+      client.close()
+      // GetArtifactTypesRequest {} in one data frame.
+      const answer = await fetch(
+        `${webLine.split(' ')[3]}/ml_metadata.MetadataStoreService/GetArtifactTypes`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' },
+          body: new Uint8Array([0, 0, 0, 0, 0]),
+        },
+      )
+      const body = Buffer.from(await answer.arrayBuffer())
+      expect(body.includes(Buffer.from('ViaGrpc'))).toBe(true)
+      expect(body.subarray(body.lastIndexOf(0x80)).toString('latin1')).toContain('grpc-status:0\r\n')
+      stop()
+      expect(await exit).toBe(0)
+    })
+
+    it('warns when grpc-web lets every origin call without a token', async () => {
+      const { io, err, stop, startedLine } = testIo()
+      const argv = [
+        'serve',
+        '--port',
+        '0',
+        '--db',
+        ':memory:',
+        '--grpc_web_port',
+        '0',
+        '--grpc_web_origins=*',
+      ]
+      const exit = main(argv, io)
+      await startedLine
+      stop()
+      expect(await exit).toBe(0)
+      expect(err.join('\n')).toContain('--grpc_web_origins=* without --auth-token-file lets any web page')
     })
 
     it('with --auth-token-file, requires the token and never prints it', async () => {

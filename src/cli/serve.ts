@@ -63,6 +63,11 @@ Options:
   --metrics_port PORT    serve Prometheus metrics at http://HOST:PORT/metrics
   --ui-port PORT         also serve the read-only web explorer on 127.0.0.1:PORT
                          (not with TLS or a token: the explorer has neither)
+  --grpc_web_port PORT   also answer grpc-web (browser clients, no Envoy needed) on
+                         HOST:PORT, with the same TLS and token
+  --grpc_web_origins LIST
+                         comma-separated origins whose pages may call grpc-web
+                         (https://ui.example.com), or *; loopback pages always may
   -h, --help             show this help
 
 MLMD server flags (metadata_store_server):
@@ -102,6 +107,8 @@ export interface ServeSettings {
   readonly metricsPort: number | undefined
   /** Port of the web explorer on 127.0.0.1 (`--ui-port`); none when absent. */
   readonly uiPort?: number | undefined
+  /** Port of the grpc-web endpoint (`--grpc_web_port`) and the origins it lets call. */
+  readonly grpcWeb?: { readonly port: number; readonly allowedOrigins: readonly string[] } | undefined
   /** Reader threads (`--read_workers`); undefined picks the number of cores, 0 runs in-thread. */
   readonly readWorkers?: number | undefined
   /** The store is in this server database (PostgreSQL), not in `filename`. */
@@ -291,6 +298,8 @@ function parseFlags(args: string[]) {
         log_level: { type: 'string' },
         metrics_port: { type: 'string' },
         'ui-port': { type: 'string' },
+        grpc_web_port: { type: 'string' },
+        grpc_web_origins: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         grpc_port: { type: 'string' },
         metadata_store_server_config_file: { type: 'string' },
@@ -452,6 +461,16 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     )
   }
 
+  const grpcWebPort =
+    values.grpc_web_port === undefined ? undefined : parsePort(values.grpc_web_port, '--grpc_web_port')
+  const origins = (values.grpc_web_origins ?? '').split(',').map((o) => o.trim())
+  if (values.grpc_web_origins !== undefined && grpcWebPort === undefined)
+    throw usageError('--grpc_web_origins goes with --grpc_web_port')
+  for (const origin of origins.filter((o) => o !== '' && o !== '*')) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      throw usageError(`--grpc_web_origins: "${origin}" is not an origin like https://ui.example.com`)
+  }
+
   const workersText = values.read_workers
   if (workersText !== undefined && (!/^[0-9]+$/.test(workersText) || Number(workersText) > 256)) {
     throw usageError(`--read_workers must be a number from 0 to 256, not "${workersText}"`)
@@ -477,6 +496,9 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     logLevel: logLevel as LogLevel,
     metricsPort,
     ...(uiPort === undefined ? {} : { uiPort }),
+    ...(grpcWebPort === undefined
+      ? {}
+      : { grpcWeb: { port: grpcWebPort, allowedOrigins: origins.filter((o) => o !== '') } }),
     ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
   }
 }
@@ -683,6 +705,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       tls: settings.tls,
       channelOptions: settings.channelOptions,
       authToken: settings.authToken,
+      grpcWeb: settings.grpcWeb,
       abortedRetryMs: SERVE_ABORTED_RETRY_MS,
       // The call logger reports these, with their stack and request id.
       onUnexpectedError: () => {},
@@ -719,6 +742,12 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
         : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`) +
       (inThread ? '' : `; ${server.readWorkers} read workers and 1 write worker`),
   )
+  if (server.grpcWebPort !== undefined) {
+    const scheme = settings.tls === undefined ? 'http' : 'https'
+    io.out(
+      `mlmd-ts grpc-web on ${scheme}://${formatAddress(settings.host, server.grpcWebPort)} (${security})`,
+    )
+  }
   let explorer: ExplorerServer | undefined
   if (settings.uiPort !== undefined) {
     try {
@@ -740,6 +769,11 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
         (settings.authToken === undefined
           ? 'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)'
           : 'the bearer token travels in clear text (use --tls-cert/--tls-key or ssl_config)'),
+    )
+  }
+  if (settings.grpcWeb?.allowedOrigins.includes('*') === true && settings.authToken === undefined) {
+    io.err(
+      'mlmd-ts: warning: --grpc_web_origins=* without --auth-token-file lets any web page a user of this machine opens read and write the store',
     )
   }
   if (settings.authTokenFile !== undefined && readableByOthers(settings.authTokenFile)) {

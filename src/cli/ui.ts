@@ -3,7 +3,7 @@
  */
 import { parseArgs } from 'node:util'
 import { startExplorerServer } from '../explorer/web/server.js'
-import { openSource } from './explore.js'
+import { GRPC_CLIENT_OPTIONS, openSource, SOURCE_FLAG_OPTIONS } from './explore.js'
 import type { CliIo } from './io.js'
 import { usageError } from './io.js'
 
@@ -15,7 +15,7 @@ executions, contexts and types, and lineage graphs.
 Options:
   --db FILE              MLMD SQLite file, opened read-only (default: ./mlmd.sqlite)
   --grpc HOST:PORT       browse an MLMD gRPC server instead (mlmd-ts serve, or MLMD's own)
-  --auth-token-file PATH with --grpc: send the bearer token in this file
+${GRPC_CLIENT_OPTIONS}
   --host HOST            address to bind (default: 127.0.0.1)
   --port PORT            port to bind, 0 for any free one (default: 8090)
   -h, --help             show this help`
@@ -63,9 +63,7 @@ function parseUiArgs(args: readonly string[]) {
   return parseArgs({
     args: [...args],
     options: {
-      db: { type: 'string' },
-      grpc: { type: 'string' },
-      'auth-token-file': { type: 'string' },
+      ...SOURCE_FLAG_OPTIONS,
       host: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },

@@ -28,6 +28,7 @@ import {
   type ListOperationOptions,
   ListOperationOptions_OrderByField_Field,
 } from '../proto/messages.js'
+import { type CacheMissExplanation, explainCacheMiss } from '../runner/explain.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 
 /** The three kinds of nodes in an MLMD store. */
@@ -626,4 +627,20 @@ async function reusedExecutions(
     }
   }
   return found
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Why a step execution ran instead of reusing cached outputs, for an execution the runner
+ * recorded (with its cache key ingredients) that was not itself a cache hit; undefined for
+ * anything else. The comparison is the runner's own ({@link explainCacheMiss}).
+ */
+export async function cacheMissOf(
+  store: AsyncMetadataStore,
+  execution: Execution,
+): Promise<CacheMissExplanation | undefined> {
+  if (execution.id === undefined || execution.last_known_state === Execution_State.CACHED) return undefined
+  const explanation = await explainCacheMiss(store, execution.id)
+  return explanation.nodeId === undefined ? undefined : explanation
 }

@@ -9,6 +9,7 @@ import { HealthImplementation } from 'grpc-health-check'
 import { Code, MlmdError } from '../errors.js'
 import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
 import { createBearerTokenInterceptor } from './auth.js'
+import { type GrpcWebServer, startGrpcWebServer } from './grpc-web.js'
 import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
 import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
 import { createReflectionService } from './reflection.js'
@@ -72,6 +73,17 @@ export interface GrpcServerOptions {
    * cause then ends with the request id that the observers see.
    */
   readonly observers?: readonly CallObserver[] | undefined
+  /**
+   * Also answer grpc-web (browser clients, without an Envoy proxy) on this port of the same
+   * host, with the same TLS, token, handlers and observers (see `grpc-web.ts`).
+   */
+  readonly grpcWeb?:
+    | {
+        readonly port: number
+        /** Origins whose pages may call besides loopback ones; `*` for any. */
+        readonly allowedOrigins?: readonly string[] | undefined
+      }
+    | undefined
 }
 
 /** The gRPC credentials for a TLS config (or plaintext). @throws InvalidArgument for an incomplete config. */
@@ -146,6 +158,7 @@ export class GrpcServer {
   readonly port: number
   /** Whether the port speaks TLS. */
   readonly tls: boolean
+  readonly #grpcWeb: GrpcWebServer | undefined
   #stopping: Promise<ShutdownReport> | undefined
 
   /** @internal use {@link createGrpcServer}. */
@@ -156,7 +169,9 @@ export class GrpcServer {
     port: number,
     tls: boolean,
     pool: WorkerPool | undefined,
+    grpcWeb?: GrpcWebServer,
   ) {
+    this.#grpcWeb = grpcWeb
     this.#server = server
     this.#health = health
     this.#pool = pool
@@ -168,6 +183,11 @@ export class GrpcServer {
   /** `host:port` as clients dial it. */
   get address(): string {
     return formatAddress(this.host, this.port)
+  }
+
+  /** The bound grpc-web port, when the server answers grpc-web. */
+  get grpcWebPort(): number | undefined {
+    return this.#grpcWeb?.port
   }
 
   /** Sets the health status of the server and its MLMD service. */
@@ -191,9 +211,15 @@ export class GrpcServer {
   shutdown(graceMs = 10_000): Promise<ShutdownReport> {
     this.#stopping ??= new Promise<ShutdownReport>((resolve) => {
       this.setServing(false)
-      const force = setTimeout(() => this.#server.forceShutdown(), graceMs)
+      const force = setTimeout(() => {
+        this.#server.forceShutdown()
+        void this.#grpcWeb?.close(true)
+      }, graceMs)
       force.unref()
-      const calls = new Promise<void>((done) => this.#server.tryShutdown(() => done()))
+      const calls = Promise.all([
+        new Promise<void>((done) => this.#server.tryShutdown(() => done())),
+        this.#grpcWeb?.close(),
+      ])
       const pool = this.#pool?.close(graceMs) ?? Promise.resolve({ stuckWorkers: 0 })
       void Promise.all([calls, pool]).then(([, report]) => {
         clearTimeout(force)
@@ -207,6 +233,7 @@ export class GrpcServer {
   forceShutdown(): void {
     this.setServing(false)
     this.#server.forceShutdown()
+    void this.#grpcWeb?.close(true)
     void this.#pool?.close(0)
   }
 }
@@ -236,10 +263,8 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
       ? createHandlers(options.store as MetadataStore | AsyncMetadataStore, logUnexpected, retry)
       : createPooledHandlers(pool, logUnexpected, retry)
   const observers = options.observers ?? []
-  server.addService(
-    untypedServiceDefinition(),
-    observers.length === 0 ? handlers : observeHandlers(handlers, observers),
-  )
+  const observed = observers.length === 0 ? handlers : observeHandlers(handlers, observers)
+  server.addService(untypedServiceDefinition(), observed)
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' })
   health.addToServer(server)
   createReflectionService().addToServer(server)
@@ -257,7 +282,28 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
     await pool?.close(0)
     throw error
   }
-  const running = new GrpcServer(server, health, host, port, options.tls !== undefined, pool)
+  let grpcWeb: GrpcWebServer | undefined
+  if (options.grpcWeb !== undefined) {
+    const maxReceive = options.channelOptions?.['grpc.max_receive_message_length']
+    try {
+      grpcWeb = await startGrpcWebServer({
+        handlers: observed,
+        host,
+        port: options.grpcWeb.port,
+        tls: options.tls,
+        authToken: options.authToken,
+        allowedOrigins: options.grpcWeb.allowedOrigins,
+        // As in gRPC, -1 lifts the limit.
+        maxRequestBytes:
+          typeof maxReceive !== 'number' ? undefined : maxReceive < 0 ? Number.POSITIVE_INFINITY : maxReceive,
+      })
+    } catch (error) {
+      server.forceShutdown()
+      await pool?.close(0)
+      throw error
+    }
+  }
+  const running = new GrpcServer(server, health, host, port, options.tls !== undefined, pool, grpcWeb)
   running.setServing(true)
   return running
 }

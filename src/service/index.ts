@@ -22,6 +22,11 @@ export {
   type ShutdownReport,
 } from './grpc-server.js'
 export {
+  type GrpcWebServer,
+  type GrpcWebServerOptions,
+  startGrpcWebServer,
+} from './grpc-web.js'
+export {
   parseChannelArguments,
   parseServerConfig,
   type ServerConfigSettings,

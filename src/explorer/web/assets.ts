@@ -66,6 +66,9 @@ form.filter { display: flex; flex-wrap: wrap; gap: 14px; align-items: center; ma
 form.filter input[type=text] { font-family: ui-monospace, monospace; }
 .error { color: var(--bad); background: #fbe7e5; border: 1px solid #f0b8b3; padding: 8px 12px; border-radius: 4px; font-family: ui-monospace, monospace; white-space: pre-wrap; }
 .empty { color: var(--muted); font-style: italic; }
+section.cache-miss { background: #fffaf0; border: 1px solid #f0dcb0; border-radius: 6px; padding: 4px 14px 8px; margin: 14px 0; }
+section.cache-miss .summary { font-weight: 600; }
+table.differences td.ingredient { font-family: ui-monospace, monospace; font-size: 12px; white-space: nowrap; }
 .pager a { margin-right: 16px; }
 #lineage-graph { height: 560px; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
 .legend { color: var(--muted); font-size: 12px; }

@@ -4,7 +4,20 @@
  * ever parsed as markup.
  */
 import { Event_Type, Execution_State } from '../../proto/messages.js'
+import { CUSTOM_PROPERTY } from '../../runner/tfx-records.js'
 import type { MetadataStore } from '../../store/metadata-store-api.js'
+
+// Cache key ingredients as the runner records them, with one parameter set to `value`.
+const ingredients = (value: number): string =>
+  JSON.stringify({
+    key_version: 'tsrunner-v1',
+    pipeline_info: { id: PAYLOADS.pipeline },
+    node_info: { id: PAYLOADS.ingredient, type: { name: PAYLOADS.typeName } },
+    executor_spec: { code_fingerprint: 'sha256:0' },
+    parameters: { [PAYLOADS.ingredient]: value },
+    inputs: {},
+    outputs: {},
+  })
 
 /** Markup that must only ever show up as text. */
 export const PAYLOADS = {
@@ -14,6 +27,8 @@ export const PAYLOADS = {
   property: '</script><script>window.__pwned=4</script><!--',
   pipeline: '<svg onload="window.__pwned=5"></svg>\'&',
   executionName: '<iframe src="javascript:alert(6)"></iframe>',
+  // A node id and parameter name in the recorded cache key, shown by "why it ran".
+  ingredient: '<img src=y onerror="window.__pwned=7">',
 } as const
 
 /** Ids of what {@link fillHostileStore} wrote. */
@@ -40,12 +55,25 @@ export function fillHostileStore(store: MetadataStore): HostileIds {
     ],
   }).context_ids as [bigint, bigint]
   store.putParentContexts({ parent_contexts: [{ child_id: runId, parent_id: pipelineId }] })
+  // An earlier run of the same node, which the hostile execution is compared with.
+  const nodeType = store.putContextType({ context_type: { name: 'node' } }).type_id as bigint
+  store.putExecution({
+    execution: {
+      type_id: executionType,
+      last_known_state: Execution_State.COMPLETE,
+      custom_properties: { [CUSTOM_PROPERTY.cacheKeyIngredients]: { string_value: ingredients(1) } },
+    },
+    contexts: [{ type_id: nodeType, name: `${PAYLOADS.pipeline}.${PAYLOADS.ingredient}` }],
+  })
   const put = store.putExecution({
     execution: {
       type_id: executionType,
       name: PAYLOADS.executionName,
       last_known_state: Execution_State.COMPLETE,
-      custom_properties: { [PAYLOADS.property]: { string_value: PAYLOADS.property } },
+      custom_properties: {
+        [PAYLOADS.property]: { string_value: PAYLOADS.property },
+        [CUSTOM_PROPERTY.cacheKeyIngredients]: { string_value: ingredients(2) },
+      },
     },
     artifact_event_pairs: [
       {

@@ -4,10 +4,13 @@
  * store goes through {@link html}, which escapes it; URIs are shown as text, never as links.
  */
 import type { Artifact, Context, Execution, Value } from '../../proto/messages.js'
+import type { CacheMissExplanation } from '../../runner/explain.js'
+import { CUSTOM_PROPERTY } from '../../runner/tfx-records.js'
 import type { AsyncMetadataStore } from '../../store/metadata-store-api.js'
 import {
   type AnyNode,
   artifactStateName,
+  cacheMissOf,
   eventTypeName,
   executionStateName,
   getLineage,
@@ -163,7 +166,12 @@ function stepRow(s: StepSummary): SafeHtml {
         }`
   return html`<tr class="step ${s.status}"><td><a href="/executions/${s.execution.id}">${s.nodeId}</a></td><td>${badge(s.status)}</td>
 <td class="num">${formatDuration(s.durationMs)}</td><td>${reused}</td><td class="num">${s.reused === undefined ? '' : formatDuration(s.savedMs)}</td>
-<td><a href="/lineage/execution/${s.execution.id}">lineage</a></td></tr>`
+<td><a href="/lineage/execution/${s.execution.id}">lineage</a>${
+    (s.status === 'ran' || s.status === 'failed') &&
+    s.execution.custom_properties?.[CUSTOM_PROPERTY.cacheKeyIngredients] !== undefined
+      ? html` · <a href="/executions/${s.execution.id}#why-it-ran">why it ran</a>`
+      : ''
+  }</td></tr>`
 }
 
 /** `/runs/ID`: the steps of one run: ran, cached (from which execution and run), failed. */
@@ -327,6 +335,27 @@ function propertyTable(title: string, props: Readonly<Record<string, Value>> | u
 const contextRows = (contexts: readonly Context[]): SafeHtml =>
   html`${contexts.map((c) => html`<tr><td><a href="/contexts/${c.id}">${c.id}</a></td><td>${c.type}</td><td class="name">${c.name}</td></tr>`)}`
 
+function cacheMissSection(explanation: CacheMissExplanation | undefined): SafeHtml {
+  if (explanation === undefined) return html``
+  const earlier = explanation.comparedWith
+  return html`<section class="cache-miss" aria-labelledby="why-it-ran">
+<h2 id="why-it-ran">Why it ran (cache miss)</h2>
+<p class="summary">${explanation.nodeId}: ${explanation.summary}</p>
+${
+  earlier === undefined
+    ? ''
+    : html`<p>Compared with <a class="compared-with" href="/executions/${earlier.executionId}">execution ${earlier.executionId}</a> <span class="muted">(${earlier.nodeContext})</span>, the closest earlier successful run of node <code>${explanation.nodeId}</code>.</p>`
+}${
+  explanation.differences.length === 0
+    ? ''
+    : html`<table class="list differences"><thead><tr><th>changed</th><th>then</th><th>now</th></tr></thead><tbody>${explanation.differences.map(
+        (d) =>
+          html`<tr><td class="ingredient">${d.ingredient}</td><td class="value">${d.before}</td><td class="value">${d.after}</td></tr>`,
+      )}</tbody></table>`
+}${explanation.lookup === undefined ? '' : html`<p class="muted">Cache lookup: ${explanation.lookup}</p>`}
+</section>`
+}
+
 /** `/artifacts/ID`, `/executions/ID`, `/contexts/ID`: a node with properties, events, contexts. */
 export async function nodePage(
   store: AsyncMetadataStore,
@@ -335,6 +364,7 @@ export async function nodePage(
 ): Promise<{ title: string; body: SafeHtml }> {
   const d = await getNodeDetail(store, kind, id)
   const n = d.node
+  const cacheMiss = kind === 'execution' ? await cacheMissOf(store, n as Execution) : undefined
   const state = stateOf(kind, n)
   const facts: [string, SafeHtml | string][] = [
     ['id', String(n.id)],
@@ -400,6 +430,7 @@ export async function nodePage(
 <h1>${kind} ${id} <span class="muted">${n.type}</span></h1>
 <p>${kind === 'context' ? '' : html`<a class="lineage-link" href="/lineage/${kind}/${id}">Lineage graph</a>`}${runLink}${pipelineLink}</p>
 <table class="props facts"><tbody>${facts.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}</tbody></table>
+${cacheMissSection(cacheMiss)}
 ${propertyTable('Properties', n.properties)}
 ${propertyTable('Custom properties', n.custom_properties)}
 ${events}

@@ -233,5 +233,9 @@ describe('explorer security', () => {
     }
     // Every payload was shown somewhere, as the text it is.
     expect([...seen].sort()).toEqual(Object.values(PAYLOADS).sort())
+    // Including in "why it ran", which compares recorded cache keys.
+    const whyItRan = textOf((await get(hostileServer, `/executions/${executionId}`)).text)
+    expect(whyItRan).toContain(`Why it ran (cache miss) ${PAYLOADS.ingredient}: differs from execution`)
+    expect(whyItRan).toContain(`parameter ${PAYLOADS.ingredient} 1 2`)
   })
 })
