@@ -192,7 +192,11 @@ describe('serve', () => {
     })
 
     it.each([
-      [['--mysql_config_host=db'], /MySQL is not supported yet/],
+      [
+        ['--mysql_config_host=db'],
+        /give all of --mysql_config_host, --mysql_config_port and --mysql_config_database/,
+      ],
+      [['--db', 'mysql://u:p@h:3306/d', '--metadata_source_config_type=oracle'], /must be one of/],
       [['--postgres_config_host', 'db'], /--metadata_source_config_type=postgresql/],
       [
         ['--metadata_source_config_type=postgresql', '--postgres_config_host', 'db'],
@@ -226,11 +230,37 @@ describe('serve', () => {
       expect((error as Error).message).toMatch(message)
     })
 
-    it('refuses a config file for MySQL with a clear message', () => {
-      const file = config('connection_config { mysql { host: "db" port: 3306 } }')
-      expect(() => parse(['--metadata_store_server_config_file', file])).toThrow(
-        /connection_config.mysql is not supported yet/,
+    it("takes MLMD's MySQL flags, as Kubeflow passes them, and the config file's connection_config.mysql", () => {
+      const settings = parse([
+        '--mysql_config_database=metadb',
+        '--mysql_config_host=mysql.kubeflow',
+        '--mysql_config_port=3306',
+        '--mysql_config_user=root',
+        '--mysql_config_password=secret',
+        '--enable_database_upgrade=true',
+      ])
+      expect(settings.server).toEqual({
+        engine: 'mysql',
+        host: 'mysql.kubeflow',
+        port: 3306,
+        database: 'metadb',
+        user: 'root',
+        password: 'secret',
+      })
+      const file = config(
+        'connection_config { mysql { host: "db" port: 3307 database: "m" skip_db_creation: true } }',
       )
+      expect(parse(['--metadata_store_server_config_file', file]).server).toEqual({
+        engine: 'mysql',
+        host: 'db',
+        port: 3307,
+        database: 'm',
+        skipDbCreation: true,
+      })
+      expect(parse(['--db', 'mariadb://u:p@h:3306/d']).server).toEqual({
+        engine: 'mysql',
+        url: 'mysql://u:p@h:3306/d',
+      })
     })
 
     it("takes MLMD's PostgreSQL flags, as Kubeflow's PostgreSQL overlay passes them", () => {

@@ -20,9 +20,9 @@ import {
 } from '../service/observability.js'
 import type { ServerConfigSettings } from '../service/server-config.js'
 import {
+  mysqlSettings,
   parseChannelArguments,
   parseServerConfig,
-  mysqlSettings,
   postgresqlSettings,
   settingsFromServerConfig,
 } from '../service/server-config.js'
@@ -30,6 +30,7 @@ import type { MigrationEvent } from '../storage/schema/mlmd-env.js'
 import { SCHEMA_VERSION } from '../storage/schema/v10.js'
 import type { OwnedMetadataStore } from '../store/metadata-store.js'
 import { createMetadataStore, toAsyncMetadataStore } from '../store/metadata-store.js'
+import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import {
   describeServerDatabase,
   type OwnedAsyncMetadataStore,
@@ -253,7 +254,9 @@ function serverDatabaseOf(
       return typeof value === 'string' && value !== '' ? value : undefined
     }
     if (text('host') === undefined || text('database') === undefined || text('port') === undefined) {
-      throw usageError('To use MySQL, give all of --mysql_config_host, --mysql_config_port and --mysql_config_database')
+      throw usageError(
+        'To use MySQL, give all of --mysql_config_host, --mysql_config_port and --mysql_config_database',
+      )
     }
     const port = parsePort(text('port') as string, '--mysql_config_port')
     try {
@@ -678,28 +681,71 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     store.close()
     if (!existed && !inMemory) removeCreatedStore(settings.filename)
   }
-  const metrics = new ServerMetrics({ databaseFile: inMemory ? undefined : settings.filename })
-
   // With worker threads (a file, and --read_workers not 0), the store opened here only made
-  // sure the file holds the current schema; each worker opens its own connection.
+  // sure the file holds the current schema; each worker opens its own connection. The main
+  // thread then keeps its connection only for the explorer, whose bounded page reads run here.
   const inThread = inMemory || settings.readWorkers === 0
+  const keepStore = inThread || settings.uiPort !== undefined
+  return runServer(settings, io, logger, {
+    backend: inThread
+      ? { store }
+      : {
+          workers: {
+            store: {
+              filename: settings.filename,
+              readonly,
+              mustExist: true,
+              busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+            },
+            readWorkers: settings.readWorkers,
+            onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),
+          },
+        },
+    label: `${settings.filename}${readonly ? ' (read-only)' : ''}`,
+    databaseFile: inMemory ? undefined : settings.filename,
+    explorerStore: () => toAsyncMetadataStore(store),
+    started: () => {
+      if (!keepStore) store.close()
+    },
+    failed: stopStore,
+    stopped: () => {
+      if (keepStore) store.close()
+    },
+  })
+}
+
+/** A store opened for `serve`, and what the server lifecycle does with it. */
+interface ServedStore {
+  /** What the gRPC server runs calls on: the store itself, or worker threads. */
+  readonly backend: Pick<GrpcServerOptions, 'store' | 'workers'>
+  /** How the start line names the store (never with a password). */
+  readonly label: string
+  /** The SQLite file whose size the metrics report. */
+  readonly databaseFile: string | undefined
+  readonly explorerStore: () => AsyncMetadataStore
+  /** Called once the server listens. */
+  started?(): void
+  /** Called when the server could not start: release the store and what it created. */
+  failed(): void | Promise<void>
+  /** Called after a normal shutdown. */
+  stopped(): void | Promise<void>
+}
+
+/**
+ * Serves `served` until SIGINT or SIGTERM: the gRPC server, the metrics endpoint, grpc-web and
+ * the explorer, the start line and the warnings, then a graceful shutdown.
+ */
+async function runServer(
+  settings: ServeSettings,
+  io: CliIo,
+  logger: ReturnType<typeof createServerLogger>,
+  served: ServedStore,
+): Promise<number> {
+  const metrics = new ServerMetrics({ databaseFile: served.databaseFile })
   let server: GrpcServer
   try {
     server = await createGrpcServer({
-      ...(inThread
-        ? { store }
-        : {
-            workers: {
-              store: {
-                filename: settings.filename,
-                readonly,
-                mustExist: true,
-                busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
-              },
-              readWorkers: settings.readWorkers,
-              onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),
-            },
-          }),
+      ...served.backend,
       host: settings.host,
       port: settings.port,
       tls: settings.tls,
@@ -712,7 +758,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       observers: [callLogger(logger), metrics],
     })
   } catch (error) {
-    stopStore()
+    await served.failed()
     throw error
   }
   let metricsServer: MetricsServer | undefined
@@ -721,14 +767,11 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       metricsServer = await startMetricsServer(metrics, settings.host, settings.metricsPort)
     } catch (error) {
       server.forceShutdown()
-      stopStore()
+      await served.failed()
       throw error
     }
   }
-  // With store workers the main thread needs its own connection only for the explorer, whose
-  // bounded page reads run here.
-  const keepStore = inThread || settings.uiPort !== undefined
-  if (!keepStore) store.close()
+  served.started?.()
 
   const transport =
     settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
@@ -736,11 +779,11 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   const security = settings.authToken === undefined ? transport : `${transport}, bearer token required`
   io.out(
     `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
-      `store ${settings.filename}${readonly ? ' (read-only)' : ''}, schema version ${SCHEMA_VERSION}` +
+      `store ${served.label}, schema version ${SCHEMA_VERSION}` +
       (metricsServer === undefined
         ? ''
         : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`) +
-      (inThread ? '' : `; ${server.readWorkers} read workers and 1 write worker`),
+      (served.backend.workers === undefined ? '' : `; ${server.readWorkers} read workers and 1 write worker`),
   )
   if (server.grpcWebPort !== undefined) {
     const scheme = settings.tls === undefined ? 'http' : 'https'
@@ -752,13 +795,13 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   if (settings.uiPort !== undefined) {
     try {
       explorer = await startExplorerServer({
-        store: toAsyncMetadataStore(store),
+        store: served.explorerStore(),
         port: settings.uiPort,
-        sourceLabel: settings.filename,
+        sourceLabel: served.label,
       })
     } catch (error) {
       await server.shutdown(SERVE_SHUTDOWN_GRACE_MS)
-      stopStore()
+      await served.failed()
       throw error
     }
     io.out(`mlmd-ts explorer on ${explorer.url} (read-only)`)
@@ -788,7 +831,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   io.err('mlmd-ts: shutting down (letting calls in flight finish)')
   const [report] = await Promise.all([server.shutdown(SERVE_SHUTDOWN_GRACE_MS), explorer?.close()])
   await metricsServer?.close()
-  if (keepStore) store.close()
+  await served.stopped()
   if (report.stuckWorkers > 0) {
     // A thread inside a runaway SQLite statement cannot be interrupted, and would hold up a
     // normal exit until it returns; every write has committed or rolled back, so stop now.
@@ -831,72 +874,12 @@ async function serveServerDatabase(
       },
     )
   }
-  const metrics = new ServerMetrics({ databaseFile: undefined })
-  let server: GrpcServer
-  try {
-    server = await createGrpcServer({
-      store,
-      host: settings.host,
-      port: settings.port,
-      tls: settings.tls,
-      channelOptions: settings.channelOptions,
-      authToken: settings.authToken,
-      abortedRetryMs: SERVE_ABORTED_RETRY_MS,
-      onUnexpectedError: () => {},
-      observers: [callLogger(logger), metrics],
-    })
-  } catch (error) {
-    await store.close()
-    throw error
-  }
-  let metricsServer: MetricsServer | undefined
-  if (settings.metricsPort !== undefined) {
-    try {
-      metricsServer = await startMetricsServer(metrics, settings.host, settings.metricsPort)
-    } catch (error) {
-      server.forceShutdown()
-      await store.close()
-      throw error
-    }
-  }
-  const transport =
-    settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
-  const security = settings.authToken === undefined ? transport : `${transport}, bearer token required`
-  // The database is named without its password.
-  io.out(
-    `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
-      `store ${where}, schema version ${SCHEMA_VERSION}` +
-      (metricsServer === undefined
-        ? ''
-        : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`),
-  )
-  let explorer: ExplorerServer | undefined
-  if (settings.uiPort !== undefined) {
-    try {
-      explorer = await startExplorerServer({ store, port: settings.uiPort, sourceLabel: where })
-    } catch (error) {
-      await server.shutdown(SERVE_SHUTDOWN_GRACE_MS)
-      await store.close()
-      throw error
-    }
-    io.out(`mlmd-ts explorer on ${explorer.url} (read-only)`)
-  }
-  if (settings.tls === undefined && !isLoopback(settings.host)) {
-    io.err(
-      `mlmd-ts: warning: serving without TLS on ${settings.host}, which other machines can reach; ` +
-        (settings.authToken === undefined
-          ? 'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)'
-          : 'the bearer token travels in clear text (use --tls-cert/--tls-key or ssl_config)'),
-    )
-  }
-  await io.waitForSignal(() => {
-    io.err('mlmd-ts: stopping now')
-    server.forceShutdown()
+  return runServer(settings, io, logger, {
+    backend: { store },
+    label: where,
+    databaseFile: undefined,
+    explorerStore: () => store,
+    failed: () => store.close(),
+    stopped: () => store.close(),
   })
-  io.err('mlmd-ts: shutting down (letting calls in flight finish)')
-  await Promise.all([server.shutdown(SERVE_SHUTDOWN_GRACE_MS), explorer?.close()])
-  await metricsServer?.close()
-  await store.close()
-  io.err('mlmd-ts: stopped')
-  return 0
 }

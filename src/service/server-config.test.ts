@@ -51,7 +51,7 @@ describe('server-config', () => {
     })
 
     it.each([
-      ['connection_config { mysql { host: "db" } }', /connection_config.mysql is not supported yet/],
+      ['connection_config { mysql { host: "db" port: 70000 } }', /mysql.port must be a port number/],
       ['connection_config { postgresql { port: "x" } }', /postgresql.port must be a port number/],
       [
         'connection_config { postgresql { ssloption { sslmode: "sometimes" } } }',

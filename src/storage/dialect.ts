@@ -189,7 +189,8 @@ export const MYSQL_DIALECT: Dialect = {
   upsert: (table, columns, _key, update) =>
     `${SQLITE_DIALECT.insert(table, columns)} ON DUPLICATE KEY UPDATE ${update.map((c) => `${backtick(c)} = VALUES(${backtick(c)})`).join(', ')}`,
   // InnoDB's REPEATABLE READ: one snapshot for the whole body; writers are serialized by the driver.
-  begin: (mode) => (mode === 'write' ? 'START TRANSACTION' : 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY'),
+  begin: (mode) =>
+    mode === 'write' ? 'START TRANSACTION' : 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY',
   // The driver sets the session's statement time limit instead.
   withinBudget: () => undefined,
   unindexed: (expr) => `(${expr} + 0)`,

@@ -126,7 +126,8 @@ export async function openMetadataStore(
 ): Promise<OwnedAsyncMetadataStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
   if (scheme === 'postgres' || scheme === 'postgresql') return openPostgresqlStore({ ...options, url })
-  if (scheme === 'mysql' || scheme === 'mariadb') return openMysqlStore({ ...options, url: url.replace(/^mariadb:/i, 'mysql:') })
+  if (scheme === 'mysql' || scheme === 'mariadb')
+    return openMysqlStore({ ...options, url: url.replace(/^mariadb:/i, 'mysql:') })
   if (scheme !== undefined && scheme !== 'sqlite' && scheme !== 'file') {
     throw new MlmdError(
       Code.InvalidArgument,

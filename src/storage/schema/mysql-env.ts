@@ -7,8 +7,8 @@
 import type mysql from 'mysql2/promise'
 import { failedPrecondition } from '../../errors.js'
 import type { MysqlSource } from '../mysql-source.js'
-import { MYSQL_LOOKUP_INDICES, MYSQL_TABLES } from './v10-mysql.js'
 import { SCHEMA_VERSION, SIMPLE_TYPES } from './v10.js'
+import { MYSQL_LOOKUP_INDICES, MYSQL_TABLES } from './v10-mysql.js'
 
 const INIT_LOCK = 'mlmd_ts_init'
 const MLMD_TABLES = new Map(MYSQL_TABLES.map((t) => [t.name.toLowerCase(), t.name]))
@@ -82,7 +82,9 @@ async function initLocked(
         : `The database ${source.description} is at schema version ${version}; this mlmd-ts release reads version ${SCHEMA_VERSION} and does not upgrade MySQL databases yet. Upgrade it with MLMD 1.16's server (--enable_database_upgrade).`,
     )
   }
-  const missing = [...MLMD_TABLES.values()].filter((t) => !tables.some((have) => have.toLowerCase() === t.toLowerCase()))
+  const missing = [...MLMD_TABLES.values()].filter(
+    (t) => !tables.some((have) => have.toLowerCase() === t.toLowerCase()),
+  )
   if (missing.length > 0) {
     throw failedPrecondition(
       `The database ${source.description} says it is at schema version ${SCHEMA_VERSION} but lacks the tables ${missing.join(', ')}.`,
