@@ -24,8 +24,8 @@
  */
 import protobuf from 'protobufjs'
 
-/** Encodes plain messages of one type into protobuf bytes. */
-export type MessageEncoder<T> = (value: T) => Uint8Array
+/** Encodes plain messages of one type into protobuf bytes (a `Buffer` of their own). */
+export type MessageEncoder<T> = (value: T) => Buffer
 
 /** The nesting limit of protobufjs's encoder (and of protoc's parser). */
 const MAX_DEPTH = 100
@@ -65,9 +65,19 @@ class ByteSink {
     this.buf = bigger
   }
 
+  /** One byte (a tag below 128). */
+  byte(value: number): void {
+    if (this.pos >= this.buf.length) this.ensure(1)
+    this.buf[this.pos++] = value
+  }
+
   /** An unsigned 32-bit varint (also tags and lengths). */
   u32(value: number): void {
     let v = value >>> 0
+    if (v < 128) {
+      this.byte(v)
+      return
+    }
     this.ensure(5)
     const buf = this.buf
     let p = this.pos
@@ -416,8 +426,8 @@ class EncoderRegistry {
       return [
         `${read};if(v!=null){if(typeof v!=="object")x.notMap(${where});${keys}`,
         `for(const k of Object.keys(v)){const e=v[k]`,
-        `w.u32(${tag(id, WIRE_DELIMITED)});const a=w.fork()`,
-        `w.u32(${tag(1, keyScalar.wire)});${keyScalar.write('k', where)}`,
+        `${tag(id, WIRE_DELIMITED)};const a=w.fork()`,
+        `${tag(1, keyScalar.wire)};${keyScalar.write('k', where)}`,
         ...this.#valueCode(field, 2, 'e', where),
         'w.ldelim(a)}}',
       ]
@@ -428,7 +438,7 @@ class EncoderRegistry {
       const body =
         field.packed && packable
           ? [
-              `w.u32(${tag(id, WIRE_DELIMITED)});const a=w.fork()`,
+              `${tag(id, WIRE_DELIMITED)};const a=w.fork()`,
               `for(let i=0;i<v.length;i++){const e=v[i];${this.#bareValueCode(field, 'e', where)}}`,
               'w.ldelim(a)',
             ]
@@ -447,11 +457,11 @@ class EncoderRegistry {
     const resolved = field.resolvedType
     if (resolved instanceof protobuf.Type) {
       const index = this.#indexFor(resolved)
-      return [`w.u32(${tag(id, WIRE_DELIMITED)});{const b=w.fork();F[${index}](${v},q+1);w.ldelim(b)}`]
+      return [`${tag(id, WIRE_DELIMITED)};{const b=w.fork();F[${index}](${v},q+1);w.ldelim(b)}`]
     }
     const scalar = resolved instanceof protobuf.Enum ? SCALARS.int32 : scalarOf(field.type)
     if (scalar === undefined) throw new Error(`${where}: unsupported type ${field.type}`)
-    return [`w.u32(${tag(id, scalar.wire)});${this.#bareValueCode(field, v, where)}`]
+    return [`${tag(id, scalar.wire)};${this.#bareValueCode(field, v, where)}`]
   }
 
   /** Writes value `v` of a scalar or enum `field` without a tag (the packed form). */
@@ -467,8 +477,10 @@ class EncoderRegistry {
   }
 }
 
-function tag(id: number, wire: number): number {
-  return ((id << 3) | wire) >>> 0
+/** The statement writing the tag of field `id`: one byte for the fields numbered below 16. */
+function tag(id: number, wire: number): string {
+  const value = ((id << 3) | wire) >>> 0
+  return value < 128 ? `w.byte(${value})` : `w.u32(${value})`
 }
 
 const sink = new ByteSink()
