@@ -5,7 +5,10 @@ import fc from 'fast-check'
 import protobuf from 'protobufjs'
 import { describe, expect, it } from 'vitest'
 import { loadMlmdRoot, messageType } from '../proto/load-root.js'
+import type * as m from '../proto/messages.js'
+import { Artifact_State } from '../proto/messages.js'
 import { createMessageEncoder } from './message-encoder.js'
+import { metadataStoreServiceDefinition, responseCodec } from './service-definition.js'
 import { createMessageCodec } from './wire-codec.js'
 
 const RUNS = Number(process.env.ENCODER_PROPERTY_RUNS ?? 100)
@@ -314,6 +317,41 @@ describe('message-encoder', () => {
     ])('refuses %j with a TypeError naming the field', (value, message) => {
       expect(() => encode(value)).toThrow(message)
       expect(() => encode(value)).toThrow(TypeError)
+    })
+  })
+
+  describe('in the service', () => {
+    const answer: m.GetArtifactsByTypeResponse = {
+      artifacts: [
+        {
+          id: 2n ** 60n,
+          type_id: 10n,
+          type: 'Model',
+          uri: 's3://m/1',
+          state: Artifact_State.LIVE,
+          properties: { p: { int_value: -3n } },
+          custom_properties: {},
+        },
+      ],
+      next_page_token: 'abc',
+    }
+    // A lone surrogate is where the two encoders differ, so it shows which one is in use.
+    const marked: m.GetArtifactsByTypeResponse = { artifacts: [{ name: 'x\udc00' }] }
+    const reference = createMessageCodec<m.GetArtifactsByTypeResponse>(
+      messageType('ml_metadata.GetArtifactsByTypeResponse'),
+    )
+
+    it('serializes responses on the main thread with the generated encoder', () => {
+      const serialize = metadataStoreServiceDefinition().GetArtifactsByType.responseSerialize
+      expect(hex(serialize(answer))).toBe(hex(reference.encode(answer)))
+      expect(hex(serialize(marked))).toContain('efbfbd')
+    })
+
+    it('gives store workers the generated encoder', () => {
+      const codec = responseCodec('GetArtifactsByType')
+      expect(hex(codec.encode(answer))).toBe(hex(reference.encode(answer)))
+      expect(hex(codec.encode(marked))).toContain('efbfbd')
+      expect(codec.decode(codec.encode(answer))).toEqual(answer)
     })
   })
 })
