@@ -233,6 +233,13 @@ describe('message-encoder', () => {
       )
     })
 
+    it('packs repeated int64 only where the proto says [packed = true]', () => {
+      const unpacked = createMessageEncoder<Plain>(messageType('ml_metadata.PutArtifactsResponse'))
+      const packed = createMessageEncoder<Plain>(messageType('ml_metadata.PutLineageSubgraphResponse'))
+      expect(hex(unpacked({ artifact_ids: [1n, 300n] }))).toBe('080108ac02')
+      expect(hex(packed({ execution_ids: [1n, 300n], artifact_ids: [] }))).toBe('0a0301ac02')
+    })
+
     it.each([Number.NaN, -0, Number.POSITIVE_INFINITY, 5e-324])('writes double %s bit for bit', (v) => {
       same({ artifacts: [{ properties: { d: { double_value: v } } }] })
     })
