@@ -8,6 +8,10 @@
  * That cost about 10 µs per returned node. Here each message type gets one JavaScript function,
  * generated once from the protobufjs reflection, that reads the plain fields and writes their
  * bytes at once: no intermediate objects on the way, and error text is built only on failure.
+ * Generated source rather than closures composed per field: each function reads its fields by
+ * constant names, so V8 keeps one inline cache per field read; closures share theirs across
+ * every field and type, and measured twice as slow on `bench/encode.ts` (4.0 against 2.0 µs
+ * per node in one run).
  *
  * The bytes are those of the codec in `wire-codec.ts` (a differential test checks every MLMD
  * message type): fields by number; proto2 presence (a field that is `undefined` or `null` is
