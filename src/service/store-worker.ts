@@ -35,7 +35,7 @@ function run(store: OwnedMetadataStore, job: Extract<WorkerRequest, { kind: 'run
     post(errorReply(job.id, error))
     return
   }
-  // protobufjs may hand back a view into a shared allocation pool, which cannot be moved to
+  // A small answer is a view into Node's shared Buffer pool, which cannot be moved to
   // another thread; copy those (small) answers into a buffer of their own, move the rest.
   const own =
     bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
