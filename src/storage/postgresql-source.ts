@@ -196,15 +196,32 @@ function preparedName(sql: string): string | undefined {
   return name
 }
 
+/** The parts of a `postgres://` URL (libpq's form: `sslmode` in the query). */
+function urlParts(text: string): pg.PoolConfig {
+  const url = new URL(text)
+  const parts: pg.PoolConfig = {}
+  if (url.hostname !== '') parts.host = decodeURIComponent(url.hostname).replace(/^\[|\]$/g, '')
+  if (url.port !== '') parts.port = Number(url.port)
+  if (url.username !== '') parts.user = decodeURIComponent(url.username)
+  if (url.password !== '') parts.password = decodeURIComponent(url.password)
+  if (url.pathname.length > 1) parts.database = decodeURIComponent(url.pathname.slice(1))
+  const mode = url.searchParams.get('sslmode')
+  if (mode === 'require') parts.ssl = { rejectUnauthorized: false }
+  else if (mode === 'verify-ca' || mode === 'verify-full') parts.ssl = { rejectUnauthorized: true }
+  return parts
+}
+
 function connectionSettings(config: PostgresqlConfig, database?: string): pg.PoolConfig {
+  // The URL is taken apart here: given to pg as a connection string, its parts would override
+  // the explicit fields (and the database this driver connects to to create the database).
   const settings: pg.PoolConfig = {
+    ...(config.url === undefined ? {} : urlParts(config.url)),
     max: config.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
     types,
     application_name: 'mlmd-ts',
   }
-  if (config.url !== undefined) settings.connectionString = config.url
   if (config.host !== undefined) settings.host = config.host
   if (config.port !== undefined) settings.port = config.port
   if (config.user !== undefined) settings.user = config.user
@@ -436,14 +453,6 @@ function deadlineError(): MlmdError {
 }
 
 function describe(settings: pg.PoolConfig): string {
-  if (settings.connectionString !== undefined) {
-    const url = new URL(settings.connectionString)
-    url.password = ''
-    const host = settings.host ?? url.hostname
-    const port = settings.port ?? url.port
-    const database = settings.database ?? url.pathname.replace(/^\//, '')
-    return `postgresql://${host}${port === '' ? '' : `:${port}`}/${database}`
-  }
   return `postgresql://${settings.host ?? 'localhost'}:${settings.port ?? 5432}/${settings.database ?? ''}`
 }
 
