@@ -16,3 +16,9 @@ export { createMetadataStore, toAsyncMetadataStore } from './store/metadata-stor
 export type { AsyncMetadataStore, MetadataStore, OperationName } from './store/metadata-store-api.js'
 // For integrators
 export { operationName } from './store/metadata-store-api.js'
+export type {
+  MysqlStoreOptions,
+  OwnedAsyncMetadataStore,
+  PostgresqlStoreOptions,
+} from './store/server-engine-store.js'
+export { openMetadataStore, openMysqlStore, openPostgresqlStore } from './store/server-engine-store.js'

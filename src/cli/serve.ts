@@ -44,10 +44,13 @@ import { usageError } from './io.js'
 export const SERVE_USAGE = `Usage: mlmd-ts serve [options]
 
 Serves ml_metadata.MetadataStoreService (MLMD's gRPC API, with health checking and
-reflection) on a SQLite file in MLMD's schema.
+reflection) on a SQLite file, a PostgreSQL database or a MySQL/MariaDB database in MLMD's
+schema for that engine.
 
 Options:
-  --db PATH              database file, or :memory: (default: ./mlmd.sqlite)
+  --db PATH|URL          database file, or :memory: (default: ./mlmd.sqlite), or
+                         postgres://USER:PASSWORD@HOST:PORT/DB or mysql://… (the
+                         database is created if missing; the password is never printed)
   --host HOST            address to bind (default: 127.0.0.1)
   --port PORT            port to bind, 0 for any free one (default: 8080)
   --tls-cert PATH        server certificate chain (PEM file); enables TLS
@@ -74,7 +77,8 @@ Options:
 MLMD server flags (metadata_store_server):
   --grpc_port PORT                          same as --port
   --metadata_store_server_config_file PATH  text-format MetadataStoreServerConfig
-                                            (sqlite connection, ssl_config, migration_options)
+                                            (connection_config: sqlite, postgresql or mysql;
+                                            ssl_config, migration_options)
   --enable_database_upgrade[=true|false]    upgrade a file written by an older MLMD
                                             (schema 0-9) to 10, copying it first
   --downgrade_db_schema_version N           downgrade the file to schema version N
@@ -82,6 +86,12 @@ MLMD server flags (metadata_store_server):
   --allow_foreign_tables                    use a file that holds tables MLMD does
                                             not know (another application's database)
   --grpc_channel_arguments K=V,...          e.g. grpc.max_receive_message_length=33554432
+  --metadata_source_config_type TYPE        default, config_file, sqlite, postgresql or mysql
+  --postgres_config_{host,hostaddr,port,user,password,dbname,skip_db_creation,
+                     sslmode,sslcert,sslkey,sslrootcert}
+                                            PostgreSQL (with --metadata_source_config_type=postgresql)
+  --mysql_config_{host,port,database,user,password,sslcert,sslkey,sslrootcert,
+                  verify_server_cert}       MySQL/MariaDB (Kubeflow's flags)
 
 --db, --port and --tls-* override the config file.`
 

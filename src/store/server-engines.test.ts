@@ -89,6 +89,24 @@ describe.each(['postgresql', 'mysql'] as ServerEngine[])('on %s', (engine) => {
     expect(raw).toBe(engine === 'mysql' ? 'GrÃ¼ÃŸe âœ“' : 'Grüße ✓')
   })
 
+  it('keeps NUL characters on MySQL; PostgreSQL text cannot hold them: INVALID_ARGUMENT, storing nothing', async (context) => {
+    if (database === undefined) context.skip()
+    const type_id = await artifactType('nul')
+    const outcome = await codeOf(
+      store.putArtifacts({
+        artifacts: [{ type_id, uri: 'nul', custom_properties: { s: { string_value: 'a\u0000b' } } }],
+      }),
+    )
+    if (engine === 'mysql') {
+      expect(outcome).toBe('ok')
+      const [got] = (await store.getArtifactsByURI({ uris: ['nul'] })).artifacts
+      expect(got?.custom_properties?.s?.string_value).toBe('a\u0000b')
+    } else {
+      expect(outcome).toMatchObject({ code: 'InvalidArgument' })
+      expect((await store.getArtifactsByURI({ uris: ['nul'] })).artifacts).toEqual([])
+    }
+  })
+
   it('compares names as the engine collates them: MySQL ignores case, PostgreSQL does not (as in MLMD)', async (context) => {
     if (database === undefined) context.skip()
     const { type_id } = await store.putContextType({ context_type: { name: 'collation' } })
