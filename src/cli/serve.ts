@@ -501,9 +501,9 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     )
   }
   if (readOnlyFile) {
-    io.err(
-      `mlmd-ts: notice: ${settings.filename} is read-only for this process, so the store is served read-only: reads work, writes answer FAILED_PRECONDITION`,
-    )
+    const notice = `${settings.filename} is read-only for this process, so the store is served read-only: reads work, writes answer FAILED_PRECONDITION`
+    io.err(`mlmd-ts: notice: ${notice}`)
+    logger.warn({ file: settings.filename }, notice)
   }
   const stopStore = () => {
     store.close()
@@ -540,6 +540,12 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       // The call logger reports these, with their stack and request id.
       onUnexpectedError: () => {},
       observers: [callLogger(logger), metrics],
+      // Once per run: later writes are refused (FAILED_PRECONDITION) without more noise.
+      onCorruption: (rpc, message) =>
+        logger.error(
+          { rpc, file: settings.filename, error: message },
+          'the database file is corrupt: writes are refused from now on; run mlmd-ts check --db FILE and restore a backup',
+        ),
     })
   } catch (error) {
     stopStore()

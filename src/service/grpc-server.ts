@@ -9,10 +9,11 @@ import { HealthImplementation } from 'grpc-health-check'
 import { Code, MlmdError } from '../errors.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
 import { createBearerTokenInterceptor } from './auth.js'
+import { CorruptionGuard } from './corruption-guard.js'
 import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
 import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
 import { createReflectionService } from './reflection.js'
-import { SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
+import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
 
 /** PEM material for TLS, as MLMD's `ssl_config` carries it (contents, not paths). */
@@ -71,6 +72,11 @@ export interface GrpcServerOptions {
    * cause then ends with the request id that the observers see.
    */
   readonly observers?: readonly CallObserver[] | undefined
+  /**
+   * Told once, when a call is first answered DATA_LOSS (the file is corrupt); from then on the
+   * server refuses writes with FAILED_PRECONDITION (see `corruption-guard.ts`).
+   */
+  readonly onCorruption?: ((rpc: RpcName, message: string) => void) | undefined
 }
 
 /** The gRPC credentials for a TLS config (or plaintext). @throws InvalidArgument for an incomplete config. */
@@ -230,10 +236,11 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   }
   const pool = options.workers === undefined ? undefined : await WorkerPool.start(options.workers)
   const server = new Server({ ...options.channelOptions, interceptors })
-  const handlers =
+  const handlers = new CorruptionGuard(options.onCorruption).wrap(
     pool === undefined
       ? createHandlers(options.store as MetadataStore, logUnexpected, retry)
-      : createPooledHandlers(pool, logUnexpected, retry)
+      : createPooledHandlers(pool, logUnexpected, retry),
+  )
   const observers = options.observers ?? []
   server.addService(
     untypedServiceDefinition(),

@@ -245,6 +245,9 @@ export interface CallObserver {
  */
 export function isReportedFault(error: unknown): boolean {
   if (!(error instanceof MlmdError)) return true
+  // A damaged file is always the server's fault, also where a store worker's answer no longer
+  // carries SQLite's error as its cause.
+  if (error.code === Code.DataLoss) return true
   return error.cause !== undefined && error.code !== Code.AlreadyExists && error.code !== Code.Aborted
 }
 
