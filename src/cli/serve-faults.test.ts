@@ -1,15 +1,20 @@
 /**
  * `mlmd-ts serve` on damaged files and full disks: real servers on real ports over real files.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMetadataStoreClient } from '../client/metadata-store-client.js'
 import { Code } from '../errors.js'
 import { writeCorruptStore } from '../storage/corrupt-file.test-support.js'
+import { fromSqliteError } from '../storage/metadata-source.js'
+import { createMetadataStore } from '../store/metadata-store.js'
 import type { CliIo } from './io.js'
 import { main } from './main.js'
+import { explainOpenFailure } from './serve.js'
 
 let dir: string
 beforeAll(() => {
@@ -85,5 +90,103 @@ describe('serve on a corrupt file', () => {
       String(line.msg).startsWith('the database file is corrupt'),
     )
     expect(discoveries).toEqual([expect.objectContaining({ level: 'error', rpc: 'GetArtifacts', file })])
+  })
+})
+
+// A full disk, for real: a small tmpfs of our own, filled up. Mounting needs root (CI runs as root).
+const canMount = process.getuid?.() === 0 && process.platform === 'linux'
+if (!canMount) {
+  if (process.env.CI === 'true')
+    throw new Error('serve-faults: CI must run as root on Linux to mount a tmpfs')
+  console.warn('serve-faults: not root on Linux, so the full-disk tests are skipped (they mount a tmpfs)')
+}
+
+/** Mounts a tmpfs of `kib` KiB at a fresh folder; returns it. */
+function mountSmallDisk(kib: number): string {
+  const mount = path.join(dir, `disk-${Math.random().toString(36).slice(2)}`)
+  mkdirSync(mount)
+  const result = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k`, 'tmpfs', mount], {
+    encoding: 'utf8',
+  })
+  if (result.status !== 0) throw new Error(`mount failed: ${result.stderr}`)
+  mounted.push(mount)
+  return mount
+}
+
+/** Writes a file that takes every free byte of the disk holding `folder`. */
+function fillDisk(folder: string): string {
+  const file = path.join(folder, 'filler')
+  const chunk = Buffer.alloc(4096, 1)
+  const parts: Buffer[] = []
+  for (;;) {
+    try {
+      parts.push(chunk)
+      writeFileSync(file, Buffer.concat(parts))
+    } catch {
+      return file
+    }
+  }
+}
+
+const mounted: string[] = []
+afterAll(() => {
+  for (const mount of mounted) spawnSync('umount', ['-l', mount])
+})
+
+describe.skipIf(!canMount)('serve on a full disk', () => {
+  it('says the disk is full, and which, when it cannot create the store; leaves no file behind', async () => {
+    const disk = mountSmallDisk(256)
+    fillDisk(disk)
+    const file = path.join(disk, 'new.sqlite')
+    const run = startServe(['--db', file])
+    expect(await run.exit).toBe(1)
+    expect(run.err).toEqual([
+      `mlmd-ts: cannot open ${file}: the disk holding ${disk} is full (0 bytes free): free some space, or choose another --db path`,
+    ])
+    expect(readdirSync(disk)).toEqual(['filler'])
+  })
+
+  it('answers a write that does not fit RESOURCE_EXHAUSTED in plain words, and takes it once space is freed', async () => {
+    const disk = mountSmallDisk(1024)
+    const file = path.join(disk, 'mlmd.sqlite')
+    createMetadataStore({ filename: file }).close()
+    const run = startServe(['--db', file])
+    const port = await run.port
+    expect(port, run.err.join('\n')).toBeDefined()
+    const client = createMetadataStoreClient({ port: port as number, retry: { maxAttempts: 1 } })
+    try {
+      const { type_id } = await client.putArtifactType({ artifact_type: { name: 'Model' } })
+      const filler = fillDisk(disk)
+      const big = {
+        type_id,
+        uri: 's3://big',
+        custom_properties: { blob: { string_value: 'b'.repeat(300_000) } },
+      }
+      await expect(client.putArtifacts({ artifacts: [big] })).rejects.toMatchObject({
+        code: Code.ResourceExhausted,
+        message: expect.stringMatching(
+          /^\[resource_exhausted\] The disk holding the database file is full; nothing of this call was written\. Free space on the server and retry\. \(request id \w+\)$/,
+        ),
+      })
+      expect((await client.getArtifacts({})).artifacts).toEqual([])
+      rmSync(filler)
+      const { artifact_ids } = await client.putArtifacts({ artifacts: [big] })
+      expect(artifact_ids).toHaveLength(1)
+    } finally {
+      client.close()
+      run.stop()
+    }
+    expect(await run.exit).toBe(0)
+    expect(existsSync(file)).toBe(true)
+  })
+})
+
+describe('explainOpenFailure', () => {
+  it("names the file and SQLite's code for an I/O error on a disk with room", () => {
+    const file = path.join(dir, 'io.sqlite')
+    const error = fromSqliteError(new Database.SqliteError('disk I/O error', 'SQLITE_IOERR_WRITE'))
+    expect(explainOpenFailure(file, false, error)).toBe(
+      `the disk or file system holding ${file} failed to read or write it (SQLite's SQLITE_IOERR_WRITE); check the disk, then try again`,
+    )
   })
 })

@@ -2,7 +2,7 @@
  * `mlmd-ts serve`: MLMD's gRPC server on an embedded SQLite file, with MLMD's own server flags
  * so it can replace `metadata_store_server` in an existing deployment.
  */
-import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Code, MlmdError } from '../errors.js'
@@ -417,7 +417,29 @@ export function explainOpenFailure(filename: string, existed: boolean, error: un
       )
     }
   }
+  // SQLite says "database or disk is full" or "disk I/O error"; say which disk, and how full.
+  const free = freeBytes(dir)
+  const ioError = typeof sqliteCode === 'string' && sqliteCode.startsWith('SQLITE_IOERR')
+  if (sqliteCode === 'SQLITE_FULL' || (ioError && free !== undefined && free < LOW_DISK_BYTES)) {
+    return `the disk holding ${dir} is full (${free ?? 'no'} bytes free): free some space, or choose another --db path`
+  }
+  if (ioError) {
+    return `the disk or file system holding ${filename} failed to read or write it (SQLite's ${sqliteCode}); check the disk, then try again`
+  }
   return MlmdError.from(error).rawMessage
+}
+
+// Below this, an I/O error while opening is most likely the disk filling up (SQLite reports a
+// failed write of its -shm or -wal file as an I/O error, not as "full").
+const LOW_DISK_BYTES = 1 << 20
+
+function freeBytes(dir: string): number | undefined {
+  try {
+    const stats = statfsSync(dir)
+    return stats.bavail * stats.bsize
+  } catch {
+    return undefined
+  }
 }
 
 // Removes a database file this run created (and its WAL companions), when the server did not start.
@@ -494,11 +516,12 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       io.out(`mlmd-ts: ${error.rawMessage}`)
       return 0
     }
-    throw new MlmdError(
-      Code.FailedPrecondition,
-      `cannot open ${settings.filename}: ${explainOpenFailure(settings.filename, existed, error)}`,
-      { cause: error },
-    )
+    const reason = explainOpenFailure(settings.filename, existed, error)
+    // Leave nothing behind: a half-created file would be taken for a store next time.
+    if (!existed && !inMemory) removeCreatedStore(settings.filename)
+    throw new MlmdError(Code.FailedPrecondition, `cannot open ${settings.filename}: ${reason}`, {
+      cause: error,
+    })
   }
   if (readOnlyFile) {
     const notice = `${settings.filename} is read-only for this process, so the store is served read-only: reads work, writes answer FAILED_PRECONDITION`

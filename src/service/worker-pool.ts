@@ -85,7 +85,14 @@ export type WorkerRequest =
 export type WorkerReply =
   | { readonly kind: 'ready' }
   | { readonly kind: 'done'; readonly id: number; readonly bytes: Uint8Array }
-  | { readonly kind: 'error'; readonly id: number; readonly code: Code; readonly message: string }
+  | {
+      readonly kind: 'error'
+      readonly id: number
+      readonly code: Code
+      readonly message: string
+      /** The error's cause (SQLite's error), for the log: what it said, its code and statement. */
+      readonly cause?: { readonly message: string; readonly code?: string; readonly sql?: string } | undefined
+    }
   | {
       readonly kind: 'unexpected'
       readonly id: number
@@ -252,11 +259,7 @@ export class WorkerPool {
           // The store did not open in this worker.
           this.#remove(slot)
           void worker.terminate()
-          reject(
-            reply.kind === 'error'
-              ? new MlmdError(reply.code, reply.message)
-              : new StoreWorkerError(detailOf(reply)),
-          )
+          reject(reply.kind === 'error' ? errorOf(reply) : new StoreWorkerError(detailOf(reply)))
           return
         }
         this.#answer(slot, reply)
@@ -349,7 +352,7 @@ export class WorkerPool {
         this.#finish(slot, job, undefined, reply.bytes)
         return
       case 'error':
-        this.#finish(slot, job, new MlmdError(reply.code, reply.message))
+        this.#finish(slot, job, errorOf(reply))
         return
       case 'unexpected':
         this.#finish(slot, job, new StoreWorkerError(reply.message, reply.detail))
@@ -384,6 +387,17 @@ export class WorkerPool {
     )
     if (!this.#closing) this.#respawn(slot.access)
   }
+}
+
+// The store's error as the worker described it, with a stand-in for its cause, so the server
+// logs worker errors as it logs those of an in-thread store.
+function errorOf(reply: Extract<WorkerReply, { kind: 'error' }>): MlmdError {
+  if (reply.cause === undefined) return new MlmdError(reply.code, reply.message)
+  const cause = Object.assign(new Error(reply.cause.message), {
+    ...(reply.cause.code === undefined ? {} : { code: reply.cause.code }),
+    ...(reply.cause.sql === undefined ? {} : { sql: reply.cause.sql }),
+  })
+  return new MlmdError(reply.code, reply.message, { cause })
 }
 
 function shuttingDown(): MlmdError {

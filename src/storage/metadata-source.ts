@@ -94,8 +94,13 @@ export function fromSqliteError(error: unknown, sql?: string): MlmdError {
         return new MlmdError(Code.DataLoss, `The database file is corrupt: ${error.message}`, {
           cause: error,
         })
+      // The transaction was rolled back whole; retrying helps once space is freed.
       case 'SQLITE_FULL':
-        return new MlmdError(Code.ResourceExhausted, `The disk is full: ${error.message}`, { cause: error })
+        return new MlmdError(
+          Code.ResourceExhausted,
+          'The disk holding the database file is full; nothing of this call was written. Free space on the server and retry.',
+          { cause: error },
+        )
     }
     // The statement goes with the cause (for the server log), never into the message: SQL text
     // must not reach clients.
@@ -226,6 +231,9 @@ export class MetadataSource implements OperationExecutor {
    */
   perform<T>(mode: TransactionMode, body: (tx: Tx) => Op<T>, options?: CallOptions): T {
     if (!this.#db.open) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
+    // Said before anything runs, in words, rather than SQLite's "attempt to write a readonly
+    // database" half way through the body.
+    if (mode === 'write' && this.readonly) throw readOnlyError()
     const deadline = options?.deadline
     if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
     // The clock is read again only if a statement checks its budget, or a deadline was given.
@@ -462,6 +470,13 @@ export class MetadataSource implements OperationExecutor {
 export function isCorruption(error: MlmdError): boolean {
   const code = (error.cause as { code?: unknown } | undefined)?.code
   return error.code === Code.DataLoss && typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')
+}
+
+function readOnlyError(): MlmdError {
+  return new MlmdError(
+    Code.FailedPrecondition,
+    'The store is open read-only, so calls that write are refused (the server may not write its database file, or was started read-only).',
+  )
 }
 
 function deadlineError(): MlmdError {
