@@ -53,6 +53,10 @@ Options:
   --log_level LEVEL      trace, debug (one line per call), info (default), warn,
                          error or silent; logs are JSON lines on standard error
   --metrics_port PORT    serve Prometheus metrics at http://HOST:PORT/metrics
+  --max_response_bytes N most bytes of nodes in one response (default 4000000,
+                         under gRPC's 4 MiB client default; 0 for no cap): pages
+                         end early with a next_page_token, unpaged reads past it
+                         answer RESOURCE_EXHAUSTED
   --ui-port PORT         also serve the read-only web explorer on 127.0.0.1:PORT
                          (not with TLS or a token: the explorer has neither)
   -h, --help             show this help
@@ -94,6 +98,8 @@ export interface ServeSettings {
   readonly metricsPort: number | undefined
   /** Port of the web explorer on 127.0.0.1 (`--ui-port`); none when absent. */
   readonly uiPort?: number | undefined
+  /** `--max_response_bytes`: the response-size cap; undefined for the store's default. */
+  readonly maxResponseBytes?: number | undefined
   /** Reader threads (`--read_workers`); undefined picks the number of cores, 0 runs in-thread. */
   readonly readWorkers?: number | undefined
 }
@@ -160,6 +166,7 @@ function parseFlags(args: string[]) {
         read_workers: { type: 'string' },
         log_level: { type: 'string' },
         metrics_port: { type: 'string' },
+        max_response_bytes: { type: 'string' },
         'ui-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         grpc_port: { type: 'string' },
@@ -313,6 +320,10 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     throw usageError(`--read_workers must be a number from 0 to 256, not "${workersText}"`)
   }
 
+  const capText = values.max_response_bytes
+  if (capText !== undefined && !/^[0-9]{1,15}$/.test(capText)) {
+    throw usageError(`--max_response_bytes must be a number of bytes (0 for no cap), not "${capText}"`)
+  }
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
   return {
@@ -332,6 +343,9 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     metricsPort,
     ...(uiPort === undefined ? {} : { uiPort }),
     ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
+    ...(capText === undefined
+      ? {}
+      : { maxResponseBytes: Number(capText) === 0 ? Infinity : Number(capText) }),
   }
 }
 
@@ -374,6 +388,7 @@ async function openStore(settings: ServeSettings, readonly: boolean, io: CliIo):
         allowForeignTables: settings.allowForeignTables,
         onMigration: migrationReporter(io),
         busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+        maxResponseBytes: settings.maxResponseBytes,
       })
     } catch (error) {
       if (!(error instanceof MlmdError) || error.code !== Code.Aborted) throw error
@@ -549,6 +564,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
                 readonly,
                 mustExist: true,
                 busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+                maxResponseBytes: settings.maxResponseBytes,
               },
               readWorkers: settings.readWorkers,
               onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),

@@ -45,6 +45,12 @@ export interface OpenOptions {
    * SQLITE_CORRUPT); from then on the connection refuses writes (see {@link MetadataSource.corruption}).
    */
   readonly onCorruption?: ((error: MlmdError) => void) | undefined
+  /**
+   * The most bytes one response should hold, so that one call cannot take the server's memory:
+   * a listing serves a shorter page (with a token for the rest), an unpaged read is refused
+   * with RESOURCE_EXHAUSTED. `Infinity` for no cap; default the store's (about 4 MB).
+   */
+  readonly maxResponseBytes?: number | undefined
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -153,6 +159,7 @@ export class MetadataSource implements OperationExecutor {
     this.readonly = readonly
     this.#statementBudgetMs = options.statementBudgetMs ?? DEFAULT_STATEMENT_BUDGET_MS
     this.#onCorruption = options.onCorruption
+    this.#opTx = { ...this.#opTx, maxResponseBytes: options.maxResponseBytes }
     // SQLite has no statement timeout; long scans call this per row they visit (the dialect's
     // `withinBudget`), and its exception stops the statement inside the engine.
     db.function(WITHIN_BUDGET_FUNCTION, { deterministic: false, varargs: true }, () => {
