@@ -590,6 +590,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     stopStore()
     throw error
   }
+  metrics.watchPool(() => server.poolStats())
   let metricsServer: MetricsServer | undefined
   if (settings.metricsPort !== undefined) {
     try {

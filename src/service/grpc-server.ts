@@ -14,7 +14,7 @@ import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
 import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
 import { createReflectionService } from './reflection.js'
 import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
-import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
+import { type PoolStats, WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
 
 /** PEM material for TLS, as MLMD's `ssl_config` carries it (contents, not paths). */
 export interface ServerTlsConfig {
@@ -182,6 +182,11 @@ export class GrpcServer {
     this.#health.setStatus(SERVICE_NAME, status)
   }
 
+  /** What the store workers are doing now; undefined when the store runs on the server's own thread. */
+  poolStats(): PoolStats | undefined {
+    return this.#pool?.stats()
+  }
+
   /** Reader threads of the store, or 0 when the store runs on the server's own thread. */
   get readWorkers(): number {
     return this.#pool?.readWorkers ?? 0
@@ -230,18 +235,32 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
     ...(options.authToken === undefined ? [] : [createBearerTokenInterceptor(options.authToken)]),
   ]
   const logUnexpected = options.onUnexpectedError ?? defaultUnexpectedErrorLogger
-  const retry = { budgetMs: options.abortedRetryMs ?? 0 }
+  const observers = options.observers ?? []
+  const retry = {
+    budgetMs: options.abortedRetryMs ?? 0,
+    onRetry: (rpc: RpcName, pauseMs: number) => {
+      for (const observer of observers) observer.lockRetry?.(rpc, pauseMs)
+    },
+  }
   if ((options.store === undefined) === (options.workers === undefined)) {
     throw new MlmdError(Code.InvalidArgument, 'createGrpcServer takes either a store or workers')
   }
-  const pool = options.workers === undefined ? undefined : await WorkerPool.start(options.workers)
+  const pool =
+    options.workers === undefined
+      ? undefined
+      : await WorkerPool.start({
+          ...options.workers,
+          onQueueWait: (access, waitedMs) => {
+            options.workers?.onQueueWait?.(access, waitedMs)
+            for (const observer of observers) observer.queueWait?.(access, waitedMs)
+          },
+        })
   const server = new Server({ ...options.channelOptions, interceptors })
   const handlers = new CorruptionGuard(options.onCorruption).wrap(
     pool === undefined
       ? createHandlers(options.store as MetadataStore, logUnexpected, retry)
       : createPooledHandlers(pool, logUnexpected, retry),
   )
-  const observers = options.observers ?? []
   server.addService(
     untypedServiceDefinition(),
     observers.length === 0 ? handlers : observeHandlers(handlers, observers),

@@ -49,6 +49,18 @@ export interface WorkerPoolOptions {
   readonly abandonAfterMs?: number | undefined
   /** Told about workers that died or were abandoned (not about calls' own errors). */
   readonly onWorkerTrouble?: ((message: string) => void) | undefined
+  /** Told, as each call starts on a worker, how long it waited in the queue for one (metrics). */
+  readonly onQueueWait?: ((access: Access, waitedMs: number) => void) | undefined
+}
+
+/** What the pool is doing now, per access (see {@link WorkerPool.stats}). */
+export interface PoolStats {
+  /** Calls waiting for a worker. */
+  readonly queued: Record<Access, number>
+  /** Workers running a call. */
+  readonly busy: Record<Access, number>
+  /** Workers serving (started and not abandoned). */
+  readonly workers: Record<Access, number>
 }
 
 /** What a caller of {@link WorkerPool.run} knows about its call. */
@@ -103,6 +115,8 @@ export type WorkerReply =
 
 interface Job {
   readonly id: number
+  /** When the call was queued (performance.now()). */
+  readonly queuedAt: number
   readonly rpc: RpcName
   readonly request: object
   readonly call: PoolCall
@@ -185,6 +199,17 @@ export class WorkerPool {
     return this.#slots.filter((s) => s.access === 'read').length
   }
 
+  /** Queue lengths, busy and serving workers, by access: for the metrics. */
+  stats(): PoolStats {
+    const count = (access: Access, busy: boolean) =>
+      this.#slots.filter((s) => s.access === access && (!busy || s.job !== undefined)).length
+    return {
+      queued: { read: this.#queues.read.length, write: this.#queues.write.length },
+      busy: { read: count('read', true), write: count('write', true) },
+      workers: { read: count('read', false), write: count('write', false) },
+    }
+  }
+
   /**
    * Runs the store operation of `rpc` on a worker; resolves with the encoded response.
    * @throws MlmdError as the store answers; DeadlineExceeded or Cancelled for a call that
@@ -194,7 +219,15 @@ export class WorkerPool {
   run(rpc: RpcName, request: object, call: PoolCall = {}): Promise<Uint8Array> {
     if (this.#closing) return Promise.reject(shuttingDown())
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.#queues[accessOf(rpc)].push({ id: this.#nextId++, rpc, request, call, resolve, reject })
+      this.#queues[accessOf(rpc)].push({
+        id: this.#nextId++,
+        queuedAt: performance.now(),
+        rpc,
+        request,
+        call,
+        resolve,
+        reject,
+      })
       this.#pump(accessOf(rpc))
     })
   }
@@ -319,6 +352,7 @@ export class WorkerPool {
 
   #start(slot: Slot, job: Job): void {
     slot.job = job
+    this.#options.onQueueWait?.(slot.access, performance.now() - job.queuedAt)
     const deadline = job.call.deadline
     const message: WorkerRequest = {
       kind: 'run',
