@@ -9,9 +9,9 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMetadataStoreClient } from '../client/metadata-store-client.js'
 import { Code } from '../errors.js'
-import { writeCorruptStore } from '../storage/corrupt-file.test-support.js'
 import { fromSqliteError } from '../storage/metadata-source.js'
 import { createMetadataStore } from '../store/metadata-store.js'
+import { writeCorruptStore } from './corrupt-file.test-support.js'
 import type { CliIo } from './io.js'
 import { main } from './main.js'
 import { explainOpenFailure } from './serve.js'
@@ -93,12 +93,21 @@ describe('serve on a corrupt file', () => {
   })
 })
 
-// A full disk, for real: a small tmpfs of our own, filled up. Mounting needs root (CI runs as root).
-const canMount = process.getuid?.() === 0 && process.platform === 'linux'
+// A full disk, for real: a small tmpfs of our own, filled up. Mounting needs root on Linux with
+// the right to mount (CI runs as root); a probe mount finds out.
+function probeMount(): boolean {
+  if (process.getuid?.() !== 0 || process.platform !== 'linux') return false
+  const probe = mkdtempSync(path.join(tmpdir(), 'mlmd-ts-mount-probe-'))
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]).status === 0
+  if (mounted) spawnSync('umount', [probe])
+  rmSync(probe, { recursive: true, force: true })
+  return mounted
+}
+const canMount = probeMount()
 if (!canMount) {
   if (process.env.CI === 'true')
-    throw new Error('serve-faults: CI must run as root on Linux to mount a tmpfs')
-  console.warn('serve-faults: not root on Linux, so the full-disk tests are skipped (they mount a tmpfs)')
+    throw new Error('serve-faults: CI must be able to mount a tmpfs (run as root)')
+  console.warn('serve-faults: cannot mount a tmpfs here (not root?), so the full-disk tests are skipped')
 }
 
 /** Mounts a tmpfs of `kib` KiB at a fresh folder; returns it. */

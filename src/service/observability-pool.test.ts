@@ -96,11 +96,11 @@ describe('metrics of a server with store workers', () => {
 
     const after = await scrape()
     expect(sample(after, 'mlmd_lock_busy_retries_total', '{rpc="PutArtifactType"}')).toBeGreaterThanOrEqual(
-      retriesBefore + 3,
+      retriesBefore + 2,
     )
-    // The pauses add up to most of the time the lock was held.
-    expect(sample(after, 'mlmd_lock_wait_seconds_total', '{rpc="PutArtifactType"}')).toBeGreaterThan(
-      waitBefore + 0.2,
+    // At least the first two pauses (10 ms, then 20 ms) were spent waiting.
+    expect(sample(after, 'mlmd_lock_wait_seconds_total', '{rpc="PutArtifactType"}')).toBeGreaterThanOrEqual(
+      waitBefore + 0.03,
     )
   })
 })

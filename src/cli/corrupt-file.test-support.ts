@@ -3,7 +3,7 @@
  * one page of a table overwritten on disk, as a failing disk or a bad copy would leave it.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
-import Database from 'better-sqlite3'
+import { MetadataSource } from '../storage/metadata-source.js'
 import { createMetadataStore } from '../store/metadata-store.js'
 
 /**
@@ -24,17 +24,23 @@ export function writeCorruptStore(file: string, count = 500): void {
   })
   store.close()
   // Fold the WAL into the file, so the page on disk is the one SQLite reads.
-  const db = new Database(file)
-  db.pragma('wal_checkpoint(TRUNCATE)')
-  const pageSize = Number(db.pragma('page_size', { simple: true }))
-  const root = Number(
-    (
-      db.prepare("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'Artifact'").get() as {
-        rootpage: number
-      }
-    ).rootpage,
-  )
-  db.close()
+  const source = MetadataSource.open({ filename: file, mustExist: true })
+  let pageSize: number
+  let root: number
+  try {
+    source.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+    ;[pageSize, root] = source.execute('read', (tx) => [
+      Number(tx.get<{ page_size: bigint }>({ sql: 'PRAGMA page_size', params: [] })?.page_size),
+      Number(
+        tx.get<{ rootpage: bigint }>({
+          sql: "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'Artifact'",
+          params: [],
+        })?.rootpage,
+      ),
+    ])
+  } finally {
+    source.close()
+  }
   const fd = openSync(file, 'r+')
   try {
     // An interior b-tree page (type 0x05) keeps its right-most child's number at byte 8.
