@@ -68,3 +68,15 @@ export const failedPrecondition = (message: string): MlmdError =>
 export const unimplemented = (message: string): MlmdError => new MlmdError(Code.Unimplemented, message)
 export const internal = (message: string): MlmdError => new MlmdError(Code.Internal, message)
 export const outOfRange = (message: string): MlmdError => new MlmdError(Code.OutOfRange, message)
+
+/**
+ * The answer to a write once the store file is known to be corrupt (`found` is what the call
+ * that found it was told). A write into a damaged b-tree can spread the damage to intact pages,
+ * so writes stop; reads that still work go on.
+ */
+export const corruptStoreRefusesWrites = (found: string): MlmdError =>
+  new MlmdError(
+    Code.FailedPrecondition,
+    `Writes are refused: an earlier call found the database file corrupt ("${found}"), and a write ` +
+      'could spread the damage. Run `mlmd-ts check --db FILE` and restore the file from a backup.',
+  )

@@ -85,6 +85,15 @@ export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: rea
   return Array.from(nodes.values()) as N[]
 }
 
+/** About how many bytes each of these nodes takes in a response (see `selectNodeSizesByIds`), by id. */
+export function* findNodeSizes(tx: Tx, kind: NodeKind, ids: readonly bigint[]): Op<Map<bigint, number>> {
+  if (ids.length === 0) return new Map()
+  const rows = yield* all<{ id: bigint; bytes: bigint | number }>(
+    queries.selectNodeSizesByIds(tx.dialect, kind, ids),
+  )
+  return new Map(rows.map((r) => [r.id, Number(r.bytes)]))
+}
+
 function* ids(query: Query): Op<bigint[]> {
   return (yield* all<{ id: bigint }>(query)).map((r) => r.id)
 }

@@ -29,6 +29,18 @@ describe('node-queries', () => {
         params: ['[1]'],
       },
       {
+        name: 'selectNodeSizesByIds (artifact)',
+        query: queries.selectNodeSizesByIds(sqlite, ARTIFACT, [1n, 2n]),
+        sql: 'SELECT n.id, 128 + coalesce(octet_length(n.name), 0) + coalesce(octet_length(n.external_id), 0) + coalesce(octet_length(n.`uri`), 0) + coalesce((SELECT sum(32 + coalesce(octet_length(p.name), 0) + coalesce(octet_length(p.string_value), 0) + coalesce(octet_length(p.proto_value), 0) + coalesce(octet_length(p.byte_value), 0)) FROM `ArtifactProperty` AS p WHERE p.`artifact_id` = n.id), 0) AS bytes FROM `Artifact` AS n WHERE n.id IN (SELECT value FROM json_each(?)) ORDER BY n.id',
+        params: ['[1,2]'],
+      },
+      {
+        name: 'selectNodeSizesByIds (context)',
+        query: queries.selectNodeSizesByIds(sqlite, CONTEXT, [3n]),
+        sql: 'SELECT n.id, 128 + coalesce(octet_length(n.name), 0) + coalesce(octet_length(n.external_id), 0) + coalesce((SELECT sum(32 + coalesce(octet_length(p.name), 0) + coalesce(octet_length(p.string_value), 0) + coalesce(octet_length(p.proto_value), 0) + coalesce(octet_length(p.byte_value), 0)) FROM `ContextProperty` AS p WHERE p.`context_id` = n.id), 0) AS bytes FROM `Context` AS n WHERE n.id IN (SELECT value FROM json_each(?)) ORDER BY n.id',
+        params: ['[3]'],
+      },
+      {
         name: 'selectPropertiesByNodeIds',
         query: queries.selectPropertiesByNodeIds(sqlite, CONTEXT, [3n]),
         sql: 'SELECT `context_id` AS node_id, name, is_custom_property, int_value, double_value, string_value, proto_value, bool_value, byte_value FROM `ContextProperty` WHERE `context_id` IN (SELECT value FROM json_each(?))',

@@ -36,6 +36,30 @@ export function selectNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigi
   return q(sql, d.bindIds(ids))
 }
 
+/**
+ * About how many bytes each of these nodes takes in a response (our own statement, for the
+ * response-size cap): the bytes of its text columns and property values, plus a fixed allowance
+ * per node and per property for ids, times and field tags. Rows `{ id, bytes }`, by id.
+ */
+export function selectNodeSizesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
+  const sql = textOfKind(d, 'node-sizes-by-ids', kind, () => {
+    const { node, property, propertyNodeColumn: owner } = kind.tables
+    const bytes = (expr: string) => `coalesce(octet_length(${expr}), 0)`
+    const own = ['n.name', 'n.external_id', ...(kind.kindColumns.includes('uri') ? [`n.${d.id('uri')}`] : [])]
+      .map(bytes)
+      .join(' + ')
+    const values = ['p.name', 'p.string_value', 'p.proto_value', 'p.byte_value'].map(bytes).join(' + ')
+    return `SELECT n.id, ${NODE_ALLOWANCE_BYTES} + ${own} + coalesce((SELECT sum(${PROPERTY_ALLOWANCE_BYTES} + ${values}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id), 0) AS bytes FROM ${d.id(node)} AS n WHERE ${d.inList('n.id')} ORDER BY n.id`
+  })
+  return q(sql, d.bindIds(ids))
+}
+
+// Generous for what a node's message holds besides its text (id, type id and name, times,
+// state, tags and lengths), and a property's besides its name and value (map entry, tags, a
+// number); so a response never comes out larger than the sum.
+const NODE_ALLOWANCE_BYTES = 128
+const PROPERTY_ALLOWANCE_BYTES = 32
+
 /** Property rows of these nodes (`select_<kind>_property_by_<kind>_id`), owner as `node_id`. */
 export function selectPropertiesByNodeIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
   const sql = textOfKind(d, 'properties-by-ids', kind, () => {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Code, MlmdError } from '../errors.js'
 import { backup } from './backup.js'
+import { check } from './check.js'
 import { lineage, ls, runs, show } from './explore.js'
 import type { CliIo } from './io.js'
 import { migrate } from './migrate.js'
@@ -20,6 +21,7 @@ const USAGE = `Usage: mlmd-ts <command> [options]
 Commands:
   serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
   backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
+  check      run SQLite's integrity check over a store file (mlmd-ts check --help)
   migrate    upgrade or downgrade the schema of a store file (mlmd-ts migrate --help)
   ls         list artifacts, executions, contexts or types (mlmd-ts ls --help)
   show       one artifact, execution or context with its events and contexts
@@ -49,6 +51,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await serve(rest, io)
       case 'backup':
         return await backup(rest, io)
+      case 'check':
+        return await check(rest, io)
       case 'migrate':
         return await migrate(rest, io)
       case 'ls':

@@ -79,12 +79,21 @@ describe('serve on files it may not write', () => {
       `mlmd-ts: notice: ${file} is read-only for this process, so the store is served read-only: reads work, writes answer FAILED_PRECONDITION\n`,
     )
     expect(run.stdout()).toMatch(/store .*mlmd\.sqlite \(read-only\), schema version 10/)
+    const warning = run
+      .stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.level === 'warn')
+    expect(warning).toMatchObject({ file, msg: expect.stringContaining('is read-only for this process') })
     const client = createMetadataStoreClient({ port, retry: { maxAttempts: 1 } })
     try {
       const types = await client.getArtifactTypes({})
       expect(types.artifact_types.map((type) => type.name)).toContain('Model')
       await expect(client.putArtifactType({ artifact_type: { name: 'Data' } })).rejects.toMatchObject({
         code: Code.FailedPrecondition,
+        message:
+          '[failed_precondition] The store is open read-only, so calls that write are refused (the server may not write its database file, or was started read-only).',
       })
     } finally {
       client.close()

@@ -2,7 +2,7 @@
  * `mlmd-ts serve`: MLMD's gRPC server on an embedded SQLite file, with MLMD's own server flags
  * so it can replace `metadata_store_server` in an existing deployment.
  */
-import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Code, MlmdError } from '../errors.js'
@@ -65,6 +65,10 @@ Options:
   --log_level LEVEL      trace, debug (one line per call), info (default), warn,
                          error or silent; logs are JSON lines on standard error
   --metrics_port PORT    serve Prometheus metrics at http://HOST:PORT/metrics
+  --max_response_bytes N most bytes of nodes in one response (default 4000000,
+                         under gRPC's 4 MiB client default; 0 for no cap): pages
+                         end early with a next_page_token, unpaged reads past it
+                         answer RESOURCE_EXHAUSTED
   --ui-port PORT         also serve the read-only web explorer on 127.0.0.1:PORT
                          (not with TLS or a token: the explorer has neither)
   --grpc_web_port PORT   also answer grpc-web (browser clients, no Envoy needed) on
@@ -120,6 +124,8 @@ export interface ServeSettings {
   readonly uiPort?: number | undefined
   /** Port of the grpc-web endpoint (`--grpc_web_port`) and the origins it lets call. */
   readonly grpcWeb?: { readonly port: number; readonly allowedOrigins: readonly string[] } | undefined
+  /** `--max_response_bytes`: the response-size cap; undefined for the store's default. */
+  readonly maxResponseBytes?: number | undefined
   /** Reader threads (`--read_workers`); undefined picks the number of cores, 0 runs in-thread. */
   readonly readWorkers?: number | undefined
   /** The store is in this server database (PostgreSQL), not in `filename`. */
@@ -310,6 +316,7 @@ function parseFlags(args: string[]) {
         read_workers: { type: 'string' },
         log_level: { type: 'string' },
         metrics_port: { type: 'string' },
+        max_response_bytes: { type: 'string' },
         'ui-port': { type: 'string' },
         grpc_web_port: { type: 'string' },
         grpc_web_origins: { type: 'string' },
@@ -490,6 +497,10 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
   }
 
   const server = serverDatabaseOf(values, sourceType, config.server)
+  const capText = values.max_response_bytes
+  if (capText !== undefined && !/^[0-9]{1,15}$/.test(capText)) {
+    throw usageError(`--max_response_bytes must be a number of bytes (0 for no cap), not "${capText}"`)
+  }
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
   return {
@@ -513,6 +524,9 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
       ? {}
       : { grpcWeb: { port: grpcWebPort, allowedOrigins: origins.filter((o) => o !== '') } }),
     ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
+    ...(capText === undefined
+      ? {}
+      : { maxResponseBytes: Number(capText) === 0 ? Infinity : Number(capText) }),
   }
 }
 
@@ -555,6 +569,7 @@ async function openStore(settings: ServeSettings, readonly: boolean, io: CliIo):
         allowForeignTables: settings.allowForeignTables,
         onMigration: migrationReporter(io),
         busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+        maxResponseBytes: settings.maxResponseBytes,
       })
     } catch (error) {
       if (!(error instanceof MlmdError) || error.code !== Code.Aborted) throw error
@@ -598,7 +613,29 @@ export function explainOpenFailure(filename: string, existed: boolean, error: un
       )
     }
   }
+  // SQLite says "database or disk is full" or "disk I/O error"; say which disk, and how full.
+  const free = freeBytes(dir)
+  const ioError = typeof sqliteCode === 'string' && sqliteCode.startsWith('SQLITE_IOERR')
+  if (sqliteCode === 'SQLITE_FULL' || (ioError && free !== undefined && free < LOW_DISK_BYTES)) {
+    return `the disk holding ${dir} is full (${free ?? 'no'} bytes free): free some space, or choose another --db path`
+  }
+  if (ioError) {
+    return `the disk or file system holding ${filename} failed to read or write it (SQLite's ${sqliteCode}); check the disk, then try again`
+  }
   return MlmdError.from(error).rawMessage
+}
+
+// Below this, an I/O error while opening is most likely the disk filling up (SQLite reports a
+// failed write of its -shm or -wal file as an I/O error, not as "full").
+const LOW_DISK_BYTES = 1 << 20
+
+function freeBytes(dir: string): number | undefined {
+  try {
+    const stats = statfsSync(dir)
+    return stats.bavail * stats.bsize
+  } catch {
+    return undefined
+  }
 }
 
 // Removes a database file this run created (and its WAL companions), when the server did not start.
@@ -676,16 +713,17 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       io.out(`mlmd-ts: ${error.rawMessage}`)
       return 0
     }
-    throw new MlmdError(
-      Code.FailedPrecondition,
-      `cannot open ${settings.filename}: ${explainOpenFailure(settings.filename, existed, error)}`,
-      { cause: error },
-    )
+    const reason = explainOpenFailure(settings.filename, existed, error)
+    // Leave nothing behind: a half-created file would be taken for a store next time.
+    if (!existed && !inMemory) removeCreatedStore(settings.filename)
+    throw new MlmdError(Code.FailedPrecondition, `cannot open ${settings.filename}: ${reason}`, {
+      cause: error,
+    })
   }
   if (readOnlyFile) {
-    io.err(
-      `mlmd-ts: notice: ${settings.filename} is read-only for this process, so the store is served read-only: reads work, writes answer FAILED_PRECONDITION`,
-    )
+    const notice = `${settings.filename} is read-only for this process, so the store is served read-only: reads work, writes answer FAILED_PRECONDITION`
+    io.err(`mlmd-ts: notice: ${notice}`)
+    logger.warn({ file: settings.filename }, notice)
   }
   const stopStore = () => {
     store.close()
@@ -706,6 +744,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
               readonly,
               mustExist: true,
               busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+              maxResponseBytes: settings.maxResponseBytes,
             },
             readWorkers: settings.readWorkers,
             onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),
@@ -766,11 +805,18 @@ async function runServer(
       // The call logger reports these, with their stack and request id.
       onUnexpectedError: () => {},
       observers: [callLogger(logger), metrics],
+      // Once per run: later writes are refused (FAILED_PRECONDITION) without more noise.
+      onCorruption: (rpc, message) =>
+        logger.error(
+          { rpc, file: settings.filename, error: message },
+          'the database file is corrupt: writes are refused from now on; run mlmd-ts check --db FILE and restore a backup',
+        ),
     })
   } catch (error) {
     await served.failed()
     throw error
   }
+  metrics.watchPool(() => server.poolStats())
   let metricsServer: MetricsServer | undefined
   if (settings.metricsPort !== undefined) {
     try {

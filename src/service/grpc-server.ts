@@ -9,12 +9,13 @@ import { HealthImplementation } from 'grpc-health-check'
 import { Code, MlmdError } from '../errors.js'
 import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
 import { createBearerTokenInterceptor } from './auth.js'
+import { CorruptionGuard } from './corruption-guard.js'
 import { type GrpcWebServer, startGrpcWebServer } from './grpc-web.js'
 import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
 import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
 import { createReflectionService } from './reflection.js'
-import { SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
-import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
+import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
+import { type PoolStats, WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
 
 /** PEM material for TLS, as MLMD's `ssl_config` carries it (contents, not paths). */
 export interface ServerTlsConfig {
@@ -84,6 +85,11 @@ export interface GrpcServerOptions {
         readonly allowedOrigins?: readonly string[] | undefined
       }
     | undefined
+  /**
+   * Told once, when a call is first answered DATA_LOSS (the file is corrupt); from then on the
+   * server refuses writes with FAILED_PRECONDITION (see `corruption-guard.ts`).
+   */
+  readonly onCorruption?: ((rpc: RpcName, message: string) => void) | undefined
 }
 
 /** The gRPC credentials for a TLS config (or plaintext). @throws InvalidArgument for an incomplete config. */
@@ -197,6 +203,11 @@ export class GrpcServer {
     this.#health.setStatus(SERVICE_NAME, status)
   }
 
+  /** What the store workers are doing now; undefined when the store runs on the server's own thread. */
+  poolStats(): PoolStats | undefined {
+    return this.#pool?.stats()
+  }
+
   /** Reader threads of the store, or 0 when the store runs on the server's own thread. */
   get readWorkers(): number {
     return this.#pool?.readWorkers ?? 0
@@ -252,17 +263,32 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
     ...(options.authToken === undefined ? [] : [createBearerTokenInterceptor(options.authToken)]),
   ]
   const logUnexpected = options.onUnexpectedError ?? defaultUnexpectedErrorLogger
-  const retry = { budgetMs: options.abortedRetryMs ?? 0 }
+  const observers = options.observers ?? []
+  const retry = {
+    budgetMs: options.abortedRetryMs ?? 0,
+    onRetry: (rpc: RpcName, pauseMs: number) => {
+      for (const observer of observers) observer.lockRetry?.(rpc, pauseMs)
+    },
+  }
   if ((options.store === undefined) === (options.workers === undefined)) {
     throw new MlmdError(Code.InvalidArgument, 'createGrpcServer takes either a store or workers')
   }
-  const pool = options.workers === undefined ? undefined : await WorkerPool.start(options.workers)
+  const pool =
+    options.workers === undefined
+      ? undefined
+      : await WorkerPool.start({
+          ...options.workers,
+          onQueueWait: (access, waitedMs) => {
+            options.workers?.onQueueWait?.(access, waitedMs)
+            for (const observer of observers) observer.queueWait?.(access, waitedMs)
+          },
+        })
   const server = new Server({ ...options.channelOptions, interceptors })
-  const handlers =
+  const handlers = new CorruptionGuard(options.onCorruption).wrap(
     pool === undefined
       ? createHandlers(options.store as MetadataStore | AsyncMetadataStore, logUnexpected, retry)
-      : createPooledHandlers(pool, logUnexpected, retry)
-  const observers = options.observers ?? []
+      : createPooledHandlers(pool, logUnexpected, retry),
+  )
   const observed = observers.length === 0 ? handlers : observeHandlers(handlers, observers)
   server.addService(untypedServiceDefinition(), observed)
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' })

@@ -103,6 +103,8 @@ export interface AbortedRetry {
   readonly budgetMs: number
   /** First pause between attempts; it doubles up to {@link MAX_RETRY_PAUSE_MS}. */
   readonly initialPauseMs?: number
+  /** Told of each retry: the store answered ABORTED (SQLITE_BUSY), and the call waits `pauseMs`. */
+  readonly onRetry?: ((rpc: RpcName, pauseMs: number) => void) | undefined
 }
 
 const MAX_RETRY_PAUSE_MS = 200
@@ -143,6 +145,7 @@ export function unary<Req extends object, Res>(
         error.code === Code.Aborted &&
         Date.now() - started + pause <= retry.budgetMs
       ) {
+        retry.onRetry?.(rpc, pause)
         setTimeout(attempt, pause)
         pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)
         return
@@ -235,6 +238,10 @@ export interface CallOutcome {
 export interface CallObserver {
   callStarted?(rpc: RpcName): void
   callFinished(outcome: CallOutcome): void
+  /** The store answered ABORTED (another connection holds the write lock); retrying after `pauseMs`. */
+  lockRetry?(rpc: RpcName, pauseMs: number): void
+  /** A call waited `waitedMs` in the store workers' queue before it started. */
+  queueWait?(access: 'read' | 'write', waitedMs: number): void
 }
 
 /**
@@ -245,6 +252,9 @@ export interface CallObserver {
  */
 export function isReportedFault(error: unknown): boolean {
   if (!(error instanceof MlmdError)) return true
+  // A damaged file is always the server's fault, also where a store worker's answer no longer
+  // carries SQLite's error as its cause.
+  if (error.code === Code.DataLoss) return true
   return error.cause !== undefined && error.code !== Code.AlreadyExists && error.code !== Code.Aborted
 }
 

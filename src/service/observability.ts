@@ -11,6 +11,7 @@ import { Code, codeToString, MlmdError } from '../errors.js'
 import { formatAddress } from './grpc-server.js'
 import type { CallObserver, CallOutcome } from './handlers.js'
 import { isReportedFault } from './handlers.js'
+import type { PoolStats } from './worker-pool.js'
 
 /** The levels `--log_level` takes, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
@@ -103,14 +104,19 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 /**
  * The server's Prometheus metrics, in a registry of their own (so two servers in one process
- * keep apart): calls and latency per RPC and code, calls in flight, database and WAL file
- * sizes, and Node's process metrics.
+ * keep apart): calls and latency per RPC and code, calls in flight, the store workers' queue
+ * depth, busy threads and queue wait, retries and time spent waiting for another connection's
+ * write lock, database and WAL file sizes, and Node's process metrics.
  */
 export class ServerMetrics implements CallObserver {
   readonly registry = new Registry()
   readonly #calls: Counter<'rpc' | 'code'>
   readonly #latency: Histogram<'rpc' | 'code'>
   readonly #inFlight: Gauge<'rpc'>
+  readonly #lockRetries: Counter<'rpc'>
+  readonly #lockWait: Counter<'rpc'>
+  readonly #queueWait: Histogram<'access'>
+  #pool: (() => PoolStats | undefined) | undefined
 
   constructor(options: ServerMetricsOptions = {}) {
     const registers = [this.registry]
@@ -133,6 +139,45 @@ export class ServerMetrics implements CallObserver {
       labelNames: ['rpc'],
       registers,
     })
+    this.#lockRetries = new Counter({
+      name: 'mlmd_lock_busy_retries_total',
+      help: 'Times a call found the write lock held by another connection (SQLITE_BUSY, answered ABORTED by the store) and was retried by the server, by RPC.',
+      labelNames: ['rpc'],
+      registers,
+    })
+    this.#lockWait = new Counter({
+      name: 'mlmd_lock_wait_seconds_total',
+      help: 'Time calls spent waiting for another connection to release the write lock (pauses between retries), by RPC.',
+      labelNames: ['rpc'],
+      registers,
+    })
+    this.#queueWait = new Histogram({
+      name: 'mlmd_pool_queue_wait_seconds',
+      help: "Time calls waited in the store workers' queue before a worker took them (a write waits for the one writer thread), by access.",
+      labelNames: ['access'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    })
+    const pool = () => this.#pool?.()
+    const poolGauge = (
+      name: string,
+      help: string,
+      pick: (stats: PoolStats) => Record<'read' | 'write', number>,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['access'],
+        registers,
+        collect() {
+          const stats = pool()
+          if (stats === undefined) return
+          for (const access of ['read', 'write'] as const) this.set({ access }, pick(stats)[access])
+        },
+      })
+    poolGauge('mlmd_pool_queue_depth', 'Calls waiting for a store worker, by access.', (s) => s.queued)
+    poolGauge('mlmd_pool_busy_workers', 'Store workers running a call, by access.', (s) => s.busy)
+    poolGauge('mlmd_pool_workers', 'Store worker threads serving, by access.', (s) => s.workers)
     const database = options.databaseFile
     if (database !== undefined) {
       new Gauge({
@@ -153,6 +198,20 @@ export class ServerMetrics implements CallObserver {
       })
     }
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** Reports the store workers' queue and threads, read at each scrape (see `GrpcServer.poolStats`). */
+  watchPool(stats: () => PoolStats | undefined): void {
+    this.#pool = stats
+  }
+
+  lockRetry(rpc: string, pauseMs: number): void {
+    this.#lockRetries.inc({ rpc })
+    this.#lockWait.inc({ rpc }, pauseMs / 1000)
+  }
+
+  queueWait(access: 'read' | 'write', waitedMs: number): void {
+    this.#queueWait.observe({ access }, waitedMs / 1000)
   }
 
   callStarted(rpc: string): void {

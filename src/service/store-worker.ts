@@ -20,7 +20,24 @@ const init = workerData as WorkerInit
 const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer)
 
 function errorReply(id: number, error: unknown): WorkerReply {
-  if (error instanceof MlmdError) return { kind: 'error', id, code: error.code, message: error.rawMessage }
+  if (error instanceof MlmdError) {
+    const cause = error.cause as { message?: unknown; code?: unknown; sql?: unknown } | undefined
+    return {
+      kind: 'error',
+      id,
+      code: error.code,
+      message: error.rawMessage,
+      ...(cause === undefined || cause === null
+        ? {}
+        : {
+            cause: {
+              message: String(cause.message ?? cause),
+              ...(typeof cause.code === 'string' ? { code: cause.code } : {}),
+              ...(typeof cause.sql === 'string' ? { sql: cause.sql } : {}),
+            },
+          }),
+    }
+  }
   const message = error instanceof Error ? error.message : String(error)
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
   return { kind: 'unexpected', id, message, detail }

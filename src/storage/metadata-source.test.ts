@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { writeCorruptStore } from '../cli/corrupt-file.test-support.js'
 import { Code, MlmdError } from '../errors.js'
+import { createMetadataStore } from '../store/metadata-store.js'
 import { fromSqliteError, MetadataSource, type OpenOptions } from './metadata-source.js'
 import { initMetadataStore } from './schema/mlmd-env.js'
 import { type DirectTx, get, run } from './transaction-executor.js'
@@ -375,5 +377,37 @@ describe('metadata-source', () => {
     ])('wraps $case as INTERNAL, keeping the cause', ({ reason, message }) => {
       expect(fromSqliteError(reason)).toMatchObject({ code: Code.Internal, message, cause: reason })
     })
+  })
+})
+
+describe('MetadataSource on a corrupt file', () => {
+  it('answers DATA_LOSS where a read meets the damage, then refuses writes, telling onCorruption once', () => {
+    const file = path.join(dir, 'corrupt.sqlite')
+    writeCorruptStore(file)
+    const found: MlmdError[] = []
+    const store = createMetadataStore({ filename: file, onCorruption: (error) => found.push(error) })
+    try {
+      // Before anything met the damage, writes work.
+      store.putArtifactType({ artifact_type: { name: 'Before' } })
+      expect(store.getArtifactsByID({ artifact_ids: [1n] }).artifacts).toHaveLength(1)
+      const read = errorOf(() => store.getArtifacts({})) as MlmdError
+      expect(read).toMatchObject({
+        code: Code.DataLoss,
+        rawMessage: 'The database file is corrupt: database disk image is malformed',
+      })
+      expect(errorOf(() => store.putArtifactType({ artifact_type: { name: 'After' } }))).toMatchObject({
+        code: Code.FailedPrecondition,
+        rawMessage:
+          'Writes are refused: an earlier call found the database file corrupt ("The database file is corrupt: database disk image is malformed"), ' +
+          'and a write could spread the damage. Run `mlmd-ts check --db FILE` and restore the file from a backup.',
+      })
+      expect(errorOf(() => store.getArtifacts({}))).toMatchObject({ code: Code.DataLoss })
+      // Reads that avoid the damaged page still work.
+      expect(store.getArtifactTypes({}).artifact_types.map((t) => t.name)).toContain('Before')
+      expect(found).toHaveLength(1)
+      expect(found[0]).toBe(read)
+    } finally {
+      store.close()
+    }
   })
 })

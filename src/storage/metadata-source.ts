@@ -4,7 +4,7 @@
  * runs transactions for the store, and translates every SQLite error into an `MlmdError`.
  */
 import Database from 'better-sqlite3'
-import { Code, MlmdError } from '../errors.js'
+import { Code, corruptStoreRefusesWrites, MlmdError } from '../errors.js'
 import { type Dialect, SQLITE_DIALECT, WITHIN_BUDGET_FUNCTION } from './dialect.js'
 import {
   type CallOptions,
@@ -40,6 +40,17 @@ export interface OpenOptions {
    * connection busy for minutes. Default 60 s.
    */
   readonly statementBudgetMs?: number
+  /**
+   * Told once, when a call of this connection first finds the file corrupt (SQLite's
+   * SQLITE_CORRUPT); from then on the connection refuses writes (see {@link MetadataSource.corruption}).
+   */
+  readonly onCorruption?: ((error: MlmdError) => void) | undefined
+  /**
+   * The most bytes one response should hold, so that one call cannot take the server's memory:
+   * a listing serves a shorter page (with a token for the rest), an unpaged read is refused
+   * with RESOURCE_EXHAUSTED. `Infinity` for no cap; default the store's (about 4 MB).
+   */
+  readonly maxResponseBytes?: number | undefined
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -80,12 +91,22 @@ export function fromSqliteError(error: unknown, sql?: string): MlmdError {
         return new MlmdError(Code.FailedPrecondition, `Cannot open the database: ${error.message}`, {
           cause: error,
         })
+      // Every SQLITE_CORRUPT* code (a damaged page, index or sequence) loses data; MLMD's
+      // status for it is DATA_LOSS too.
       case 'SQLITE_CORRUPT':
+      case 'SQLITE_CORRUPT_INDEX':
+      case 'SQLITE_CORRUPT_SEQUENCE':
+      case 'SQLITE_CORRUPT_VTAB':
         return new MlmdError(Code.DataLoss, `The database file is corrupt: ${error.message}`, {
           cause: error,
         })
+      // The transaction was rolled back whole; retrying helps once space is freed.
       case 'SQLITE_FULL':
-        return new MlmdError(Code.ResourceExhausted, `The disk is full: ${error.message}`, { cause: error })
+        return new MlmdError(
+          Code.ResourceExhausted,
+          'The disk holding the database file is full; nothing of this call was written. Free space on the server and retry.',
+          { cause: error },
+        )
     }
     // The statement goes with the cause (for the server log), never into the message: SQL text
     // must not reach clients.
@@ -129,12 +150,16 @@ export class MetadataSource implements OperationExecutor {
   #deadline = Infinity
   #stopAt = Infinity
   #stopError: () => MlmdError = deadlineError
+  #corruption: MlmdError | undefined
+  #onCorruption: ((error: MlmdError) => void) | undefined
 
-  private constructor(db: Database.Database, filename: string, readonly: boolean, budgetMs: number) {
+  private constructor(db: Database.Database, filename: string, readonly: boolean, options: OpenOptions) {
     this.#db = db
     this.filename = filename
     this.readonly = readonly
-    this.#statementBudgetMs = budgetMs
+    this.#statementBudgetMs = options.statementBudgetMs ?? DEFAULT_STATEMENT_BUDGET_MS
+    this.#onCorruption = options.onCorruption
+    this.#opTx = { ...this.#opTx, maxResponseBytes: options.maxResponseBytes }
     // SQLite has no statement timeout; long scans call this per row they visit (the dialect's
     // `withinBudget`), and its exception stops the statement inside the engine.
     db.function(WITHIN_BUDGET_FUNCTION, { deterministic: false, varargs: true }, () => {
@@ -188,12 +213,7 @@ export class MetadataSource implements OperationExecutor {
       db.close()
       throw fromSqliteError(error)
     }
-    const source = new MetadataSource(
-      db,
-      filename,
-      readonly,
-      options.statementBudgetMs ?? DEFAULT_STATEMENT_BUDGET_MS,
-    )
+    const source = new MetadataSource(db, filename, readonly, options)
     try {
       checkBeforeWrite?.(source)
       if (!inMemory && !readonly) {
@@ -218,6 +238,9 @@ export class MetadataSource implements OperationExecutor {
    */
   perform<T>(mode: TransactionMode, body: (tx: Tx) => Op<T>, options?: CallOptions): T {
     if (!this.#db.open) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
+    // Said before anything runs, in words, rather than SQLite's "attempt to write a readonly
+    // database" half way through the body.
+    if (mode === 'write' && this.readonly) throw readOnlyError()
     const deadline = options?.deadline
     if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
     // The clock is read again only if a statement checks its budget, or a deadline was given.
@@ -242,6 +265,8 @@ export class MetadataSource implements OperationExecutor {
    */
   execute<T>(mode: TransactionMode, body: (tx: DirectTx) => T): T {
     if (this.#inTransaction) throw new Error('MetadataSource.execute: transactions do not nest')
+    if (mode === 'write' && this.#corruption !== undefined)
+      throw corruptStoreRefusesWrites(this.#corruption.rawMessage)
     try {
       this.#begin[mode === 'write' && !this.readonly ? 'write' : 'read'].run()
     } catch (error) {
@@ -257,10 +282,48 @@ export class MetadataSource implements OperationExecutor {
       // What the failed body put in the memo may have been read from its own rolled-back writes.
       this.#memo.clear()
       if (this.#db.inTransaction) this.#rollback.run()
-      throw fromSqliteError(error)
+      const mapped = fromSqliteError(error)
+      if (isCorruption(mapped)) this.#noteCorruption(mapped)
+      throw mapped
     } finally {
       this.#inTransaction = false
     }
+  }
+
+  /**
+   * The error with which a call of this connection first found the file corrupt, if one did.
+   * A write into a damaged b-tree can spread the damage to pages that were intact, so once it
+   * is known the connection refuses writes (FAILED_PRECONDITION) and keeps serving what reads
+   * still work, until the file is repaired or restored and the store reopened.
+   */
+  get corruption(): MlmdError | undefined {
+    return this.#corruption
+  }
+
+  #noteCorruption(error: MlmdError): void {
+    if (this.#corruption !== undefined) return
+    this.#corruption = error
+    this.#onCorruption?.(error)
+  }
+
+  /**
+   * Runs SQLite's `PRAGMA integrity_check` over the whole file: `['ok']`, or one line per
+   * problem found (at most 100). It reads every page, so it takes as long as a full scan.
+   */
+  integrityCheck(): string[] {
+    const lines: string[] = []
+    try {
+      // Row by row: on a badly damaged page the check reports what it found, then fails the
+      // statement itself with SQLITE_CORRUPT; keep both.
+      for (const row of this.#db.prepare('PRAGMA integrity_check(100)').iterate()) {
+        lines.push(String((row as { integrity_check: unknown }).integrity_check))
+      }
+    } catch (error) {
+      const mapped = fromSqliteError(error, 'PRAGMA integrity_check')
+      if (mapped.code !== Code.DataLoss) throw mapped
+      lines.push(mapped.rawMessage)
+    }
+    return lines
   }
 
   #checkedMemo(): Map<string, unknown> {
@@ -408,6 +471,19 @@ export class MetadataSource implements OperationExecutor {
     },
     forgetMemo: () => this.#memo.clear(),
   }
+}
+
+/** Whether an error says the database file itself is damaged (SQLITE_CORRUPT*). */
+export function isCorruption(error: MlmdError): boolean {
+  const code = (error.cause as { code?: unknown } | undefined)?.code
+  return error.code === Code.DataLoss && typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')
+}
+
+function readOnlyError(): MlmdError {
+  return new MlmdError(
+    Code.FailedPrecondition,
+    'The store is open read-only, so calls that write are refused (the server may not write its database file, or was started read-only).',
+  )
 }
 
 function deadlineError(): MlmdError {

@@ -92,6 +92,11 @@ export interface Tx {
   memo(): Map<string, unknown>
   /** Empties the memo; call it after writing anything a memoised value was read from. */
   forgetMemo(): void
+  /**
+   * The most bytes one response of this connection should hold (see `OpenOptions`); listings
+   * serve shorter pages and unpaged reads refuse past it. Undefined: the store's default.
+   */
+  readonly maxResponseBytes?: number | undefined
 }
 
 /**

@@ -2,6 +2,7 @@
  * Node operations shared by artifacts, executions and contexts: insert and update with MLMD's
  * validation, update masks and no-op detection, and the node reads.
  */
+
 import {
   ARTIFACT,
   CONTEXT,
@@ -23,6 +24,7 @@ import type { TypeKind } from '../storage/schema/v10.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
 import { VALUE_KINDS, valueKind } from '../storage/value-codec.js'
 import { list, type Operations } from './operation.js'
+import { checkFits } from './response-size.js'
 
 /** The current time as MLMD stores it: milliseconds since the Unix epoch. */
 export function nowMillis(): bigint {
@@ -390,7 +392,9 @@ export function* getNodesByExternalIds<N extends Node>(
   const ids = externalIds ?? []
   if (ids.length === 0) return []
   if (ids.some((id) => id === '')) throw invalidArgument('external_id cannot be empty.')
-  const found = yield* findNodesByIds<N>(tx, kind, yield* findNodeIdsByExternalIds(tx, kind, ids))
+  const nodeIds = yield* findNodeIdsByExternalIds(tx, kind, ids)
+  yield* checkFits(tx, kind, nodeIds, false)
+  const found = yield* findNodesByIds<N>(tx, kind, nodeIds)
   if (found.length === 0) throw new MlmdError(Code.NotFound, `No ${kind.name}s found for external_ids.`)
   return found
 }

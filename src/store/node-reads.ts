@@ -22,6 +22,7 @@ import type { Op, Tx } from '../storage/transaction-executor.js'
 import { ALL_NODES, type Candidates, hasCandidates, listNodeIds } from './list-operation.js'
 import { getNodesByExternalIds } from './node-operations.js'
 import { list, type Operations } from './operation.js'
+import { checkFits } from './response-size.js'
 import { typeToMessage } from './type-operations.js'
 
 /** A listing's nodes in page order, and the token for the next page when there is one. */
@@ -38,6 +39,8 @@ function* listed<N extends Node>(
   options: m.ListOperationOptions | undefined,
 ): Op<NodePage<N>> {
   const page = yield* listNodeIds(tx, kind, candidates, options)
+  // A page with options was already cut to fit (see paging.ts); a listing without them cannot be.
+  if (options === undefined || options === null) yield* checkFits(tx, kind, page.ids, true)
   const byId = new Map((yield* findNodesByIds<N>(tx, kind, page.ids)).map((n) => [n.id as bigint, n]))
   const ordered = page.ids.flatMap((id) => {
     const node = byId.get(id)
@@ -144,7 +147,9 @@ export const NODE_READ_OPERATIONS: Operations<NodeReadName> = {
   getArtifactsByID: {
     mode: 'read',
     *body(tx, r) {
-      const artifacts = yield* findNodesByIds<m.Artifact>(tx, ARTIFACT, list(r.artifact_ids))
+      const ids = list(r.artifact_ids)
+      yield* checkFits(tx, ARTIFACT, ids, false)
+      const artifacts = yield* findNodesByIds<m.Artifact>(tx, ARTIFACT, ids)
       if (r.populate_artifact_types !== true) return { artifacts, artifact_types: [] }
       // In the order each type's first artifact appears, as MLMD lists them.
       const typeIds = unique(artifacts.map((a) => a.type_id as bigint))
@@ -155,13 +160,17 @@ export const NODE_READ_OPERATIONS: Operations<NodeReadName> = {
   getExecutionsByID: {
     mode: 'read',
     *body(tx, r) {
-      return { executions: yield* findNodesByIds<m.Execution>(tx, EXECUTION, list(r.execution_ids)) }
+      const ids = list(r.execution_ids)
+      yield* checkFits(tx, EXECUTION, ids, false)
+      return { executions: yield* findNodesByIds<m.Execution>(tx, EXECUTION, ids) }
     },
   },
   getContextsByID: {
     mode: 'read',
     *body(tx, r) {
-      return { contexts: yield* findNodesByIds<m.Context>(tx, CONTEXT, list(r.context_ids)) }
+      const ids = list(r.context_ids)
+      yield* checkFits(tx, CONTEXT, ids, false)
+      return { contexts: yield* findNodesByIds<m.Context>(tx, CONTEXT, ids) }
     },
   },
   getArtifactsByType: {
@@ -228,6 +237,7 @@ export const NODE_READ_OPERATIONS: Operations<NodeReadName> = {
     mode: 'read',
     *body(tx, r) {
       const ids = yield* findArtifactIdsByUris(tx, unique(list(r.uris)))
+      yield* checkFits(tx, ARTIFACT, ids, false)
       return { artifacts: yield* findNodesByIds<m.Artifact>(tx, ARTIFACT, ids) }
     },
   },

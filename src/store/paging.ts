@@ -38,6 +38,7 @@ import {
 import type { Dialect } from '../storage/dialect.js'
 import { all, get, type Op, type Tx } from '../storage/transaction-executor.js'
 import type { IdPage } from './list-operation.js'
+import { countFitting } from './response-size.js'
 
 /** MLMD's page size when options are present but `max_result_size` is not. */
 export const DEFAULT_PAGE_SIZE = 20
@@ -249,9 +250,19 @@ export function* listNodeIdsPage(
             },
             limit,
           )
-  const shown = rows.slice(0, pageSize)
+  const full = rows.slice(0, pageSize)
+  // A page of large nodes ends early, where the response would pass its size cap; its token
+  // continues after the last node served, as any page's does.
+  const shown = full.slice(
+    0,
+    yield* countFitting(
+      tx,
+      kind,
+      full.map((r) => r.id),
+    ),
+  )
   const last = shown[shown.length - 1]
-  if (rows.length <= pageSize || last === undefined) return { ids: shown.map((r) => r.id) }
+  if (rows.length <= shown.length || last === undefined) return { ids: shown.map((r) => r.id) }
 
   const setOptions: ListOperationOptions = { ...options }
   delete setOptions.next_page_token
