@@ -625,7 +625,7 @@ async function main(): Promise<void> {
     machine: { ...machine, load_average_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     seconds,
     servers:
-      'throwaway PostgreSQL and MariaDB on loopback from scripts/engine-servers.sh (PostgreSQL with fsync=off and synchronous_commit=off)',
+      'throwaway PostgreSQL and MariaDB on loopback from scripts/engine-servers.sh (PostgreSQL with fsync=off and synchronous_commit=off, MariaDB with innodb_flush_log_at_trx_commit=0)',
     targets: {
       ts: 'mlmd-ts in process: openMetadataStore(url), the async store over pg / mysql2',
       mlmd: 'MLMD 1.16 in process: the official Python client on ConnectionConfig.postgresql / .mysql',
