@@ -3,7 +3,8 @@
 One driver serves two targets with the same client code, so both pay the same Python and
 serialization overhead:
 
-  mlmd  the real MLMD 1.16, in-process on a SQLite file (ConnectionConfig);
+  mlmd  the real MLMD 1.16, in-process on a SQLite file (ConnectionConfig), or on a PostgreSQL
+        or MySQL database when the open spec names a server (ConnectionConfig.postgresql / .mysql);
   grpc  an mlmd-ts server, over gRPC on loopback (MetadataStoreClientConfig).
 
 Every operation is the client's own RPC dispatch, ``MetadataStore._call(rpc, request,
@@ -15,6 +16,7 @@ Protocol (bench/lib/protocol.ts): one JSON command per stdin line, one JSON answ
 Requests are parsed into protobuf messages before timing starts.
 """
 
+import itertools
 import json
 import os
 import sys
@@ -53,8 +55,29 @@ def memory():
     return {"hwm_kb": fields.get("VmHWM", 0), "rss_kb": fields.get("VmRSS", 0)}
 
 
+def server_config(server):
+    """MLMD's own configuration of an existing database on a server engine."""
+    config = metadata_store_pb2.ConnectionConfig()
+    if server["engine"] == "postgresql":
+        source = config.postgresql
+        source.host = server["host"]
+        source.port = str(server["port"])
+        source.dbname = server["database"]
+    else:
+        source = config.mysql
+        source.host = server["host"]
+        source.port = int(server["port"])
+        source.database = server["database"]
+    source.user = server["user"]
+    source.password = server["password"]
+    source.skip_db_creation = True
+    return config
+
+
 def open_store(spec):
-    if spec["kind"] == "mlmd":
+    if spec["kind"] == "mlmd" and spec.get("server") is not None:
+        config = server_config(spec["server"])
+    elif spec["kind"] == "mlmd":
         config = metadata_store_pb2.ConnectionConfig()
         config.sqlite.filename_uri = spec["db"]
         config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
@@ -92,7 +115,11 @@ def run(cmd):
     counters["aborted"] = 0
     start = time.time()
     perf = time.perf_counter_ns
-    for request in requests:
+    # With "cycle", the items are sent again and again until the deadline: a timed loop that
+    # does not have to parse more requests than it can send.
+    cycle = bool(cmd.get("cycle")) and deadline is not None and len(requests) > 0
+    sequence = itertools.cycle(requests) if cycle else requests
+    for request in sequence:
         if deadline is not None and time.time() >= deadline:
             break
         t0 = perf()

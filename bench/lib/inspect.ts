@@ -9,7 +9,6 @@ export type Kind = 'artifact' | 'execution' | 'context'
 export const KINDS: readonly Kind[] = ['artifact', 'execution', 'context']
 
 const TYPE_KIND: Record<Kind, number> = { execution: 0, artifact: 1, context: 2 }
-const TABLE: Record<Kind, string> = { artifact: 'Artifact', execution: 'Execution', context: 'Context' }
 
 export interface Value {
   int_value?: number
@@ -50,107 +49,112 @@ function open(file: string): Database.Database {
   return new Database(file, { readonly: true, fileMustExist: true })
 }
 
-function value(row: { int_value: number | null; double_value: number | null; string_value: string | null }) {
-  if (row.string_value !== null) return { string_value: row.string_value }
-  if (row.int_value !== null) return { int_value: row.int_value }
-  if (row.double_value !== null) return { double_value: row.double_value }
+type Row = Record<string, unknown>
+
+/**
+ * The statements whose rows make a {@link DbState}: plain SQL with no parameters that reads the
+ * same on SQLite, PostgreSQL (unquoted names fold to MLMD's lowercase tables) and MySQL.
+ */
+export const STATE_QUERIES = {
+  types: "SELECT id, name, type_kind FROM Type WHERE name NOT LIKE 'mlmd.%' ORDER BY id",
+  typeProperties: 'SELECT type_id, name, data_type FROM TypeProperty ORDER BY type_id, name',
+  artifact: 'SELECT id, type_id, name, uri, state FROM Artifact ORDER BY id',
+  execution: 'SELECT id, type_id, name, last_known_state FROM Execution ORDER BY id',
+  context: 'SELECT id, type_id, name FROM Context ORDER BY id',
+  artifactProperties:
+    'SELECT artifact_id AS node_id, name, is_custom_property, int_value, double_value, string_value FROM ArtifactProperty ORDER BY artifact_id, name',
+  executionProperties:
+    'SELECT execution_id AS node_id, name, is_custom_property, int_value, double_value, string_value FROM ExecutionProperty ORDER BY execution_id, name',
+  contextProperties:
+    'SELECT context_id AS node_id, name, is_custom_property, int_value, double_value, string_value FROM ContextProperty ORDER BY context_id, name',
+  events: 'SELECT artifact_id, execution_id, type FROM Event',
+  attributions: 'SELECT context_id, artifact_id FROM Attribution',
+  associations: 'SELECT context_id, execution_id FROM Association',
+} as const
+
+export type StateRows = Record<keyof typeof STATE_QUERIES, Row[]>
+
+const num = (v: unknown): number => Number(v)
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+
+function value(row: Row): Value {
+  if (row.string_value !== null && row.string_value !== undefined)
+    return { string_value: String(row.string_value) }
+  if (row.int_value !== null && row.int_value !== undefined) return { int_value: num(row.int_value) }
+  if (row.double_value !== null && row.double_value !== undefined)
+    return { double_value: num(row.double_value) }
   return {}
+}
+
+/** The state held in the rows of {@link STATE_QUERIES}, read from any engine. */
+export function stateOf(rows: StateRows): DbState {
+  const types = { artifact: [], execution: [], context: [] } as Record<Kind, TypeInfo[]>
+  const byId = new Map<number, TypeInfo>()
+  for (const kind of KINDS) {
+    for (const r of rows.types) {
+      if (num(r.type_kind) !== TYPE_KIND[kind]) continue
+      const t = { id: num(r.id), name: String(r.name), properties: {} }
+      types[kind].push(t)
+      byId.set(t.id, t)
+    }
+  }
+  for (const p of rows.typeProperties) {
+    const t = byId.get(num(p.type_id))
+    if (t) t.properties[String(p.name)] = num(p.data_type)
+  }
+  const nodes = { artifact: [], execution: [], context: [] } as Record<Kind, NodeInfo[]>
+  for (const kind of KINDS) {
+    const index = new Map<number, NodeInfo>()
+    for (const r of rows[kind]) {
+      const n: NodeInfo = {
+        id: num(r.id),
+        type_id: num(r.type_id),
+        type: byId.get(num(r.type_id))?.name ?? '',
+        name: r.name === null || r.name === undefined ? '' : String(r.name),
+        properties: {},
+        custom_properties: {},
+      }
+      if (kind === 'artifact') {
+        if (r.uri !== null && r.uri !== undefined) n.uri = String(r.uri)
+        const state = numOrNull(r.state)
+        if (state !== null) n.state = state
+      }
+      const lastKnown = kind === 'execution' ? numOrNull(r.last_known_state) : null
+      if (lastKnown !== null) n.last_known_state = lastKnown
+      nodes[kind].push(n)
+      index.set(n.id, n)
+    }
+    for (const p of rows[`${kind}Properties`]) {
+      const n = index.get(num(p.node_id))
+      if (!n) continue
+      ;(p.is_custom_property ? n.custom_properties : n.properties)[String(p.name)] = value(p)
+    }
+  }
+  const pairs = (list: Row[], ...keys: string[]) =>
+    new Set(list.map((r) => keys.map((k) => num(r[k])).join(':')))
+  return {
+    types,
+    nodes,
+    events: pairs(rows.events, 'artifact_id', 'execution_id', 'type'),
+    attributions: pairs(rows.attributions, 'context_id', 'artifact_id'),
+    associations: pairs(rows.associations, 'context_id', 'execution_id'),
+  }
 }
 
 /** Everything a generator may pick from (non-simple types, nodes with their properties, edges). */
 export function inspect(file: string): DbState {
   const db = open(file)
   try {
-    const types = { artifact: [], execution: [], context: [] } as Record<Kind, TypeInfo[]>
-    const byId = new Map<number, TypeInfo>()
-    for (const kind of KINDS) {
-      const rows = db
-        .prepare("SELECT id, name FROM Type WHERE type_kind = ? AND name NOT LIKE 'mlmd.%' ORDER BY id")
-        .all(TYPE_KIND[kind]) as { id: number; name: string }[]
-      for (const r of rows) {
-        const t = { id: r.id, name: r.name, properties: {} }
-        types[kind].push(t)
-        byId.set(r.id, t)
-      }
-    }
-    for (const p of db
-      .prepare('SELECT type_id, name, data_type FROM TypeProperty ORDER BY type_id, name')
-      .all() as {
-      type_id: number
-      name: string
-      data_type: number
-    }[]) {
-      const t = byId.get(p.type_id)
-      if (t) t.properties[p.name] = p.data_type
-    }
-    const nodes = { artifact: [], execution: [], context: [] } as Record<Kind, NodeInfo[]>
-    for (const kind of KINDS) {
-      const table = TABLE[kind]
-      const extra = kind === 'artifact' ? ', uri, state' : kind === 'execution' ? ', last_known_state' : ''
-      const rows = db.prepare(`SELECT id, type_id, name${extra} FROM ${table} ORDER BY id`).all() as Record<
-        string,
-        unknown
-      >[]
-      const index = new Map<number, NodeInfo>()
-      for (const r of rows) {
-        const n: NodeInfo = {
-          id: r.id as number,
-          type_id: r.type_id as number,
-          type: byId.get(r.type_id as number)?.name ?? '',
-          name: (r.name as string | null) ?? '',
-          properties: {},
-          custom_properties: {},
-        }
-        if (kind === 'artifact') {
-          if (r.uri !== null) n.uri = r.uri as string
-          if (r.state !== null) n.state = r.state as number
-        }
-        if (kind === 'execution' && r.last_known_state !== null)
-          n.last_known_state = r.last_known_state as number
-        nodes[kind].push(n)
-        index.set(n.id, n)
-      }
-      const props = db
-        .prepare(
-          `SELECT ${kind}_id AS node_id, name, is_custom_property, int_value, double_value, string_value
-           FROM ${table}Property ORDER BY ${kind}_id, name`,
-        )
-        .all() as {
-        node_id: number
-        name: string
-        is_custom_property: number
-        int_value: number | null
-        double_value: number | null
-        string_value: string | null
-      }[]
-      for (const p of props) {
-        const n = index.get(p.node_id)
-        if (!n) continue
-        ;(p.is_custom_property ? n.custom_properties : n.properties)[p.name] = value(p)
-      }
-    }
-    const events = new Set(
-      (db.prepare('SELECT artifact_id, execution_id, type FROM Event').all() as Record<string, number>[]).map(
-        (e) => `${e.artifact_id}:${e.execution_id}:${e.type}`,
-      ),
-    )
-    const attributions = new Set(
-      (db.prepare('SELECT context_id, artifact_id FROM Attribution').all() as Record<string, number>[]).map(
-        (e) => `${e.context_id}:${e.artifact_id}`,
-      ),
-    )
-    const associations = new Set(
-      (db.prepare('SELECT context_id, execution_id FROM Association').all() as Record<string, number>[]).map(
-        (e) => `${e.context_id}:${e.execution_id}`,
-      ),
-    )
-    return { types, nodes, events, attributions, associations }
+    const rows = Object.fromEntries(
+      Object.entries(STATE_QUERIES).map(([key, sql]) => [key, db.prepare(sql).all() as Row[]]),
+    ) as StateRows
+    return stateOf(rows)
   } finally {
     db.close()
   }
 }
 
-const FINGERPRINT_TABLES = [
+export const FINGERPRINT_TABLES = [
   'Type',
   'TypeProperty',
   'Artifact',

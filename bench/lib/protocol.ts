@@ -38,6 +38,20 @@ export interface OpenSpec {
   readonly db?: string
   /** Server port (grpc). */
   readonly port?: number
+  /**
+   * A database on a server engine instead of a file: `ts` opens `url` (postgres://… or
+   * mysql://…) with openMetadataStore; `mlmd` opens the same database with MLMD's
+   * ConnectionConfig.postgresql / .mysql from the other fields.
+   */
+  readonly server?: {
+    readonly engine: 'postgresql' | 'mysql'
+    readonly url: string
+    readonly host: string
+    readonly port: number
+    readonly user: string
+    readonly password: string
+    readonly database: string
+  }
 }
 
 export type Command =
@@ -51,6 +65,8 @@ export type Command =
       items: WorkItem[]
       /** Stop starting new operations after this many milliseconds (contention runs). */
       deadlineMs?: number
+      /** Start over at the first item until the deadline (Python driver; timed read loops). */
+      cycle?: boolean
       /** Retry ABORTED until the operation succeeds (contention runs). */
       retryAborted?: boolean
       /**

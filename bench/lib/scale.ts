@@ -6,6 +6,7 @@
  */
 import {
   Artifact_State,
+  type AsyncMetadataStore,
   Event_Type,
   Execution_State,
   type MetadataStore,
@@ -54,23 +55,41 @@ interface ScaleTypes {
 /** Pipelines the runs are spread over; each pipeline's context grows with the store. */
 export const PIPELINES = 20
 
-function ensureTypes(store: MetadataStore): ScaleTypes {
+/** One store call of the build: the operation's method name and its request. */
+interface BuildCall {
+  readonly method: string
+  readonly req: unknown
+}
+
+// The build as a sequence of calls, each fed the answer to the previous one, so that the same
+// steps drive a synchronous store and an asynchronous one (a server engine) alike.
+type BuildSteps<T> = Generator<BuildCall, T, unknown>
+
+function* ensureTypes(): BuildSteps<ScaleTypes> {
   const { STRING, INT, DOUBLE } = PropertyType
-  const a = (name: string, properties: Record<string, PropertyType>) =>
-    store.putArtifactType({ artifact_type: { name, properties } }).type_id as bigint
-  const e = (name: string) =>
-    store.putExecutionType({ execution_type: { name, properties: { step: INT } } }).type_id as bigint
-  return {
-    artifact: {
-      Examples: a('Examples', { span: INT, split: STRING }),
-      Model: a('Model', { accuracy: DOUBLE, framework: STRING }),
-      Metrics: a('Metrics', { accuracy: DOUBLE }),
-    },
-    execution: Object.fromEntries(EXECUTION_TYPES.map((n) => [n, e(n)])),
-    run: store.putContextType({ context_type: { name: 'PipelineRun', properties: { pipeline: STRING } } })
-      .type_id as bigint,
-    pipeline: store.putContextType({ context_type: { name: 'Pipeline' } }).type_id as bigint,
+  const typeId = (answer: unknown) => (answer as { type_id: bigint }).type_id
+  function* a(name: string, properties: Record<string, PropertyType>): BuildSteps<bigint> {
+    return typeId(yield { method: 'putArtifactType', req: { artifact_type: { name, properties } } })
   }
+  const artifact: Record<string, bigint> = {
+    Examples: yield* a('Examples', { span: INT, split: STRING }),
+    Model: yield* a('Model', { accuracy: DOUBLE, framework: STRING }),
+    Metrics: yield* a('Metrics', { accuracy: DOUBLE }),
+  }
+  const execution: Record<string, bigint> = {}
+  for (const name of EXECUTION_TYPES) {
+    execution[name] = typeId(
+      yield { method: 'putExecutionType', req: { execution_type: { name, properties: { step: INT } } } },
+    )
+  }
+  const run = typeId(
+    yield {
+      method: 'putContextType',
+      req: { context_type: { name: 'PipelineRun', properties: { pipeline: STRING } } },
+    },
+  )
+  const pipeline = typeId(yield { method: 'putContextType', req: { context_type: { name: 'Pipeline' } } })
+  return { artifact, execution, run, pipeline }
 }
 
 function outputArtifact(types: ScaleTypes, run: number, step: number, j: number) {
@@ -104,23 +123,52 @@ export function buildRuns(
   progress: (runsDone: number) => void,
 ): BuildResult {
   const started = performance.now()
-  const types = ensureTypes(store)
+  const steps = buildSteps(step, progress)
+  const methods = store as unknown as Record<string, (req: unknown) => unknown>
+  let next = steps.next()
+  while (!next.done) next = steps.next(methods[next.value.method]?.call(store, next.value.req))
+  return { ...next.value, seconds: (performance.now() - started) / 1000 }
+}
+
+/** {@link buildRuns} on an asynchronous store (a server engine). */
+export async function buildRunsAsync(
+  store: AsyncMetadataStore,
+  step: BuildStep,
+  progress: (runsDone: number) => void,
+): Promise<BuildResult> {
+  const started = performance.now()
+  const steps = buildSteps(step, progress)
+  const methods = store as unknown as Record<string, (req: unknown) => Promise<unknown>>
+  let next = steps.next()
+  while (!next.done) next = steps.next(await methods[next.value.method]?.call(store, next.value.req))
+  return { ...next.value, seconds: (performance.now() - started) / 1000 }
+}
+
+function* buildSteps(
+  step: BuildStep,
+  progress: (runsDone: number) => void,
+): BuildSteps<Omit<BuildResult, 'seconds'>> {
+  const types = yield* ensureTypes()
   let putExecutions = 0
   let putArtifacts = 0
   for (let batchStart = step.fromRun; batchStart < step.toRun; batchStart += SOURCE_BATCH) {
     const batchEnd = Math.min(step.toRun, batchStart + SOURCE_BATCH)
-    const sources = store.putArtifacts({
-      artifacts: Array.from({ length: batchEnd - batchStart }, (_, i) => {
-        const run = batchStart + i
-        return {
-          type_id: types.artifact.Examples as bigint,
-          name: `r${run}-source`,
-          uri: `/data/source/${run}`,
-          state: Artifact_State.LIVE,
-          properties: { span: { int_value: BigInt(run) }, split: { string_value: 'train' } },
-        }
-      }),
-    }).artifact_ids
+    const sourcesAnswer = yield {
+      method: 'putArtifacts',
+      req: {
+        artifacts: Array.from({ length: batchEnd - batchStart }, (_, i) => {
+          const run = batchStart + i
+          return {
+            type_id: types.artifact.Examples as bigint,
+            name: `r${run}-source`,
+            uri: `/data/source/${run}`,
+            state: Artifact_State.LIVE,
+            properties: { span: { int_value: BigInt(run) }, split: { string_value: 'train' } },
+          }
+        }),
+      },
+    }
+    const sources = (sourcesAnswer as { artifact_ids: bigint[] }).artifact_ids
     putArtifacts++
     for (let run = batchStart; run < batchEnd; run++) {
       let previous: bigint[] = [sources[run - batchStart] as bigint]
@@ -134,30 +182,33 @@ export function buildRuns(
             event: { type: Event_Type.OUTPUT, path: { steps: [{ key: 'out' }, { index: BigInt(j) }] } },
           })),
         ]
-        const response = store.putExecution({
-          execution: {
-            type_id: types.execution[typeName] as bigint,
-            name: `r${run}-s${s}`,
-            last_known_state: Execution_State.COMPLETE,
-            properties: { step: { int_value: BigInt(s) } },
-          },
-          artifact_event_pairs: pairs,
-          // As TFX does: every execution and its artifacts belong to their run and their pipeline.
-          contexts: [
-            {
-              type_id: types.run,
-              name: `run-${run}`,
-              properties: { pipeline: { string_value: `p${run % PIPELINES}` } },
+        const response = (yield {
+          method: 'putExecution',
+          req: {
+            execution: {
+              type_id: types.execution[typeName] as bigint,
+              name: `r${run}-s${s}`,
+              last_known_state: Execution_State.COMPLETE,
+              properties: { step: { int_value: BigInt(s) } },
             },
-            { type_id: types.pipeline, name: `p${run % PIPELINES}` },
-          ],
-          options: { reuse_context_if_already_exist: true },
-        })
+            artifact_event_pairs: pairs,
+            // As TFX does: every execution and its artifacts belong to their run and their pipeline.
+            contexts: [
+              {
+                type_id: types.run,
+                name: `run-${run}`,
+                properties: { pipeline: { string_value: `p${run % PIPELINES}` } },
+              },
+              { type_id: types.pipeline, name: `p${run % PIPELINES}` },
+            ],
+            options: { reuse_context_if_already_exist: true },
+          },
+        }) as { artifact_ids: bigint[] }
         putExecutions++
         previous = response.artifact_ids.slice(inputs.length) as bigint[]
       }
       if ((run + 1) % 200 === 0) progress(run + 1 - step.fromRun)
     }
   }
-  return { putExecutions, putArtifacts, seconds: (performance.now() - started) / 1000 }
+  return { putExecutions, putArtifacts }
 }
