@@ -77,11 +77,12 @@ const BYTE_TO_CHAR: string[] = Array.from({ length: 256 }, (_, b) =>
   String.fromCharCode(b >= 0x80 && b < 0xa0 ? (CP1252_HIGH[b - 0x80] as number) : b),
 )
 const CHAR_TO_BYTE = new Map(BYTE_TO_CHAR.map((char, byte) => [char, byte]))
-const ASCII = /^[\x00-\x7f]*$/
+// Text without a byte above 0x7F is the same in both encodings.
+const isAscii = (text: string): boolean => !/[^\p{ASCII}]/u.test(text)
 
 /** Text as MLMD stores it on MySQL: each byte of its UTF-8 read as a latin1 character. */
 export function toMlmdText(text: string): string {
-  if (ASCII.test(text)) return text
+  if (isAscii(text)) return text
   let out = ''
   for (const byte of Buffer.from(text, 'utf8')) out += BYTE_TO_CHAR[byte]
   return out
@@ -95,7 +96,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * is returned as the server gave it.
  */
 export function fromMlmdText(stored: string): string {
-  if (ASCII.test(stored)) return stored
+  if (isAscii(stored)) return stored
   const bytes = new Uint8Array(stored.length)
   for (let i = 0; i < stored.length; i++) {
     const byte = CHAR_TO_BYTE.get(stored[i] as string)
@@ -337,7 +338,9 @@ export class MysqlSource implements AsyncOperationExecutor {
     let broken = false
     let locked = false
     let begun = false
-    try {
+    // Begun with the body's first statement: a call that needs none (an empty request, one
+    // refused by validation) costs no round trip.
+    const begin = async (): Promise<void> => {
       const budgetMs = Math.max(1, Math.ceil(Math.min(this.#budgetMs, (deadline ?? Infinity) - Date.now())))
       await connection.query(
         this.#mariadb
@@ -360,6 +363,8 @@ export class MysqlSource implements AsyncOperationExecutor {
       }
       await connection.query(this.dialect.begin(mode))
       begun = true
+    }
+    try {
       let memo = new Map<string, unknown>()
       const tx: Tx = {
         dialect: this.dialect,
@@ -368,11 +373,16 @@ export class MysqlSource implements AsyncOperationExecutor {
           memo = new Map()
         },
       }
-      const result = await driveAsync(body(tx), (statement) => run(connection, statement, deadline))
+      const result = await driveAsync(body(tx), async (statement) => {
+        if (!begun) await begin()
+        return run(connection, statement, deadline)
+      })
       // The client has been told the call failed: applying it now would contradict that.
       if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
-      await connection.query('COMMIT')
-      begun = false
+      if (begun) {
+        await connection.query('COMMIT')
+        begun = false
+      }
       return result
     } catch (error) {
       const translated = fromMysqlError(error, deadline)

@@ -335,15 +335,19 @@ export class PostgresqlSource implements AsyncOperationExecutor {
     }
     let broken: Error | undefined
     let begun = false
-    try {
+    // Begun with the body's first statement: a call that needs none (an empty request, one
+    // refused by validation) costs no round trip.
+    const begin = async (): Promise<void> => {
       const budget = Math.max(1, Math.ceil(Math.min(this.#budgetMs, (deadline ?? Infinity) - Date.now())))
       // One round trip: begin, the limits of this transaction, and (for a write) the writers' lock.
-      let begin = `${this.dialect.begin(mode)}; SET LOCAL statement_timeout = ${budget}`
+      let text = `${this.dialect.begin(mode)}; SET LOCAL statement_timeout = ${budget}`
       if (mode === 'write') {
-        begin += `; SET LOCAL lock_timeout = ${this.#lockTimeoutMs}; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`
+        text += `; SET LOCAL lock_timeout = ${this.#lockTimeoutMs}; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`
       }
       begun = true
-      await client.query(begin)
+      await client.query(text)
+    }
+    try {
       let memo = new Map<string, unknown>()
       const tx: Tx = {
         dialect: this.dialect,
@@ -352,11 +356,16 @@ export class PostgresqlSource implements AsyncOperationExecutor {
           memo = new Map()
         },
       }
-      const result = await driveAsync(body(tx), (statement) => run(client, statement, deadline))
+      const result = await driveAsync(body(tx), async (statement) => {
+        if (!begun) await begin()
+        return run(client, statement, deadline)
+      })
       // The client has been told the call failed: applying it now would contradict that.
       if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
-      await client.query('COMMIT')
-      begun = false
+      if (begun) {
+        await client.query('COMMIT')
+        begun = false
+      }
       return result
     } catch (error) {
       const translated = fromPostgresqlError(error, deadline)
