@@ -69,9 +69,9 @@ const CONFLICT_RETRIES = 3
 // MySQL's latin1 is Windows-1252, with the five bytes Windows leaves undefined mapped to the C1
 // controls of the same number.
 const CP1252_HIGH = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d,
-  0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d,
-  0x17e, 0x178,
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d,
+  0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a,
+  0x153, 0x9d, 0x17e, 0x178,
 ]
 const BYTE_TO_CHAR: string[] = Array.from({ length: 256 }, (_, b) =>
   String.fromCharCode(b >= 0x80 && b < 0xa0 ? (CP1252_HIGH[b - 0x80] as number) : b),
@@ -112,7 +112,15 @@ export function fromMlmdText(stored: string): string {
 // Columns that hold bytes (base64 text of an Any, our −0.0 marker) rather than text.
 const BYTES_COLUMNS = new Set(['proto_value', 'byte_value'])
 const INTEGER_TYPES = new Set(['TINY', 'SHORT', 'LONG', 'INT24', 'LONGLONG', 'YEAR'])
-const TEXT_TYPES = new Set(['VAR_STRING', 'STRING', 'VARCHAR', 'BLOB', 'TINY_BLOB', 'MEDIUM_BLOB', 'LONG_BLOB'])
+const TEXT_TYPES = new Set([
+  'VAR_STRING',
+  'STRING',
+  'VARCHAR',
+  'BLOB',
+  'TINY_BLOB',
+  'MEDIUM_BLOB',
+  'LONG_BLOB',
+])
 
 // Integers come back as bigint, as from SQLite; text undone from MLMD's encoding.
 const typeCast: mysql.TypeCast = (field, next) => {
@@ -138,7 +146,9 @@ const typeCast: mysql.TypeCast = (field, next) => {
 export function fromMysqlError(error: unknown, deadline?: number): MlmdError {
   if (error instanceof MlmdError) return error
   const { errno, code } = (error ?? {}) as { errno?: unknown; code?: unknown }
-  const message = error instanceof Error ? error.message : String(error)
+  // The server quotes the values in its messages (a duplicate name) in the connection's latin1,
+  // i.e. as MLMD's text is stored: read back, a non-ASCII name shows as it was written.
+  const message = fromMlmdText(error instanceof Error ? error.message : String(error))
   const options = { cause: error }
   switch (errno) {
     case 1062:
@@ -149,7 +159,11 @@ export function fromMysqlError(error: unknown, deadline?: number): MlmdError {
     case 1969: // MariaDB: max_statement_time exceeded
     case 3024: // MySQL: max_execution_time exceeded
       return deadline !== undefined && Date.now() >= deadline - 5
-        ? new MlmdError(Code.DeadlineExceeded, 'The deadline passed while the call ran; nothing was done.', options)
+        ? new MlmdError(
+            Code.DeadlineExceeded,
+            'The deadline passed while the call ran; nothing was done.',
+            options,
+          )
         : new MlmdError(
             Code.ResourceExhausted,
             'The query ran longer than the statement time budget and was stopped; narrow it (a filter, a smaller page).',
@@ -197,7 +211,9 @@ export function fromMysqlError(error: unknown, deadline?: number): MlmdError {
   }
   if (
     typeof code === 'string' &&
-    /^(E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NOTFOUND|AI_AGAIN)|PROTOCOL_CONNECTION_LOST|PROTOCOL_SEQUENCE_TIMEOUT)$/.test(code)
+    /^(E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NOTFOUND|AI_AGAIN)|PROTOCOL_CONNECTION_LOST|PROTOCOL_SEQUENCE_TIMEOUT)$/.test(
+      code,
+    )
   ) {
     return new MlmdError(Code.Unavailable, `MySQL is unreachable: ${message}`, options)
   }
@@ -212,7 +228,8 @@ function toMysqlParams(params: readonly SqlValue[]): unknown[] {
   return params.map((value) => {
     if (typeof value === 'string') return toMlmdText(value)
     // Written into the statement as digits, so no precision is lost either way.
-    if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()
+    if (typeof value === 'bigint')
+      return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()
     if (typeof value === 'number' && !Number.isFinite(value)) {
       throw new MlmdError(Code.InvalidArgument, 'MySQL cannot store or compare NaN or infinite doubles')
     }
@@ -222,7 +239,9 @@ function toMysqlParams(params: readonly SqlValue[]): unknown[] {
 
 function connectionSettings(config: MysqlConfig, withDatabase = true): mysql.PoolOptions {
   const url = config.url === undefined ? undefined : new URL(config.url)
-  const database = config.database ?? (url && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined)
+  const database =
+    config.database ??
+    (url && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined)
   const settings: mysql.PoolOptions = {
     host: config.host ?? url?.hostname ?? 'localhost',
     port: config.port ?? (url?.port ? Number(url.port) : 3306),
@@ -295,14 +314,20 @@ export class MysqlSource implements AsyncOperationExecutor {
       try {
         return await this.#performOnce(mode, body, options?.deadline)
       } catch (error) {
-        const errno = (error instanceof MlmdError ? (error.cause as { errno?: number } | undefined) : undefined)?.errno
+        const errno = (
+          error instanceof MlmdError ? (error.cause as { errno?: number } | undefined) : undefined
+        )?.errno
         if ((errno !== 1213 && errno !== 1205) || attempt >= CONFLICT_RETRIES) throw error
         await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt + Math.random() * 5))
       }
     }
   }
 
-  async #performOnce<T>(mode: TransactionMode, body: (tx: Tx) => Op<T>, deadline: number | undefined): Promise<T> {
+  async #performOnce<T>(
+    mode: TransactionMode,
+    body: (tx: Tx) => Op<T>,
+    deadline: number | undefined,
+  ): Promise<T> {
     if (this.#closed) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
     if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
     let connection: mysql.PoolConnection
@@ -328,7 +353,10 @@ export class MysqlSource implements AsyncOperationExecutor {
           Math.max(0, waitMs / 1000),
         ])
         if (rows[0]?.got !== 1n) {
-          throw new MlmdError(Code.Aborted, 'Concurrent writes aborted: another writer held the store for too long')
+          throw new MlmdError(
+            Code.Aborted,
+            'Concurrent writes aborted: another writer held the store for too long',
+          )
         }
         locked = true
       }
@@ -354,7 +382,8 @@ export class MysqlSource implements AsyncOperationExecutor {
       if (begun && !broken) await connection.query('ROLLBACK').catch(() => (broken = true))
       throw translated
     } finally {
-      if (locked && !broken) await connection.query('DO RELEASE_LOCK(?)', [WRITE_LOCK]).catch(() => (broken = true))
+      if (locked && !broken)
+        await connection.query('DO RELEASE_LOCK(?)', [WRITE_LOCK]).catch(() => (broken = true))
       // A connection in an unknown state (its lock, its transaction) is closed, not reused.
       if (broken) connection.destroy()
       else connection.release()
@@ -383,7 +412,11 @@ export class MysqlSource implements AsyncOperationExecutor {
   }
 }
 
-async function run(connection: mysql.PoolConnection, statement: Statement, deadline: number | undefined): Promise<unknown> {
+async function run(
+  connection: mysql.PoolConnection,
+  statement: Statement,
+  deadline: number | undefined,
+): Promise<unknown> {
   const { query } = statement
   let result: unknown
   try {
@@ -398,7 +431,10 @@ async function run(connection: mysql.PoolConnection, statement: Statement, deadl
       return (result as unknown[])[0]
     case 'run': {
       const header = result as mysql.ResultSetHeader
-      return { changes: header.affectedRows, lastInsertRowid: BigInt(header.insertId ?? 0) } satisfies RunResult
+      return {
+        changes: header.affectedRows,
+        lastInsertRowid: BigInt(header.insertId ?? 0),
+      } satisfies RunResult
     }
   }
 }
@@ -421,4 +457,3 @@ async function createDatabase(config: MysqlConfig, database: string): Promise<vo
     await connection?.end().catch(() => {})
   }
 }
-
