@@ -77,11 +77,12 @@ const BYTE_TO_CHAR: string[] = Array.from({ length: 256 }, (_, b) =>
   String.fromCharCode(b >= 0x80 && b < 0xa0 ? (CP1252_HIGH[b - 0x80] as number) : b),
 )
 const CHAR_TO_BYTE = new Map(BYTE_TO_CHAR.map((char, byte) => [char, byte]))
-const ASCII = /^[\x00-\x7f]*$/
+// Any UTF-16 unit past U+007F (surrogates included): text without one is ASCII.
+const NON_ASCII = /[\u0080-\uffff]/
 
 /** Text as MLMD stores it on MySQL: each byte of its UTF-8 read as a latin1 character. */
 export function toMlmdText(text: string): string {
-  if (ASCII.test(text)) return text
+  if (!NON_ASCII.test(text)) return text
   let out = ''
   for (const byte of Buffer.from(text, 'utf8')) out += BYTE_TO_CHAR[byte]
   return out
@@ -95,7 +96,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * is returned as the server gave it.
  */
 export function fromMlmdText(stored: string): string {
-  if (ASCII.test(stored)) return stored
+  if (!NON_ASCII.test(stored)) return stored
   const bytes = new Uint8Array(stored.length)
   for (let i = 0; i < stored.length; i++) {
     const byte = CHAR_TO_BYTE.get(stored[i] as string)
