@@ -7,7 +7,8 @@ Any; events with paths; attributions, associations, parent contexts; PutExecutio
 PutLineageSubgraph) is a list of RPC requests, so that both implementations write exactly the
 same thing. conformance/python/interchange.test.ts drives the steps:
 
-    interchange.py requests                  the content: [{rpc, request (base64)}] on stdout
+    interchange.py requests [ENGINE]         the content for ENGINE (sqlite, the default,
+                                             postgresql or mysql): [{rpc, request (base64)}]
     interchange.py write PATH                MLMD writes the content to a new file PATH; prints
                                              [{rpc, response (canonical)}]
     interchange.py dump PATH READS_OUT       MLMD opens PATH (no migration), reads everything
@@ -19,6 +20,11 @@ same thing. conformance/python/interchange.test.ts drives the steps:
                                              input/output type JSON with sorted keys)
     interchange.py doubles PATH              MLMD reads the custom properties of artifact 1 of
                                              a file (the deliberate-difference probe)
+
+PATH in write and dump may also be a database URL, postgres://USER:PW@HOST:PORT/DB or
+mysql://USER:PW@HOST:PORT/DB (user and password percent-encoded) naming an existing database
+(empty for write): MLMD then opens it with ConnectionConfig.postgresql / .mysql and
+skip_db_creation, and write stores the content for that engine (see content()).
 
 Canonical form (the TS side builds the same one): set fields only, by proto field name; int64
 as decimal strings; int32 and enums as numbers; doubles as numbers ("NaN", "Infinity",
@@ -32,6 +38,7 @@ import math
 import os
 import sqlite3
 import sys
+import urllib.parse
 
 from google.protobuf import any_pb2, descriptor, struct_pb2, text_format
 from ml_metadata.metadata_store import metadata_store
@@ -41,6 +48,9 @@ from ml_metadata.proto import metadata_store_service_pb2 as svc
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+ENGINES = ("sqlite", "postgresql", "mysql")
 CODE_NAMES = {
     1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND",
     6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION",
@@ -136,8 +146,20 @@ def struct_type(**kind) -> mlmd.ArtifactStructType:
     return mlmd.ArtifactStructType(**kind)
 
 
-def content():
-    """The content as (rpc, request) pairs; ids are those a fresh file assigns (types from 10)."""
+def content(engine: str = "sqlite"):
+    """The content as (rpc, request) pairs; ids are those a fresh store assigns (types from 10).
+
+    On PostgreSQL and MySQL, MLMD's schema holds int_value and EventPath.step_index in 32-bit
+    INT columns and answers INTERNAL for anything wider, so there the int64 extremes become the
+    int32 extremes (the widest values both can store). Every other value is the same on every
+    engine: the doubles (DOUBLES) survive MLMD's 6-decimal literals and are far below MariaDB's
+    1e65 cap; Struct doubles are stored serialized, never as literals.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine}")
+    wide = engine == "sqlite"
+    big = INT64_MAX if wide else INT32_MAX
+    small = INT64_MIN if wide else INT32_MIN
     ops = []
     dataset = mlmd.ArtifactType(
         name="Dataset", version="v1", description="ünïcode 数据集 'q' \"dq\"", external_id="type:dataset:v1",
@@ -200,13 +222,16 @@ def content():
 
     a1 = mlmd.Artifact(type_id=10, uri="s3://bucket/数据/train", name="train", external_id="art:train",
                        state=mlmd.Artifact.LIVE)
-    a1.properties["p_int"].int_value = INT64_MAX
+    a1.properties["p_int"].int_value = big
     a1.properties["p_double"].double_value = 0.25
-    a1.properties["p_string"].string_value = "ünïcode ✓ 'single' \"double\" \\back\\ %d\n\ttab"
+    # MLMD on PostgreSQL cannot store a backslash: it wraps libpq's escaped literal (E'…', which
+    # libpq produces for text holding one) in quotes again, and the statement fails (INTERNAL).
+    backslash = "/" if engine == "postgresql" else "\\"
+    a1.properties["p_string"].string_value = f"ünïcode ✓ 'single' \"double\" {backslash}back{backslash} %d\n\ttab"
     a1.properties["p_struct"].struct_value.CopyFrom(struct(NESTED))
     a1.properties["p_proto"].proto_value.CopyFrom(packed(mlmd.Artifact(uri="inner", name="ïnner")))
     a1.properties["p_bool"].bool_value = True
-    a1.custom_properties["c_min"].int_value = INT64_MIN
+    a1.custom_properties["c_min"].int_value = small
     a1.custom_properties["c_zero"].int_value = 0
     a1.custom_properties["c_empty"].string_value = ""
     for i, d in enumerate(DOUBLES):
@@ -233,7 +258,7 @@ def content():
     e1.properties["epochs"].int_value = 10
     e1.properties["config"].struct_value.CopyFrom(struct({"lr": 0.001, "layers": [64, 32], "name": "ü"}))
     e1.properties["ok"].bool_value = False
-    e1.custom_properties["attempt"].int_value = INT64_MIN
+    e1.custom_properties["attempt"].int_value = small
     e2 = mlmd.Execution(type_id=16, last_known_state=mlmd.Execution.COMPLETE)
     e3 = mlmd.Execution(type_id=6)  # a simple type (mlmd.Transform)
     ops.append(("PutExecutions", svc.PutExecutionsRequest(executions=[e1, e2, e3])))  # 1..3
@@ -241,7 +266,7 @@ def content():
     c1 = mlmd.Context(type_id=14, name="pipeline-ü", external_id="ctx:pipe")
     c1.properties["owner"].string_value = "ünïcode owner"
     c2 = mlmd.Context(type_id=17, name="run-1")
-    c2.properties["attempt"].int_value = INT64_MAX
+    c2.properties["attempt"].int_value = big
     c3 = mlmd.Context(type_id=17, name="run-2")
     c4 = mlmd.Context(type_id=17, name="run-3 'q'")
     ops.append(("PutContexts", svc.PutContextsRequest(contexts=[c1, c2, c3, c4])))  # 1..4
@@ -250,10 +275,10 @@ def content():
     ev = mlmd.Event(artifact_id=1, execution_id=1, type=mlmd.Event.INPUT, milliseconds_since_epoch=1234)
     ev.path.steps.add().key = "examples"
     ev.path.steps.add().index = 0
-    ev.path.steps.add().index = INT64_MAX
+    ev.path.steps.add().index = big
     events.append(ev)
     ev = mlmd.Event(artifact_id=2, execution_id=1, type=mlmd.Event.DECLARED_INPUT, milliseconds_since_epoch=0)
-    ev.path.steps.add().index = INT64_MIN
+    ev.path.steps.add().index = small
     ev.path.steps.add().key = "ü key"
     events.append(ev)
     ev = mlmd.Event(artifact_id=3, execution_id=1, type=mlmd.Event.OUTPUT, milliseconds_since_epoch=INT64_MAX)
@@ -290,7 +315,7 @@ def content():
     pair.artifact.properties["accuracy"].double_value = -0.1
     pair.event.CopyFrom(mlmd.Event(type=mlmd.Event.OUTPUT, milliseconds_since_epoch=12))
     put.contexts.add().CopyFrom(mlmd.Context(id=2, type_id=17, name="run-1"))
-    put.contexts[0].properties["attempt"].int_value = INT64_MAX
+    put.contexts[0].properties["attempt"].int_value = big
     put.contexts.add().CopyFrom(mlmd.Context(type_id=17, name="run-4"))
     ops.append(("PutExecution", put))  # execution 4, artifact 5, context 5
 
@@ -323,7 +348,41 @@ def content():
 # ---------------------------------------------------------------------------------------------
 
 
+def engine_of(target: str) -> str:
+    """The engine a write/dump target names: a postgres:// or mysql:// URL, else a SQLite file."""
+    scheme = target.split("://", 1)[0].lower() if "://" in target else ""
+    return {"postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql"}.get(scheme, "sqlite")
+
+
+def server_config(url: str) -> mlmd.ConnectionConfig:
+    """ConnectionConfig.postgresql / .mysql for an existing database named by a URL."""
+    parsed = urllib.parse.urlsplit(url)
+    user = urllib.parse.unquote(parsed.username or "")
+    password = urllib.parse.unquote(parsed.password or "")
+    database = parsed.path.lstrip("/")
+    config = mlmd.ConnectionConfig()
+    if engine_of(url) == "postgresql":
+        config.postgresql.host = parsed.hostname or "localhost"
+        config.postgresql.port = str(parsed.port or 5432)
+        config.postgresql.user = user
+        config.postgresql.password = password
+        config.postgresql.dbname = database
+        # The test made the database; MLMD would otherwise try CREATE DATABASE itself.
+        config.postgresql.skip_db_creation = True
+    else:
+        config.mysql.host = parsed.hostname or "localhost"
+        config.mysql.port = parsed.port or 3306
+        config.mysql.user = user
+        config.mysql.password = password
+        config.mysql.database = database
+        config.mysql.skip_db_creation = True
+    return config
+
+
 def open_store(path: str, create: bool):
+    if engine_of(path) != "sqlite":
+        # A server database: MLMD creates schema v10 in an empty one, and refuses another version.
+        return metadata_store.MetadataStore(server_config(path))
     config = mlmd.ConnectionConfig()
     config.sqlite.filename_uri = path
     config.sqlite.connection_mode = (
@@ -346,16 +405,16 @@ def encode(request) -> str:
     return base64.b64encode(request.SerializeToString()).decode("ascii")
 
 
-def cmd_requests():
-    print(json.dumps([{"rpc": rpc, "request": encode(request)} for rpc, request in content()]))
+def cmd_requests(engine: str = "sqlite"):
+    print(json.dumps([{"rpc": rpc, "request": encode(request)} for rpc, request in content(engine)]))
 
 
 def cmd_write(path: str):
-    if os.path.exists(path):
+    if engine_of(path) == "sqlite" and os.path.exists(path):
         sys.exit(f"{path} exists; write needs a new file")
     store = open_store(path, create=True)
     out = []
-    for rpc, request in content():
+    for rpc, request in content(engine_of(path)):
         response, error, message = call(store, rpc, request)
         if error is not None:
             sys.exit(f"MLMD refused {rpc}: {error} {message}")
@@ -377,18 +436,19 @@ def reads(store):
     versions = {}  # type id -> version
     for kind, plural in (("Artifact", "artifact_types"), ("Execution", "execution_types"), ("Context", "context_types")):
         listed = read(f"Get{kind}Types")
-        user = list(getattr(listed, plural))
+        user = sorted(getattr(listed, plural), key=lambda t: t.id)
         type_ids[kind] = [t.id for t in user]
         # Every id from 1 up: the simple types too, and unknown ids (skipped).
         by_id = read(f"Get{kind}TypesByID", type_ids=list(range(1, max(type_ids[kind] + [9]) + 2)))
-        for t in getattr(by_id, plural):
+        by_id_types = sorted(getattr(by_id, plural), key=lambda t: t.id)
+        for t in by_id_types:
             if t.HasField("version"):
                 versions[t.id] = t.version
             fields = {"type_name": t.name}
             if t.HasField("version"):
                 fields["type_version"] = t.version
             read(f"Get{kind}Type", **fields)
-        externals = [t.external_id for t in getattr(by_id, plural) if t.HasField("external_id")]
+        externals = [t.external_id for t in by_id_types if t.HasField("external_id")]
         if externals and kind != "Execution":
             # (Execution types by external id: mlmd-ts also returns input/output types there,
             # see differential.py KNOWN_DIVERGENCES io_types_in_external_id_reads.)
@@ -396,7 +456,9 @@ def reads(store):
     nodes = {}
     for kind, plural in (("Artifact", "artifacts"), ("Execution", "executions"), ("Context", "contexts")):
         listed = read(f"Get{kind}s")
-        nodes[kind] = list(getattr(listed, plural))
+        # By id: on PostgreSQL MLMD lists in heap order, which updates change, so that the plan
+        # (and the order of reads it makes) would otherwise depend on how the rows were written.
+        nodes[kind] = sorted(getattr(listed, plural), key=lambda n: n.id)
         ids = [n.id for n in nodes[kind]]
         read(f"Get{kind}sByID", **{f"{kind.lower()}_ids": ids + [999]})
         externals = [n.external_id for n in nodes[kind] if n.HasField("external_id") and n.external_id]
@@ -434,7 +496,7 @@ def reads(store):
 
 
 def cmd_dump(path: str, reads_out: str):
-    if not os.path.exists(path):
+    if engine_of(path) == "sqlite" and not os.path.exists(path):
         sys.exit(f"{path} does not exist")
     store = open_store(path, create=False)
     plan = reads(store)
@@ -528,9 +590,9 @@ def scalar_value(v: mlmd.Value):
 
 
 def main(argv):
-    commands = {"requests": (cmd_requests, 0), "write": (cmd_write, 1), "dump": (cmd_dump, 2),
-                "sql": (cmd_sql, 1), "doubles": (cmd_doubles, 1)}
-    if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
+    commands = {"requests": (cmd_requests, (0, 1)), "write": (cmd_write, (1,)), "dump": (cmd_dump, (2,)),
+                "sql": (cmd_sql, (1,)), "doubles": (cmd_doubles, (1,))}
+    if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 not in commands[argv[1]][1]:
         sys.exit(__doc__)
     commands[argv[1]][0](*argv[2:])
 

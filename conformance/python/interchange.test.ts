@@ -15,11 +15,20 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { codeToString, MlmdError } from '../../src/errors.js'
 import { metadataStoreServiceDefinition, type RpcName } from '../../src/service/service-definition.js'
+import { freshDatabase, type TestDatabase } from '../../src/storage/engine-servers.test-support.js'
+import { decodeStruct, STRUCT_PREFIX } from '../../src/storage/value-codec.js'
 import { createMetadataStore } from '../../src/store/metadata-store.js'
-import { type MetadataStore, operationName } from '../../src/store/metadata-store-api.js'
+import {
+  type AsyncMetadataStore,
+  type MetadataStore,
+  operationName,
+} from '../../src/store/metadata-store-api.js'
+import { openMetadataStore } from '../../src/store/server-engine-store.js'
 import { runPythonAsync, writeResults } from './support.js'
 import { describeWithMlmd, PYTHON_DIR } from './venv.js'
 
@@ -69,30 +78,48 @@ export function canonical(value: unknown, key?: string): unknown {
 const definitions = metadataStoreServiceDefinition()
 const called = new Set<string>()
 
-/** Decodes an encoded request with our wire codec and runs it on `store`. */
-function run(store: MetadataStore, encoded: Encoded): unknown {
+/** Decodes an encoded request with our wire codec and runs it on `store` (in process or async). */
+async function run(
+  store: MetadataStore | AsyncMetadataStore,
+  encoded: Encoded,
+  rpcs = called,
+): Promise<unknown> {
   const definition = definitions[encoded.rpc] as { requestDeserialize(bytes: Buffer): unknown }
   const request = definition.requestDeserialize(Buffer.from(encoded.request, 'base64'))
   const op = (store as unknown as Record<string, (r: unknown) => unknown>)[operationName(encoded.rpc)]
   if (op === undefined) throw new Error(`no store operation for ${encoded.rpc}`)
-  called.add(encoded.rpc)
+  rpcs.add(encoded.rpc)
   try {
-    return canonical(op.call(store, request)) ?? {}
+    return canonical(await op.call(store, request)) ?? {}
   } catch (error) {
     if (!(error instanceof MlmdError)) throw error
     return { error: codeToString(error.code).toUpperCase() }
   }
 }
 
+/** mlmd-ts answers `reads` on `store`, one after the other. */
+async function answers(
+  store: MetadataStore | AsyncMetadataStore,
+  reads: readonly Encoded[],
+  template: readonly DumpEntry[],
+  rpcs = called,
+): Promise<DumpEntry[]> {
+  const out: DumpEntry[] = []
+  for (const [i, read] of reads.entries()) {
+    out.push({ rpc: read.rpc, request: template[i]?.request ?? '', answer: await run(store, read, rpcs) })
+  }
+  return out
+}
+
 /** mlmd-ts opens an existing file and answers `reads`. */
-function tsDump(filename: string, reads: readonly Encoded[], template: readonly DumpEntry[]): DumpEntry[] {
+async function tsDump(
+  filename: string,
+  reads: readonly Encoded[],
+  template: readonly DumpEntry[],
+): Promise<DumpEntry[]> {
   const store = createMetadataStore({ filename, mustExist: true })
   try {
-    return reads.map((read, i) => ({
-      rpc: read.rpc,
-      request: template[i]?.request ?? '',
-      answer: run(store, read),
-    }))
+    return await answers(store, reads, template)
   } finally {
     store.close()
   }
@@ -218,7 +245,7 @@ describeWithMlmd('file interchange with the real MLMD (both ways, no migration)'
     mlmdDumpA = JSON.parse(await python(['dump', fileA(), readsPath])) as DumpEntry[]
     const reads = JSON.parse(readFileSync(readsPath, 'utf8')) as Encoded[]
     expect(reads.length).toBeGreaterThan(50)
-    const ours = tsDump(fileA(), reads, mlmdDumpA)
+    const ours = await tsDump(fileA(), reads, mlmdDumpA)
     const normalised = mlmdDumpA.reduce(
       (n, entry, i) => n + normaliseTypeReads(entry.answer, ours[i]?.answer),
       0,
@@ -240,7 +267,8 @@ describeWithMlmd('file interchange with the real MLMD (both ways, no migration)'
     expect(mlmdWrites.length).toBe(requests.length)
     const store = createMetadataStore({ filename: fileB() })
     try {
-      const ours = requests.map((request) => ({ rpc: request.rpc, response: run(store, request) }))
+      const ours: { rpc: string; response: unknown }[] = []
+      for (const request of requests) ours.push({ rpc: request.rpc, response: await run(store, request) })
       // The same requests get the same answers (ids) from both.
       const differing = firstDiff(mlmdWrites, ours)
       if (differing !== undefined) throw new Error(`write answers differ (MLMD vs mlmd-ts): ${differing}`)
@@ -250,7 +278,7 @@ describeWithMlmd('file interchange with the real MLMD (both ways, no migration)'
     const readsPath = path.join(dir, 'reads-b.json')
     mlmdDumpB = JSON.parse(await python(['dump', fileB(), readsPath])) as DumpEntry[]
     const reads = JSON.parse(readFileSync(readsPath, 'utf8')) as Encoded[]
-    const ours = tsDump(fileB(), reads, mlmdDumpB)
+    const ours = await tsDump(fileB(), reads, mlmdDumpB)
     const normalised = mlmdDumpB.reduce(
       (n, entry, i) => n + normaliseTypeReads(entry.answer, ours[i]?.answer),
       0,
@@ -351,5 +379,310 @@ describeWithMlmd('file interchange with the real MLMD (both ways, no migration)'
     // README "Strings keep NUL characters": MLMD reads such a string up to the NUL.
     expect(read.nul).toEqual({ string: 'before' })
     outcome.doubles = JSON.stringify(read)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// The same interchange on a PostgreSQL and a MariaDB database: MLMD opens them in process with
+// ConnectionConfig.postgresql / .mysql (skip_db_creation), mlmd-ts with openMetadataStore(url).
+// The content is interchange.py's `content(engine)`: on these engines MLMD's int_value and
+// step_index columns are 32 bits wide, so the int64 extremes become the int32 extremes there.
+// ---------------------------------------------------------------------------------------------
+
+interface EngineTable {
+  columns: [string, string][]
+  rows: Record<string, [string, unknown]>[]
+}
+
+/** A read-only connection to a test database that lists what MLMD's tables hold. */
+async function engineQuery(db: TestDatabase): Promise<{
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>
+  close(): Promise<void>
+}> {
+  if (db.engine === 'postgresql') {
+    const client = new pg.Client({ connectionString: db.url })
+    client.on('error', () => undefined)
+    await client.connect()
+    return {
+      query: async (sql, params) => (await client.query(sql, params ? [...params] : undefined)).rows,
+      close: () => client.end(),
+    }
+  }
+  // Big numbers as strings: milliseconds_since_epoch holds int64 extremes.
+  const connection = await mysql.createConnection({
+    uri: db.url,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  })
+  return {
+    query: async (sql, params) => {
+      const [rows] = await connection.query(sql, params ? [...params] : undefined)
+      return rows as Record<string, unknown>[]
+    },
+    close: () => connection.end(),
+  }
+}
+
+/** A stored cell in comparable form: Structs decoded (serializers order map entries
+ *  differently), input/output type JSON with sorted keys, bytes as base64, numbers as text. */
+function cell(column: string, value: unknown): unknown {
+  if (value === null || value === undefined) return null
+  if (Buffer.isBuffer(value)) return `bytes:${value.toString('base64')}`
+  if (typeof value === 'string') {
+    if (value.startsWith(STRUCT_PREFIX)) {
+      const bytes = Buffer.from(value.slice(STRUCT_PREFIX.length), 'base64')
+      return `${STRUCT_PREFIX}(decoded) ${JSON.stringify(canonical(decodeStruct(bytes)))}`
+    }
+    if (column === 'input_type' || column === 'output_type') {
+      return `(sorted) ${JSON.stringify(canonical(JSON.parse(value)))}`
+    }
+    return value
+  }
+  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : value
+}
+
+/** Every table of an engine database: columns with their declared types, rows, and indices. */
+async function engineRows(db: TestDatabase): Promise<Record<string, unknown>> {
+  const connection = await engineQuery(db)
+  const pgsql = db.engine === 'postgresql'
+  try {
+    const tables = (
+      await connection.query(
+        pgsql
+          ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+          : 'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1',
+      )
+    ).map((row) => String(row.name))
+    const out: Record<string, unknown> = {}
+    for (const table of tables) {
+      const columns = (
+        await connection.query(
+          pgsql
+            ? "SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position"
+            : 'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+          [table],
+        )
+      ).map((row): [string, string] => [String(row.name), String(row.type)])
+      const quoted = pgsql ? `"${table}"` : `\`${table}\``
+      const rows = (await connection.query(`SELECT * FROM ${quoted}`)).map((row) =>
+        Object.fromEntries(
+          columns.map(([name, type]): [string, [string, unknown]] => [name, [type, cell(name, row[name])]]),
+        ),
+      )
+      out[table] = { columns, rows } satisfies EngineTable
+    }
+    out.indices = pgsql
+      ? (
+          await connection.query(
+            "SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+          )
+        ).map((row) => `${row.name}: ${row.def}`)
+      : (
+          await connection.query(
+            'SELECT TABLE_NAME AS t, INDEX_NAME AS i, SEQ_IN_INDEX AS n, COLUMN_NAME AS c, NON_UNIQUE AS u, SUB_PART AS p ' +
+              'FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1, 2, 3',
+          )
+        ).map((row) => `${row.t}.${row.i}[${row.n}]: ${row.c} non_unique=${row.u} prefix=${row.p}`)
+    return out
+  } finally {
+    await connection.close()
+  }
+}
+
+/** Rows in a comparable order with timestamps hidden (the same rules as the SQLite test's). */
+function comparableRows(dump: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [table, body] of Object.entries(dump)) {
+    if (table === 'indices') {
+      out[table] = body
+      continue
+    }
+    const { columns, rows: stored } = body as EngineTable
+    const names = columns.map(([name]) => name)
+    const lower = table.toLowerCase()
+    // Attribution and Association ids never leave the store (no RPC returns them).
+    const internalIds = lower === 'attribution' || lower === 'association'
+    const rows = internalIds ? stored.map(({ id: _id, ...link }) => link) : stored
+    const key = (row: Record<string, [string, unknown]>) =>
+      lower === 'eventpath'
+        ? JSON.stringify(row.event_id)
+        : names.includes('id') && !internalIds
+          ? String(row.id?.[1]).padStart(12, '0')
+          : JSON.stringify(names.filter((c) => !TIME_KEYS.has(c)).map((c) => row[c]))
+    // A stable sort: EventPath rows of one event stay in their stored (path) order.
+    const sorted = [...rows].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0))
+    out[table] = {
+      columns,
+      rows: sorted.map((row) =>
+        Object.fromEntries(Object.entries(row).map(([c, v]) => [c, TIME_KEYS.has(c) ? [v[0], '<time>'] : v])),
+      ),
+    }
+  }
+  return out
+}
+
+/**
+ * The reads this test makes carry no list options, and MLMD's SQL for them has no ORDER BY: on a
+ * server engine MLMD answers in whatever order the engine's plan gives (PostgreSQL: descending
+ * id for node and type lists, see the engine facts; MariaDB: index order for events), mlmd-ts
+ * in id order (README: reads by id answer in id order). Lists are compared as sets there: node
+ * and type lists sorted by id, events by their content. Returns how many of MLMD's lists it
+ * reordered. (The SQLite test compares order too: SQLite's plans give id order.)
+ */
+function normaliseUnorderedReads(mlmd: DumpEntry[], ours: DumpEntry[]): number {
+  let reordered = 0
+  const byId = (item: Record<string, unknown>) => String(item.id).padStart(20, '0')
+  const byContent = (item: Record<string, unknown>) => JSON.stringify(item)
+  for (const [i, entry] of mlmd.entries()) {
+    for (const side of [entry, ours[i]]) {
+      const answer = side?.answer as Record<string, unknown> | undefined
+      if (answer === undefined) continue
+      for (const [field, list] of Object.entries(answer)) {
+        if (!Array.isArray(list) || !UNORDERED_LISTS.has(field)) continue
+        const key = field === 'events' ? byContent : byId
+        const sorted = [...(list as Record<string, unknown>[])].sort((a, b) =>
+          key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0,
+        )
+        if (JSON.stringify(sorted) !== JSON.stringify(list)) {
+          answer[field] = sorted
+          if (side === entry) reordered++
+        }
+      }
+    }
+  }
+  return reordered
+}
+
+const UNORDERED_LISTS = new Set([
+  'artifacts',
+  'executions',
+  'contexts',
+  'artifact_types',
+  'execution_types',
+  'context_types',
+  'events',
+])
+
+describeWithMlmd('interchange with the real MLMD on server engines (both ways, same database)', () => {
+  describe.each(['postgresql', 'mysql'] as const)('%s', (engine) => {
+    const rpcs = new Set<string>()
+    const made: TestDatabase[] = []
+    const outcome: Record<string, string> = {}
+    let dbA: TestDatabase | undefined
+    let dbB: TestDatabase | undefined
+    let mlmdWrites: { rpc: string; response: unknown }[] = []
+    let mlmdDumpA: DumpEntry[] = []
+    let mlmdDumpB: DumpEntry[] = []
+    let dir: string
+
+    beforeAll(async () => {
+      dir = mkdtempSync(path.join(tmpdir(), `mlmd-ts-interchange-${engine}-`))
+      dbA = await freshDatabase(engine)
+      if (dbA === undefined) return
+      made.push(dbA)
+      dbB = await freshDatabase(engine)
+      if (dbB !== undefined) made.push(dbB)
+    }, 240_000)
+    afterAll(async () => {
+      for (const db of made) await db.drop()
+      rmSync(dir, { recursive: true, force: true })
+      if (Object.keys(outcome).length > 0) writeResults(`interchange-${engine}`, rpcs, { engine, outcome })
+    })
+
+    /** MLMD's reads of `db` and mlmd-ts's answers to the same requests, compared (lists sorted
+     *  as normaliseUnorderedReads says); returns MLMD's sorted reads and a note on what was normalised. */
+    async function readBoth(db: TestDatabase, name: string): Promise<[DumpEntry[], DumpEntry[], string]> {
+      const readsPath = path.join(dir, `reads-${name}.json`)
+      const mlmd = JSON.parse(await python(['dump', db.url, readsPath])) as DumpEntry[]
+      const reads = JSON.parse(readFileSync(readsPath, 'utf8')) as Encoded[]
+      expect(reads.length).toBeGreaterThan(50)
+      const store = await openMetadataStore(db.url)
+      let ours: DumpEntry[]
+      try {
+        ours = await answers(store, reads, mlmd, rpcs)
+      } finally {
+        await store.close()
+      }
+      // Sorted first: the type-field rule pairs MLMD's types with ours by position.
+      const reordered = normaliseUnorderedReads(mlmd, ours)
+      const typeFields = mlmd.reduce(
+        (n, entry, i) => n + normaliseTypeReads(entry.answer, ours[i]?.answer),
+        0,
+      )
+      const differing = mismatches(mlmd, ours)
+      if (differing !== '') throw new Error(`reads that differ (MLMD vs mlmd-ts):\n${differing}`)
+      expect(ours).toEqual(mlmd)
+      const notes = [`${typeFields} type fields MLMD leaves out dropped: README "type reads are complete"`]
+      if (reordered > 0)
+        notes.push(`${reordered} reads without ORDER BY in MLMD's SQL answered in another order: sorted`)
+      return [mlmd, ours, `${reads.length} reads identical (${notes.join('; ')})`]
+    }
+
+    it('a database MLMD writes is served by mlmd-ts and reads back identically', {
+      timeout: 180_000,
+    }, async ({ skip }) => {
+      if (dbA === undefined) return skip(`${engine} is not installed here`)
+      mlmdWrites = JSON.parse(await python(['write', dbA.url])) as typeof mlmdWrites
+      const [mlmd, , note] = await readBoth(dbA, 'a')
+      mlmdDumpA = mlmd
+      // mlmd-ts opening the database changes nothing MLMD reads.
+      const again = JSON.parse(
+        await python(['dump', dbA.url, path.join(dir, 'reads-a2.json')]),
+      ) as DumpEntry[]
+      normaliseUnorderedReads(again, [])
+      expect(again).toEqual(mlmdDumpA)
+      outcome['mlmd → mlmd-ts'] = note
+    })
+
+    it('a database mlmd-ts writes opens in MLMD and reads back identically', {
+      timeout: 180_000,
+    }, async ({ skip }) => {
+      if (dbB === undefined) return skip(`${engine} is not installed here`)
+      expect(mlmdWrites.length, 'the MLMD-writes test ran first').toBeGreaterThan(0)
+      const requests = JSON.parse(await python(['requests', engine])) as Encoded[]
+      expect(mlmdWrites.length).toBe(requests.length)
+      // mlmd-ts creates MLMD's schema in the empty database itself.
+      const store = await openMetadataStore(dbB.url)
+      try {
+        const ours: { rpc: string; response: unknown }[] = []
+        for (const request of requests)
+          ours.push({ rpc: request.rpc, response: await run(store, request, rpcs) })
+        const differing = firstDiff(mlmdWrites, ours)
+        if (differing !== undefined) throw new Error(`write answers differ (MLMD vs mlmd-ts): ${differing}`)
+      } finally {
+        await store.close()
+      }
+      const [mlmd, , note] = await readBoth(dbB, 'b')
+      mlmdDumpB = mlmd
+      outcome['mlmd-ts → mlmd'] = note
+    })
+
+    it('both databases hold the same content (timestamps aside)', ({ skip }) => {
+      if (dbB === undefined) return skip(`${engine} is not installed here`)
+      expect(mlmdDumpA.length).toBeGreaterThan(0)
+      const differing = mismatches(
+        withoutTimes(mlmdDumpA) as DumpEntry[],
+        withoutTimes(mlmdDumpB) as DumpEntry[],
+      )
+      if (differing !== '') throw new Error(`MLMD reads A and B differently:\n${differing}`)
+      expect(withoutTimes(mlmdDumpB)).toEqual(withoutTimes(mlmdDumpA))
+    })
+
+    it('both databases hold the same rows, column types and indices (timestamps aside)', {
+      timeout: 60_000,
+    }, async ({ skip }) => {
+      if (dbA === undefined || dbB === undefined) return skip(`${engine} is not installed here`)
+      const a = comparableRows(await engineRows(dbA))
+      const b = comparableRows(await engineRows(dbB))
+      expect(Object.keys(a).length).toBeGreaterThan(15)
+      const differing = firstDiff(a, b)
+      if (differing !== undefined)
+        throw new Error(`rows differ (written by MLMD vs by mlmd-ts): ${differing}`)
+      const rows = Object.values(a).reduce<number>(
+        (n, table) => n + ((table as { rows?: unknown[] }).rows?.length ?? 0),
+        0,
+      )
+      outcome.tables = `${Object.keys(a).length - 1} tables, ${rows} rows, same column types and indices`
+    })
   })
 })

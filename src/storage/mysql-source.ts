@@ -77,12 +77,12 @@ const BYTE_TO_CHAR: string[] = Array.from({ length: 256 }, (_, b) =>
   String.fromCharCode(b >= 0x80 && b < 0xa0 ? (CP1252_HIGH[b - 0x80] as number) : b),
 )
 const CHAR_TO_BYTE = new Map(BYTE_TO_CHAR.map((char, byte) => [char, byte]))
-// Text without a byte above 0x7F is the same in both encodings.
-const isAscii = (text: string): boolean => !/[^\p{ASCII}]/u.test(text)
+// Any UTF-16 unit past U+007F (surrogates included): text without one is ASCII.
+const NON_ASCII = /[\u0080-\uffff]/
 
 /** Text as MLMD stores it on MySQL: each byte of its UTF-8 read as a latin1 character. */
 export function toMlmdText(text: string): string {
-  if (isAscii(text)) return text
+  if (!NON_ASCII.test(text)) return text
   let out = ''
   for (const byte of Buffer.from(text, 'utf8')) out += BYTE_TO_CHAR[byte]
   return out
@@ -96,7 +96,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * is returned as the server gave it.
  */
 export function fromMlmdText(stored: string): string {
-  if (isAscii(stored)) return stored
+  if (!NON_ASCII.test(stored)) return stored
   const bytes = new Uint8Array(stored.length)
   for (let i = 0; i < stored.length; i++) {
     const byte = CHAR_TO_BYTE.get(stored[i] as string)
@@ -147,7 +147,9 @@ const typeCast: mysql.TypeCast = (field, next) => {
 export function fromMysqlError(error: unknown, deadline?: number): MlmdError {
   if (error instanceof MlmdError) return error
   const { errno, code } = (error ?? {}) as { errno?: unknown; code?: unknown }
-  const message = error instanceof Error ? error.message : String(error)
+  // The server quotes the values in its messages (a duplicate name) in the connection's latin1,
+  // i.e. as MLMD's text is stored: read back, a non-ASCII name shows as it was written.
+  const message = fromMlmdText(error instanceof Error ? error.message : String(error))
   const options = { cause: error }
   switch (errno) {
     case 1062:
