@@ -862,6 +862,8 @@ async function serveServerDatabase(
     store = await openServerDatabase(database, {
       allowForeignTables: settings.allowForeignTables,
       enableUpgradeMigration: settings.enableUpgradeMigration,
+      onMigrationPlan: (plan) =>
+        io.err(`mlmd-ts: migrating the schema of ${where} from version ${plan.from} to ${plan.to}`),
       ...(settings.downgradeToSchemaVersion === undefined
         ? {}
         : { downgradeToSchemaVersion: settings.downgradeToSchemaVersion }),

@@ -187,4 +187,21 @@ describe.each(['postgresql', 'mysql'] as const)('migrations on %s', (engine: Ser
     expect(out.join('\n')).toMatch(/Downgrade migration was performed.*schema version 6/)
     expect(await version(db)).toBe(6)
   })
+
+  it('mlmd-ts serve --enable_database_upgrade upgrades an older database on open and serves it', async ({
+    skip,
+  }) => {
+    const db = await fresh(skip)
+    await failureOf(open(db, { downgradeToSchemaVersion: 5 }))
+    const err: string[] = []
+    const io = {
+      out: () => undefined,
+      err: (line: string) => err.push(line),
+      cwd: process.cwd(),
+      waitForSignal: () => Promise.resolve(),
+    }
+    expect(await main(['serve', '--db', db.url, '--port', '0', '--enable_database_upgrade'], io)).toBe(0)
+    expect(err.join('\n')).toMatch(/migrating the schema of .* from version 5 to 10/)
+    expect(await version(db)).toBe(10)
+  })
 })
