@@ -126,6 +126,9 @@ describe.each(['postgresql', 'mysql'] as const)('migrations on %s', (engine: Ser
       expect(artifacts.map((a) => a.uri)).toEqual(['/a', '/b'])
       expect(artifacts[0]?.properties?.span?.int_value).toBe(1n)
       expect(artifacts[1]?.custom_properties?.note?.string_value).toBe('b')
+      // The id sequences survived the migration: a new artifact gets the next id.
+      const put = await store.putArtifacts({ artifacts: [{ type_id: artifacts[0]?.type_id, uri: '/c' }] })
+      expect(put.artifact_ids).toEqual([3n])
     } finally {
       await store.close()
     }
