@@ -913,15 +913,27 @@ async function serveServerDatabase(
   logger: ReturnType<typeof createServerLogger>,
 ): Promise<number> {
   const where = describeServerDatabase(database)
-  if (settings.downgradeToSchemaVersion !== undefined) {
-    throw usageError(
-      `--downgrade_db_schema_version: schema migrations of ${database.engine} databases are not supported yet`,
-    )
-  }
   let store: OwnedAsyncMetadataStore
   try {
-    store = await openServerDatabase(database, { allowForeignTables: settings.allowForeignTables })
+    store = await openServerDatabase(database, {
+      allowForeignTables: settings.allowForeignTables,
+      enableUpgradeMigration: settings.enableUpgradeMigration,
+      onMigrationPlan: (plan) =>
+        io.err(`mlmd-ts: migrating the schema of ${where} from version ${plan.from} to ${plan.to}`),
+      ...(settings.downgradeToSchemaVersion === undefined
+        ? {}
+        : { downgradeToSchemaVersion: settings.downgradeToSchemaVersion }),
+    })
   } catch (error) {
+    // A requested downgrade ends in CANCELLED, as in MLMD: the work is done, the server exits.
+    if (
+      settings.downgradeToSchemaVersion !== undefined &&
+      error instanceof MlmdError &&
+      error.code === Code.Cancelled
+    ) {
+      io.out(`mlmd-ts: ${error.rawMessage}`)
+      return 0
+    }
     throw new MlmdError(
       Code.FailedPrecondition,
       `cannot open ${where}: ${MlmdError.from(error).rawMessage}`,

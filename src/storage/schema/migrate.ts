@@ -11,7 +11,7 @@
  */
 import { Code, failedPrecondition, MlmdError } from '../../errors.js'
 import type { DirectTx } from '../transaction-executor.js'
-import type { EngineMigrations, SchemaShape } from './migrations/migration-scheme.js'
+import type { EngineMigrations, SchemaShape, ServerEngineMigrations } from './migrations/migration-scheme.js'
 
 /** One version step of a {@link MigrationPlan}. */
 export interface MigrationStep {
@@ -38,17 +38,23 @@ export interface MigrationProgress {
 
 /**
  * The steps from `from` to `to` (either direction).
- * @throws InvalidArgument when either version is outside 0 … `migrations.latest`.
+ * @throws InvalidArgument when either version is outside `migrations.oldest` (default 0) …
+ *   `migrations.latest`.
  */
-export function planMigration(migrations: EngineMigrations, from: number, to: number): MigrationPlan {
+export function planMigration(
+  migrations: Pick<EngineMigrations, 'latest' | 'schemes'> & { readonly oldest?: number },
+  from: number,
+  to: number,
+): MigrationPlan {
+  const oldest = migrations.oldest ?? 0
   for (const [what, version] of [
     ['target', to],
     ['current', from],
   ] as const) {
-    if (!Number.isInteger(version) || version < 0 || version > migrations.latest) {
+    if (!Number.isInteger(version) || version < oldest || version > migrations.latest) {
       throw new MlmdError(
         Code.InvalidArgument,
-        `The ${what} schema version ${version} is not one this library can migrate; versions 0 to ${migrations.latest} are.`,
+        `The ${what} schema version ${version} is not one this library can migrate; versions ${oldest} to ${migrations.latest} are.`,
       )
     }
   }
@@ -141,4 +147,90 @@ function createdIndices(step: MigrationStep): string[] {
     const name = /^CREATE INDEX (?:IF NOT EXISTS )?`([^`]+)`/.exec(sql)?.[1]
     return name === undefined ? [] : [name]
   })
+}
+
+/** What {@link runServerMigration} needs of a connection to a server engine's database. */
+export interface ServerMigrationConnection {
+  /** Runs one statement (`params` bound). */
+  run(sql: string, params?: readonly unknown[]): Promise<void>
+  /** The database's tables with their columns (names as the catalog spells them). */
+  readShape(): Promise<SchemaShape>
+}
+
+/**
+ * How `actual` falls short of the tables and columns of `expected`, comparing names without
+ * case (PostgreSQL folds MLMD's names to lower case) and allowing extra columns and tables:
+ * on a server engine a column added in place comes last, and MLMD's own PostgreSQL downgrade
+ * from 9 to 8 leaves the external ids behind, so only what a version needs is required.
+ */
+export function missingFromShape(expected: SchemaShape, actual: SchemaShape): string[] {
+  const found = new Map(
+    Object.entries(actual.tables).map(([t, cs]) => [
+      t.toLowerCase(),
+      new Set(cs.map((c) => c.toLowerCase())),
+    ]),
+  )
+  const problems: string[] = []
+  for (const [table, columns] of Object.entries(expected.tables)) {
+    const have = found.get(table.toLowerCase())
+    if (have === undefined) {
+      problems.push(`table ${table} is missing`)
+      continue
+    }
+    const missing = columns.filter((c) => !have.has(c.toLowerCase()))
+    if (missing.length > 0) problems.push(`table ${table} lacks the columns ${missing.join(', ')}`)
+  }
+  return problems
+}
+
+async function checkServerShape(
+  connection: ServerMigrationConnection,
+  migrations: ServerEngineMigrations,
+  version: number,
+  when: string,
+): Promise<void> {
+  const scheme = migrations.schemes.get(version)
+  if (scheme === undefined) throw new Error(`no migration scheme for version ${version}`)
+  const problems = missingFromShape(scheme.shape, await connection.readShape())
+  if (problems.length > 0) {
+    throw failedPrecondition(
+      `${when} the database does not have MLMD's schema version ${version}: ${problems.join('; ')}.`,
+    )
+  }
+}
+
+/**
+ * Runs `plan` on a server engine's database, as {@link runMigration} does on SQLite: the
+ * starting shape is checked before anything changes, then each step's statements run, the
+ * new version is recorded and the new shape checked.
+ *
+ * Atomicity is the engine's: on PostgreSQL the caller runs this inside one transaction (its
+ * DDL is transactional), so a failure or a killed process leaves the database as it was. MySQL
+ * commits every DDL statement by itself: a failure leaves the database at the version of the
+ * last completed step (recorded after each step), plus whatever part of the failing step ran;
+ * MLMD's own MySQL migrations behave the same way.
+ * @throws FailedPrecondition when a shape check fails; the engine's error of a failing
+ *   statement otherwise.
+ */
+export async function runServerMigration(
+  connection: ServerMigrationConnection,
+  migrations: ServerEngineMigrations,
+  plan: MigrationPlan,
+  onProgress?: (progress: MigrationProgress) => void,
+): Promise<void> {
+  await checkServerShape(connection, migrations, plan.from, `Before migrating from version ${plan.from},`)
+  for (const step of plan.steps) {
+    for (const [i, sql] of step.statements.entries()) {
+      await connection.run(sql)
+      onProgress?.({ step, statement: i + 1, sql })
+    }
+    // Version 0 has no version table (its step dropped it).
+    if (step.to > 0) await connection.run(migrations.setVersion, [step.to])
+    await checkServerShape(
+      connection,
+      migrations,
+      step.to,
+      `After migrating from version ${step.from} to ${step.to},`,
+    )
+  }
 }

@@ -40,3 +40,18 @@ export interface EngineMigrations {
   /** Reads the tables (columns in order) and index names of the database, in this engine's catalog. */
   readonly readShape: (tx: DirectTx) => SchemaShape
 }
+
+/**
+ * One server engine's migration schemes (PostgreSQL, MySQL). Their databases are reached
+ * asynchronously, so the runner (`runServerMigration` in `../migrate.ts`) reads the shape
+ * itself; the shapes of the versions are the engine-independent table and column names.
+ */
+export interface ServerEngineMigrations {
+  readonly engine: 'postgresql' | 'mysql'
+  /** The oldest version the engine has (MLMD's PostgreSQL starts at 1). */
+  readonly oldest: number
+  readonly latest: number
+  readonly schemes: ReadonlyMap<number, MigrationScheme>
+  /** Records the new version after a step (one bound parameter, the version). */
+  readonly setVersion: string
+}
