@@ -232,14 +232,6 @@ function connectionSettings(config: PostgresqlConfig, database?: string): pg.Poo
   return settings
 }
 
-/** The database name a config names (what a URL's path or `database` says). */
-function databaseOf(config: PostgresqlConfig): string | undefined {
-  if (config.database !== undefined) return config.database
-  if (config.url === undefined) return undefined
-  const name = new URL(config.url).pathname.replace(/^\//, '')
-  return name === '' ? undefined : decodeURIComponent(name)
-}
-
 const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`
 
 /** A pool of connections to one PostgreSQL database, and the driver of operations on it. */
@@ -277,7 +269,7 @@ export class PostgresqlSource implements AsyncOperationExecutor {
       await source.#ping()
     } catch (error) {
       const translated = fromPostgresqlError(error)
-      const database = databaseOf(config)
+      const database = settings.database
       if (
         (error as { code?: string }).code !== '3D000' ||
         config.skipDbCreation === true ||
