@@ -140,6 +140,8 @@ describe('migrate', () => {
       [['--db', 'a', '--to', '-1'], /--to/],
       [['--db', 'a', '--backup', 'b', '--no-backup'], /cannot be used together/],
       [['--db', 'a', 'extra'], /unexpected argument/],
+      [['--db', 'postgres://u:p@h/d'], /--enable_database_upgrade/],
+      [['--db', 'mysql://u:p@h/d', '--to', '5'], /--downgrade_db_schema_version N/],
     ])('refuses %j', (args, message) => {
       expect(() => parseMigrateArgs(args, dir)).toThrow(message)
     })

@@ -75,6 +75,13 @@ export function parseMigrateArgs(args: readonly string[], cwd: string): MigrateS
   if (values.db === undefined || values.db === '' || values.db === ':memory:') {
     throw usageError('--db FILE is required (a store file; :memory: has nothing to migrate)')
   }
+  if (/^(postgres|postgresql|mysql|mariadb):\/\//i.test(values.db)) {
+    // The server engines migrate on open (in one transaction on PostgreSQL), as MLMD's server does.
+    throw usageError(
+      '--db takes a SQLite file here; a PostgreSQL or MySQL database is upgraded by ' +
+        '`mlmd-ts serve --db URL --enable_database_upgrade` and downgraded by `--downgrade_db_schema_version N`',
+    )
+  }
   const toText = values.to ?? String(SCHEMA_VERSION)
   if (!/^[0-9]+$/.test(toText) || Number(toText) > SCHEMA_VERSION) {
     throw usageError(`--to must be a schema version from 0 to ${SCHEMA_VERSION}, not "${toText}"`)
