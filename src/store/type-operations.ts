@@ -84,6 +84,16 @@ export function* upsertType(tx: Tx, kind: TypeKind, type: AnyType, evolution: Ty
   const stored = yield* findTypeByNameAndVersion(tx, kind, type.name, version)
   let id: bigint
   if (stored === undefined) {
+    // Looked up first, as MLMD does, rather than left to the UNIQUE key: on PostgreSQL and MySQL
+    // a refused insert still uses up an id of the sequence.
+    if (typeof type.external_id === 'string' && type.external_id !== '') {
+      const holders = yield* findTypesByExternalIds(tx, kind, [type.external_id])
+      if (holders.length > 0) {
+        throw alreadyExists(
+          `Type with external_id ${type.external_id} already exists: type ${holders[0]?.id}`,
+        )
+      }
+    }
     const newType: NewType = {
       name: type.name,
       kind,
