@@ -32,7 +32,7 @@ import type {
   TransactionMode,
   Tx,
 } from './transaction-executor.js'
-import { driveAsync } from './transaction-executor.js'
+import { deadlinePassedError, driveOnConnection } from './transaction-executor.js'
 
 /** Where and how to connect (MLMD's `MySQLDatabaseConfig`, or a URL). */
 export interface MysqlConfig {
@@ -330,7 +330,7 @@ export class MysqlSource implements AsyncOperationExecutor {
     deadline: number | undefined,
   ): Promise<T> {
     if (this.#closed) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
-    if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
+    if (deadline !== undefined && Date.now() >= deadline) throw deadlinePassedError()
     let connection: mysql.PoolConnection
     try {
       connection = await this.#pool.getConnection()
@@ -367,25 +367,19 @@ export class MysqlSource implements AsyncOperationExecutor {
       begun = true
     }
     try {
-      let memo = new Map<string, unknown>()
-      const tx: Tx = {
-        dialect: this.dialect,
-        memo: () => memo,
-        forgetMemo: () => {
-          memo = new Map()
+      return await driveOnConnection(
+        this.dialect,
+        body,
+        {
+          begin,
+          execute: (statement) => run(connection, statement, deadline),
+          commit: async () => {
+            await connection.query('COMMIT')
+            begun = false
+          },
         },
-      }
-      const result = await driveAsync(body(tx), async (statement) => {
-        if (!begun) await begin()
-        return run(connection, statement, deadline)
-      })
-      // The client has been told the call failed: applying it now would contradict that.
-      if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
-      if (begun) {
-        await connection.query('COMMIT')
-        begun = false
-      }
-      return result
+        deadline,
+      )
     } catch (error) {
       const translated = fromMysqlError(error, deadline)
       if (translated.code === Code.Unavailable) broken = true
@@ -447,10 +441,6 @@ async function run(
       } satisfies RunResult
     }
   }
-}
-
-function deadlineError(): MlmdError {
-  return new MlmdError(Code.DeadlineExceeded, 'The deadline passed before the call ran; nothing was done.')
 }
 
 // MLMD creates the database it is told to use when it is missing (unless skip_db_creation).

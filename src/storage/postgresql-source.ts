@@ -30,7 +30,7 @@ import type {
   TransactionMode,
   Tx,
 } from './transaction-executor.js'
-import { driveAsync } from './transaction-executor.js'
+import { deadlinePassedError, driveOnConnection } from './transaction-executor.js'
 
 /** Where and how to connect (MLMD's `PostgreSQLDatabaseConfig`, or a URL). */
 export interface PostgresqlConfig {
@@ -318,7 +318,7 @@ export class PostgresqlSource implements AsyncOperationExecutor {
     deadline: number | undefined,
   ): Promise<T> {
     if (this.#closed) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
-    if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
+    if (deadline !== undefined && Date.now() >= deadline) throw deadlinePassedError()
     let client: pg.PoolClient
     try {
       client = await this.#pool.connect()
@@ -340,25 +340,19 @@ export class PostgresqlSource implements AsyncOperationExecutor {
       await client.query(text)
     }
     try {
-      let memo = new Map<string, unknown>()
-      const tx: Tx = {
-        dialect: this.dialect,
-        memo: () => memo,
-        forgetMemo: () => {
-          memo = new Map()
+      return await driveOnConnection(
+        this.dialect,
+        body,
+        {
+          begin,
+          execute: (statement) => run(client, statement, deadline),
+          commit: async () => {
+            await client.query('COMMIT')
+            begun = false
+          },
         },
-      }
-      const result = await driveAsync(body(tx), async (statement) => {
-        if (!begun) await begin()
-        return run(client, statement, deadline)
-      })
-      // The client has been told the call failed: applying it now would contradict that.
-      if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
-      if (begun) {
-        await client.query('COMMIT')
-        begun = false
-      }
-      return result
+        deadline,
+      )
     } catch (error) {
       const translated = fromPostgresqlError(error, deadline)
       if (translated.code === Code.Unavailable) broken = error as Error
@@ -447,10 +441,6 @@ function toConfig(query: Query): pg.QueryConfig<SqlValue[]> {
   }
   const name = preparedName(text)
   return name === undefined ? { text, values } : { name, text, values }
-}
-
-function deadlineError(): MlmdError {
-  return new MlmdError(Code.DeadlineExceeded, 'The deadline passed before the call ran; nothing was done.')
 }
 
 function describe(settings: pg.PoolConfig): string {

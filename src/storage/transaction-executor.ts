@@ -22,6 +22,7 @@
  * const m = await pool.perform('read', countArtifacts)      // a server engine, asynchronous
  * ```
  */
+import { Code, MlmdError } from '../errors.js'
 import type { Dialect } from './dialect.js'
 
 /** A value bound to, or read from, the database. int64 columns come back as `bigint`. */
@@ -181,4 +182,52 @@ export interface DirectTx {
   run(query: Query): RunResult
   /** See {@link Tx.forgetMemo}. */
   forgetMemo(): void
+}
+
+/** What a server engine's driver does on one pooled connection, for {@link driveOnConnection}. */
+export interface ServerConnection {
+  /** Begins the transaction (with its limits and, for a write, the writers' lock). */
+  begin(): Promise<void>
+  execute(statement: Statement): Promise<unknown>
+  commit(): Promise<void>
+}
+
+/** The answer to a call whose deadline passed before it could take effect. */
+export function deadlinePassedError(): MlmdError {
+  return new MlmdError(Code.DeadlineExceeded, 'The deadline passed before the call ran; nothing was done.')
+}
+
+/**
+ * Runs `body` on a server engine's connection: the transaction begins with the body's first
+ * statement (a call that needs none costs no round trip) and commits when the body returns,
+ * unless the deadline has passed by then (the client was told the call failed). The memo lasts
+ * this transaction only: other replicas may change any type between two calls. Rolling back on
+ * failure is the driver's (it knows whether the connection is still usable).
+ * @throws DeadlineExceeded when `deadline` passes before the commit.
+ */
+export async function driveOnConnection<T>(
+  dialect: Dialect,
+  body: (tx: Tx) => Op<T>,
+  connection: ServerConnection,
+  deadline: number | undefined,
+): Promise<T> {
+  let memo = new Map<string, unknown>()
+  const tx: Tx = {
+    dialect,
+    memo: () => memo,
+    forgetMemo: () => {
+      memo = new Map()
+    },
+  }
+  let begun = false
+  const result = await driveAsync(body(tx), async (statement) => {
+    if (!begun) {
+      begun = true
+      await connection.begin()
+    }
+    return connection.execute(statement)
+  })
+  if (deadline !== undefined && Date.now() >= deadline) throw deadlinePassedError()
+  if (begun) await connection.commit()
+  return result
 }
