@@ -74,18 +74,24 @@ export interface PostgresqlStoreOptions extends PostgresqlConfig, PostgresqlInit
  */
 export async function openPostgresqlStore(options: PostgresqlStoreOptions): Promise<OwnedAsyncMetadataStore> {
   const source = await PostgresqlSource.open(options)
+  return ownedStore(source, 'postgresql', () => initPostgresqlStore(source, options))
+}
+
+// The operation table bound to an opened driver, once its schema is set up (closing the driver
+// when that fails).
+async function ownedStore(
+  source: (PostgresqlSource | MysqlSource) & { close(): Promise<void> },
+  engine: 'postgresql' | 'mysql',
+  init: () => Promise<void>,
+): Promise<OwnedAsyncMetadataStore> {
   try {
-    await initPostgresqlStore(source, options)
+    await init()
   } catch (error) {
     await source.close()
     throw error
   }
   const store = bindAsyncOperations(source, [requestLimits])
-  return Object.assign(store, {
-    description: source.description,
-    engine: 'postgresql' as const,
-    close: () => source.close(),
-  })
+  return Object.assign(store, { description: source.description, engine, close: () => source.close() })
 }
 
 /** Options of {@link openMysqlStore}. */
@@ -100,18 +106,7 @@ export interface MysqlStoreOptions extends MysqlConfig, PostgresqlInitOptions {}
  */
 export async function openMysqlStore(options: MysqlStoreOptions): Promise<OwnedAsyncMetadataStore> {
   const source = await MysqlSource.open(options)
-  try {
-    await initMysqlStore(source, options)
-  } catch (error) {
-    await source.close()
-    throw error
-  }
-  const store = bindAsyncOperations(source, [requestLimits])
-  return Object.assign(store, {
-    description: source.description,
-    engine: 'mysql' as const,
-    close: () => source.close(),
-  })
+  return ownedStore(source, 'mysql', () => initMysqlStore(source, options))
 }
 
 /**
