@@ -159,8 +159,11 @@ start_postgresql() {
     cat "$dir/pg_ctl.log" "$dir/server.log" >&2 2>/dev/null || true
     die "PostgreSQL did not start"
   done
+  # The tests drop each database WITH (FORCE), which also ends an autovacuum worker that happens
+  # to be in it; a role that is not a superuser may end it only as a member of pg_signal_backend.
   "$bin/psql" -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-    -c "CREATE ROLE $USER_NAME LOGIN CREATEDB PASSWORD '$PASSWORD'" >&2 ||
+    -c "CREATE ROLE $USER_NAME LOGIN CREATEDB PASSWORD '$PASSWORD'" \
+    -c "GRANT pg_signal_backend TO $USER_NAME" >&2 ||
     die "could not create the PostgreSQL user"
   {
     echo "engine=postgresql"
