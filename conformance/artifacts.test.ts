@@ -1054,4 +1054,65 @@ describeTargets('artifacts', (t) => {
       })
     }
   })
+
+  // Keys that Object.prototype holds are ordinary property names to MLMD; a JS object must
+  // neither lose them (`__proto__` set by assignment replaces the prototype) nor find them
+  // where they were never declared (`type.properties.constructor` is Object).
+  it('keeps property names such as __proto__, constructor and toString as ordinary names', async () => {
+    const s = t.store()
+    const names = ['__proto__', 'constructor', 'toString']
+    const declared = (kind: PropertyType) => Object.fromEntries(names.map((n) => [n, kind]))
+    const name = uid('t')
+    const type_id = (
+      await s.putArtifactType({ artifact_type: { name, properties: { a: PropertyType.INT } } })
+    ).type_id as bigint
+    await expectCode(
+      s.putArtifacts({ artifacts: [{ type_id, properties: { constructor: { int_value: 1n } } }] }),
+      Code.InvalidArgument,
+    )
+    // Adding them to the stored type is an evolution like any other.
+    await expectCode(
+      s.putArtifactType({
+        artifact_type: { name, properties: { a: PropertyType.INT, ...declared(PropertyType.INT) } },
+      }),
+      Code.AlreadyExists,
+    )
+    await s.putArtifactType({
+      artifact_type: { name, properties: { a: PropertyType.INT, ...declared(PropertyType.INT) } },
+      can_add_fields: true,
+    })
+    const [type] = (await s.getArtifactTypesByID({ type_ids: [type_id] })).artifact_types
+    expect(Object.keys(type?.properties ?? {}).sort()).toEqual(['__proto__', 'a', 'constructor', 'toString'])
+    const values = (v: bigint) => Object.fromEntries(names.map((n, i) => [n, { int_value: v + BigInt(i) }]))
+    const { artifact_ids } = await s.putArtifacts({
+      artifacts: [{ type_id, properties: values(1n), custom_properties: values(10n) }],
+    })
+    const [stored] = (await s.getArtifactsByID({ artifact_ids })).artifacts
+    expect(Object.getPrototypeOf(stored?.properties)).toBe(Object.prototype)
+    expect(Object.entries(stored?.properties ?? {})).toEqual(
+      expect.arrayContaining(Object.entries(values(1n))),
+    )
+    expect(Object.keys(stored?.custom_properties ?? {}).sort()).toEqual([...names].sort())
+    expect(Object.entries(stored?.custom_properties ?? {})).toEqual(
+      expect.arrayContaining(Object.entries(values(10n))),
+    )
+    // An update through a mask names one of them; the others stay.
+    await s.putArtifacts({
+      artifacts: [
+        {
+          id: artifact_ids[0],
+          type_id,
+          custom_properties: Object.fromEntries([['__proto__', { int_value: 99n }]]),
+        },
+      ],
+      update_mask: { paths: ['custom_properties.__proto__'] },
+    })
+    const [updated] = (await s.getArtifactsByID({ artifact_ids })).artifacts
+    expect(Object.entries(updated?.custom_properties ?? {})).toEqual(
+      expect.arrayContaining([
+        ['__proto__', { int_value: 99n }],
+        ['constructor', { int_value: 11n }],
+      ]),
+    )
+  })
 })

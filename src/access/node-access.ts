@@ -3,6 +3,7 @@
  * `MetadataAccessObject`), written once for the three kinds and every engine. Reads hydrate
  * nodes with their type name and properties in two statements, whatever the number of nodes.
  */
+import { setEntry } from '../proto/map-entries.js'
 import type { Artifact, Context, Execution, Value } from '../proto/messages.js'
 import { ARTIFACT_TABLES, CONTEXT_TABLES, EXECUTION_TABLES } from '../storage/schema/v10.js'
 import {
@@ -80,7 +81,7 @@ export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: rea
     const node = nodes.get(p.node_id)
     if (node === undefined) continue
     const map = p.is_custom_property ? node.custom_properties : node.properties
-    ;(map as Record<string, Value>)[p.name] = decodeValue(p)
+    setEntry(map as Record<string, Value>, p.name, decodeValue(p))
   }
   return Array.from(nodes.values()) as N[]
 }

@@ -3,6 +3,7 @@
  * inside the caller's transaction and issues a constant number of statements (none for a
  * memoised type), built by `type-queries.ts`.
  */
+import { setEntry } from '../proto/map-entries.js'
 import type { ArtifactStructType } from '../proto/messages.js'
 import { fromProto3Json, toProto3Json } from '../storage/proto-json.js'
 import { SIMPLE_TYPES, type TypeKind } from '../storage/schema/v10.js'
@@ -60,7 +61,7 @@ function* hydrate(tx: Tx, rows: TypeRow[]): Op<TypeRecord[]> {
   )
   for (const p of properties) {
     const record = records.get(p.type_id)
-    if (record !== undefined) record.properties[p.name] = Number(p.data_type ?? 0n)
+    if (record !== undefined) setEntry(record.properties, p.name, Number(p.data_type ?? 0n))
   }
   const parents = yield* all<{ type_id: bigint; name: string; type_kind: bigint }>(
     queries.selectParentTypesByTypeIds(tx.dialect, ids),

@@ -13,7 +13,9 @@
  * })
  * ```
  */
+
 import { invalidArgument } from '../errors.js'
+import { setEntry } from '../proto/map-entries.js'
 import {
   ArtifactType_SystemDefinedBaseType,
   type ArtifactType as ArtifactTypeMessage,
@@ -130,7 +132,7 @@ export function itemTypeOf(spec: ArtifactSpec): ArtifactType {
 /** The MLMD message registering `type` (properties declared, base type if any). */
 export function artifactTypeToMessage(type: ArtifactType): ArtifactTypeMessage {
   const properties: Record<string, PropertyType> = {}
-  for (const [key, kind] of Object.entries(type.properties)) properties[key] = PropertyType[kind]
+  for (const [key, kind] of Object.entries(type.properties)) setEntry(properties, key, PropertyType[kind])
   return {
     name: type.name,
     properties,

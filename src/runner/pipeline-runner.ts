@@ -29,6 +29,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Code, invalidArgument, MlmdError } from '../errors.js'
+import { entryOf, setEntry } from '../proto/map-entries.js'
 import type { Artifact, Value } from '../proto/messages.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import {
@@ -243,18 +244,18 @@ function outputRecord(n: PipelineNode, key: string, output: OutputArtifact): Omi
   const properties: Record<string, Value> = {}
   for (const [name, value] of Object.entries(output.properties)) {
     if (value === undefined) continue
-    const kind = type.properties[name]
+    const kind = entryOf(type.properties, name)
     if (kind === undefined) {
       throw invalidArgument(`Node ${n.id}: output ${key} (${type.name}) declares no property ${name}.`)
     }
-    properties[name] = propertyToValue(kind, value, `node ${n.id}, output ${key}, property ${name}`)
+    setEntry(properties, name, propertyToValue(kind, value, `node ${n.id}, output ${key}, property ${name}`))
   }
   const custom_properties: Record<string, Value> = {}
   for (const [name, value] of Object.entries(output.customProperties)) {
     if (name === CUSTOM_PROPERTY.tfxVersion || name.startsWith('tsrunner_')) {
       throw invalidArgument(`Node ${n.id}: output ${key}: custom property ${name} is the runner's.`)
     }
-    custom_properties[name] = customToValue(value)
+    setEntry(custom_properties, name, customToValue(value))
   }
   return { properties, custom_properties }
 }

@@ -19,6 +19,7 @@
  */
 import protobuf from 'protobufjs'
 import { Code, MlmdError } from '../errors.js'
+import { setEntry } from '../proto/map-entries.js'
 
 type Plain = Record<string, unknown>
 
@@ -402,7 +403,11 @@ function parseField(tokens: Tokenizer, type: protobuf.Type, out: Plain): void {
     for (const entry of values as { key: unknown; value: unknown }[]) {
       // An entry without a key or value has the field's default, as in C++.
       const key = entry.key ?? (field.keyType === 'string' ? '' : 0)
-      map[String(key)] = entry.value ?? (field.resolvedType instanceof protobuf.Type ? {} : defaultOf(field))
+      setEntry(
+        map,
+        String(key),
+        entry.value ?? (field.resolvedType instanceof protobuf.Type ? {} : defaultOf(field)),
+      )
     }
   } else if (field.repeated) {
     out[field.name] ??= []

@@ -21,6 +21,7 @@
  */
 import { isUtf8 } from 'node:buffer'
 import protobuf from 'protobufjs'
+import { setEntry } from '../proto/map-entries.js'
 
 /** Encodes and decodes one message type. */
 export interface MessageCodec<T> {
@@ -175,7 +176,11 @@ export function messageFromWire(type: protobuf.Type, message: Plain): Plain {
       const map: Plain = {}
       if (present) {
         for (const [key, v] of Object.entries(message[field.name] as Plain)) {
-          map[field.int64Key ? int64KeyFromWire(key, field.unsignedKey) : key] = valueFromWire(field.value, v)
+          setEntry(
+            map,
+            field.int64Key ? int64KeyFromWire(key, field.unsignedKey) : key,
+            valueFromWire(field.value, v),
+          )
         }
       }
       out[field.name] = map
@@ -225,10 +230,10 @@ export function messageToWire(type: protobuf.Type, plain: Plain, path: string = 
       const map: Plain = {}
       for (const [key, v] of Object.entries(value as Plain)) {
         // protobufjs's writer parses decimal-string keys of 64-bit maps itself.
-        map[field.int64Key ? toBigInt(key, where).toString() : key] = valueToWire(
-          field.value,
-          v,
-          `${where}[${key}]`,
+        setEntry(
+          map,
+          field.int64Key ? toBigInt(key, where).toString() : key,
+          valueToWire(field.value, v, `${where}[${key}]`),
         )
       }
       out[field.name] = map

@@ -19,6 +19,7 @@ import {
 } from '../access/node-access.js'
 import { findTypesByIds, type TypeRecord } from '../access/type-access.js'
 import { Code, invalidArgument, MlmdError, notFound } from '../errors.js'
+import { entryOf } from '../proto/map-entries.js'
 import type { Artifact, Execution, FieldMask, Value } from '../proto/messages.js'
 import type { TypeKind } from '../storage/schema/v10.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
@@ -97,7 +98,7 @@ export function validateProperties(
 ): void {
   for (const [name, value] of Object.entries(node.properties ?? {})) {
     if (!inScope(scope.properties, name)) continue
-    const declared = type.properties[name]
+    const declared = entryOf(type.properties, name)
     if (declared === undefined) throw invalidArgument(`Found unknown property: ${name}`)
     const kind = valueKind(value)
     if (kind === undefined || VALUE_KINDS.indexOf(kind) + 1 !== declared) {
@@ -366,8 +367,8 @@ function* applyPropertyChanges(
   const names = scope === 'all' ? new Set([...Object.keys(want), ...Object.keys(have)]) : scope
   let changed = false
   for (const name of names) {
-    const next = want[name]
-    const previous = have[name]
+    const next = entryOf(want, name)
+    const previous = entryOf(have, name)
     if (next === undefined) {
       if (previous === undefined) continue
       yield* deleteProperty(tx, kind, id, name, isCustom)

@@ -15,6 +15,7 @@ import {
   updateTypeExternalId,
 } from '../access/type-access.js'
 import { alreadyExists, Code, invalidArgument, MlmdError, notFound, unimplemented } from '../errors.js'
+import { entryOf } from '../proto/map-entries.js'
 import type * as m from '../proto/messages.js'
 import type { ArtifactType, ContextType, ExecutionType } from '../proto/messages.js'
 import { TypeKind } from '../storage/schema/v10.js'
@@ -129,18 +130,18 @@ function* evolveType(
       `Type already exists with different properties: ${reason} (stored ${describeType(stored.kind, stored.name, stored.version)})`,
     )
   for (const [name, dataType] of Object.entries(stored.properties)) {
-    const requested = properties[name]
+    const requested = entryOf(properties, name)
     if (requested !== undefined && requested !== dataType) {
       throw conflict(
         `Conflicting property value type found in stored and given types for property \`${name}\``,
       )
     }
   }
-  const omitted = Object.keys(stored.properties).filter((name) => properties[name] === undefined)
+  const omitted = Object.keys(stored.properties).filter((name) => entryOf(properties, name) === undefined)
   if (omitted.length > 0 && !evolution.canOmitFields) {
     throw conflict(`can_omit_fields is false while stored type has more properties (${omitted.join(', ')})`)
   }
-  const added = Object.keys(properties).filter((name) => stored.properties[name] === undefined)
+  const added = Object.keys(properties).filter((name) => entryOf(stored.properties, name) === undefined)
   if (added.length > 0 && !evolution.canAddFields) {
     throw conflict(`can_add_fields is false while the given type has more properties (${added.join(', ')})`)
   }
