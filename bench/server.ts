@@ -23,7 +23,7 @@
  * `--in-thread` adds a fifth target: a second `mlmd-ts serve` on the same file with
  * `--read_workers 0` (every call on the server's main thread, no hop to a store worker).
  *
- * Writes bench/results/server.json and server.md.
+ * Writes bench/results/server.json and server.md (server-quick.* with --quick).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -61,6 +61,8 @@ const QUICK = args.quick === true
 const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 6))
 const WITH_MLMD_GRPC = args['no-mlmd-grpc'] !== true
 const WITH_IN_THREAD = args['in-thread'] === true
+// A quick run does not replace the results of a full one.
+const RESULTS_NAME = QUICK ? 'server-quick' : 'server'
 const SERVICE_PATH = '/ml_metadata.MetadataStoreService/'
 
 // -- the data: the same requests fill every store, so ids agree -------------------------------
@@ -653,9 +655,9 @@ try {
   process.stdout.write(`${md}\n`)
   const outDir = path.join(ROOT, 'bench', 'results')
   mkdirSync(outDir, { recursive: true })
-  writeFileSync(path.join(outDir, 'server.md'), md)
+  writeFileSync(path.join(outDir, `${RESULTS_NAME}.md`), md)
   writeFileSync(
-    path.join(outDir, 'server.json'),
+    path.join(outDir, `${RESULTS_NAME}.json`),
     `${JSON.stringify(
       {
         machine: {
