@@ -73,6 +73,12 @@ describe('serve', () => {
       })
     })
 
+    it('takes --lineage_nodes', () => {
+      expect(parse(['--lineage_nodes', 'whole']).lineageNodes).toBe('whole')
+      expect(parse(['--lineage_nodes=ids']).lineageNodes).toBe('ids')
+      expect(parse([]).lineageNodes).toBeUndefined()
+    })
+
     it("takes MLMD's --downgrade_db_schema_version (-1 for none) and --allow_foreign_tables", () => {
       expect(parse(['--downgrade_db_schema_version', '4']).downgradeToSchemaVersion).toBe(4)
       expect(parse(['--downgrade_db_schema_version=-1']).downgradeToSchemaVersion).toBeUndefined()
@@ -212,6 +218,7 @@ describe('serve', () => {
       [['--port', '1', '--grpc_port', '2'], /disagree/],
       [['--read_workers', 'many'], /--read_workers must be a number from 0 to 256/],
       [['--read_workers', '-1'], /--read_workers/],
+      [['--lineage_nodes', 'some'], /--lineage_nodes must be one of auto, whole, ids, not "some"/],
       [['--tls-cert', 'cert.pem'], /go together/],
       [['--tls-cert', 'nope.pem', '--tls-key', 'key.pem'], /cannot read/],
       [['--enable_database_upgrade=maybe'], /takes true or false/],

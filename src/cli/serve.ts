@@ -10,6 +10,7 @@ import { type ExplorerServer, startExplorerServer } from '../explorer/web/server
 import { validateBearerToken } from '../service/auth.js'
 import type { GrpcServer, GrpcServerOptions, ServerTlsConfig } from '../service/grpc-server.js'
 import { createGrpcServer, formatAddress, routeGrpcLibraryLog } from '../service/grpc-server.js'
+import { LINEAGE_NODES, type LineageNodes, lineageNodesFrom } from '../service/lineage-nodes.js'
 import type { LogLevel, MetricsServer } from '../service/observability.js'
 import {
   callLogger,
@@ -76,6 +77,10 @@ Options:
   --grpc_web_origins LIST
                          comma-separated origins whose pages may call grpc-web
                          (https://ui.example.com), or *; loopback pages always may
+  --lineage_nodes auto|whole|ids
+                         how GetLineageSubgraph answers nodes: ids only (MLMD's
+                         answer) or whole; auto (default) answers ids only to the
+                         official Python client, which fetches them again itself
   -h, --help             show this help
 
 MLMD server flags (metadata_store_server):
@@ -130,6 +135,8 @@ export interface ServeSettings {
   readonly readWorkers?: number | undefined
   /** The store is in this server database (PostgreSQL), not in `filename`. */
   readonly server?: ServerDatabase | undefined
+  /** `--lineage_nodes`: how `GetLineageSubgraph` answers nodes; undefined for the default. */
+  readonly lineageNodes?: LineageNodes | undefined
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
@@ -320,6 +327,7 @@ function parseFlags(args: string[]) {
         'ui-port': { type: 'string' },
         grpc_web_port: { type: 'string' },
         grpc_web_origins: { type: 'string' },
+        lineage_nodes: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         grpc_port: { type: 'string' },
         metadata_store_server_config_file: { type: 'string' },
@@ -496,6 +504,13 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     throw usageError(`--read_workers must be a number from 0 to 256, not "${workersText}"`)
   }
 
+  const lineageNodes = values.lineage_nodes === undefined ? undefined : lineageNodesFrom(values.lineage_nodes)
+  if (values.lineage_nodes !== undefined && lineageNodes === undefined) {
+    throw usageError(
+      `--lineage_nodes must be one of ${LINEAGE_NODES.join(', ')}, not "${values.lineage_nodes}"`,
+    )
+  }
+
   const server = serverDatabaseOf(values, sourceType, config.server)
   const capText = values.max_response_bytes
   if (capText !== undefined && !/^[0-9]{1,15}$/.test(capText)) {
@@ -524,6 +539,7 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
       ? {}
       : { grpcWeb: { port: grpcWebPort, allowedOrigins: origins.filter((o) => o !== '') } }),
     ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
+    ...(lineageNodes === undefined ? {} : { lineageNodes }),
     ...(capText === undefined
       ? {}
       : { maxResponseBytes: Number(capText) === 0 ? Infinity : Number(capText) }),
@@ -802,6 +818,7 @@ async function runServer(
       authToken: settings.authToken,
       grpcWeb: settings.grpcWeb,
       abortedRetryMs: SERVE_ABORTED_RETRY_MS,
+      lineageNodes: settings.lineageNodes,
       // The call logger reports these, with their stack and request id.
       onUnexpectedError: () => {},
       observers: [callLogger(logger), metrics],

@@ -13,6 +13,7 @@ import { CorruptionGuard } from './corruption-guard.js'
 import { type GrpcWebServer, startGrpcWebServer } from './grpc-web.js'
 import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
 import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
+import type { LineageNodes } from './lineage-nodes.js'
 import { createReflectionService } from './reflection.js'
 import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
 import { type PoolStats, WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
@@ -90,6 +91,11 @@ export interface GrpcServerOptions {
    * server refuses writes with FAILED_PRECONDITION (see `corruption-guard.ts`).
    */
   readonly onCorruption?: ((rpc: RpcName, message: string) => void) | undefined
+  /**
+   * How `GetLineageSubgraph` answers its nodes (see `lineage-nodes.ts`); default `auto`: ids
+   * only for the official Python client, which fetches them again itself.
+   */
+  readonly lineageNodes?: LineageNodes | undefined
 }
 
 /** The gRPC credentials for a TLS config (or plaintext). @throws InvalidArgument for an incomplete config. */
@@ -278,6 +284,7 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
       ? undefined
       : await WorkerPool.start({
           ...options.workers,
+          answers: { lineageNodes: options.lineageNodes },
           onQueueWait: (access, waitedMs) => {
             options.workers?.onQueueWait?.(access, waitedMs)
             for (const observer of observers) observer.queueWait?.(access, waitedMs)
@@ -286,7 +293,9 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   const server = new Server({ ...options.channelOptions, interceptors })
   const handlers = new CorruptionGuard(options.onCorruption).wrap(
     pool === undefined
-      ? createHandlers(options.store as MetadataStore | AsyncMetadataStore, logUnexpected, retry)
+      ? createHandlers(options.store as MetadataStore | AsyncMetadataStore, logUnexpected, retry, {
+          lineageNodes: options.lineageNodes,
+        })
       : createPooledHandlers(pool, logUnexpected, retry),
   )
   const observed = observers.length === 0 ? handlers : observeHandlers(handlers, observers)

@@ -17,7 +17,7 @@ import { RPC_NAMES } from '../proto/messages.js'
 import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
 import type { RpcName } from './service-definition.js'
 import { wireErrorOf } from './service-definition.js'
-import { storeOperation } from './store-call.js'
+import { type AnswerOptions, storeOperation } from './store-call.js'
 import type { WorkerPool } from './worker-pool.js'
 
 /** Receives errors that are not `MlmdError`s (bugs) before they are answered as INTERNAL. */
@@ -187,10 +187,11 @@ export function createHandlers(
   store: MetadataStore | AsyncMetadataStore,
   logUnexpected: UnexpectedErrorLogger,
   retry?: AbortedRetry,
+  answers?: AnswerOptions,
 ): Handlers {
   const table: Record<string, ReturnType<typeof unary>> = {}
   for (const rpc of RPC_NAMES) {
-    const operation = storeOperation(store, rpc)
+    const operation = storeOperation(store, rpc, answers)
     table[rpc] = unary(
       rpc,
       (request: object, context) => operation(request, context.deadline),

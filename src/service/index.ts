@@ -26,6 +26,7 @@ export {
   type GrpcWebServerOptions,
   startGrpcWebServer,
 } from './grpc-web.js'
+export { LINEAGE_NODES, type LineageNodes } from './lineage-nodes.js'
 export {
   parseChannelArguments,
   parseServerConfig,

@@ -46,7 +46,7 @@ function errorReply(id: number, error: unknown): WorkerReply {
 function run(store: OwnedMetadataStore, job: Extract<WorkerRequest, { kind: 'run' }>): void {
   let bytes: Uint8Array
   try {
-    const response = storeOperation(store, job.rpc)(job.request, job.deadline)
+    const response = storeOperation(store, job.rpc, init.answers)(job.request, job.deadline)
     bytes = responseCodec(job.rpc).encode(response)
   } catch (error) {
     post(errorReply(job.id, error))

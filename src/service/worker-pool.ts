@@ -24,6 +24,7 @@ import { Worker } from 'node:worker_threads'
 import { Code, MlmdError } from '../errors.js'
 import type { MetadataStoreOptions } from '../store/metadata-store.js'
 import type { RpcName } from './service-definition.js'
+import type { AnswerOptions } from './store-call.js'
 
 /** Which worker an RPC runs on. */
 export type Access = 'read' | 'write'
@@ -56,6 +57,8 @@ export interface WorkerPoolOptions {
    * {@link DEFAULT_LOCK_SHARING}. See {@link LockSharing}.
    */
   readonly lockSharing?: LockSharing | undefined
+  /** How the workers shape answers beyond the store's (see `store-call.ts`). */
+  readonly answers?: AnswerOptions | undefined
 }
 
 /**
@@ -112,6 +115,7 @@ export interface PoolCloseReport {
 /** @internal The data a worker starts with. */
 export interface WorkerInit {
   readonly store: MetadataStoreOptions
+  readonly answers?: AnswerOptions | undefined
 }
 
 /** @internal Main thread → worker. */
@@ -306,7 +310,7 @@ export class WorkerPool {
   #spawn(access: Access): Promise<void> {
     const store: MetadataStoreOptions =
       access === 'read' ? { ...this.#options.store, readonly: true, mustExist: true } : this.#options.store
-    const worker = startWorker({ store })
+    const worker = startWorker({ store, answers: this.#options.answers })
     let markExited: () => void = () => {}
     const slot: Slot = {
       worker,
