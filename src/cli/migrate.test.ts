@@ -120,6 +120,7 @@ describe('migrate', () => {
     it('defaults to version 10 and a backup beside the file', () => {
       expect(parseMigrateArgs(['--db', 'a.sqlite'], dir)).toEqual({
         db: path.join(dir, 'a.sqlite'),
+        engine: 'sqlite',
         to: 10,
         dryRun: false,
         backup: undefined,
@@ -140,8 +141,8 @@ describe('migrate', () => {
       [['--db', 'a', '--to', '-1'], /--to/],
       [['--db', 'a', '--backup', 'b', '--no-backup'], /cannot be used together/],
       [['--db', 'a', 'extra'], /unexpected argument/],
-      [['--db', 'postgres://u:p@h/d'], /--enable_database_upgrade/],
-      [['--db', 'mysql://u:p@h/d', '--to', '5'], /--downgrade_db_schema_version N/],
+      [['--db', 'postgres://u:p@h/d', '--backup', 'b'], /back a PostgreSQL database up with pg_dump/],
+      [['--db', 'mysql://u:p@h/d', '--allow_foreign_tables'], /--allow_foreign_tables is for SQLite files/],
     ])('refuses %j', (args, message) => {
       expect(() => parseMigrateArgs(args, dir)).toThrow(message)
     })
