@@ -10,7 +10,7 @@ import { migrateSchema, readSchemaVersion } from '../storage/schema/mlmd-env.js'
 import { createMetadataStore } from '../store/metadata-store.js'
 import type { CliIo } from './io.js'
 import { main } from './main.js'
-import { parseMigrateArgs } from './migrate.js'
+import { maskedUrl, parseMigrateArgs } from './migrate.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const MAIN = path.join(ROOT, 'src', 'cli', 'main.ts')
@@ -145,6 +145,18 @@ describe('migrate', () => {
       [['--db', 'mysql://u:p@h/d', '--allow_foreign_tables'], /--allow_foreign_tables is for SQLite files/],
     ])('refuses %j', (args, message) => {
       expect(() => parseMigrateArgs(args, dir)).toThrow(message)
+    })
+  })
+
+  describe('maskedUrl', () => {
+    it.each([
+      ['postgres://mlmd:s%40cret@db:5432/meta', 'postgres://mlmd:****@db:5432/meta'],
+      ['mariadb://root:pw@127.0.0.1/m?ssl=true', 'mariadb://root:****@127.0.0.1/m?ssl=true'],
+      ['postgresql://u@h/d?password=pw&sslmode=require', 'postgresql://u@h/d?password=****&sslmode=require'],
+      ['mysql://h/d', 'mysql://h/d'],
+      ['postgres://u:pw@[::1', 'postgres://…'],
+    ])('prints %s as %s', (url, shown) => {
+      expect(maskedUrl(url)).toBe(shown)
     })
   })
 
