@@ -489,6 +489,32 @@ describe.each(['postgresql', 'mysql'] as const)('mlmd-ts migrate on %s', (engine
         }
       },
     )
+
+    it.runIf(engine === 'mysql')(
+      'killed in the middle of a step, the next open with the upgrade flag finishes the migration too',
+      { timeout: 120_000 },
+      async ({ skip }) => {
+        ready(skip)
+        const db = await clone(old as TestDatabase)
+        const { killed, output } = await killDuring(db, /\[8 -> 9\] 6\//, '8-9/6')
+        expect(killed, output).toBe(true)
+        await waitUntilAlone(db)
+        expect(await schemaVersionOf(db)).toBe(8)
+        const store = await open(db, { enableUpgradeMigration: true })
+        expect((await store.getArtifacts({})).artifacts).toHaveLength(ARTIFACTS)
+        await store.close()
+        expect(await schemaVersionOf(db)).toBe(10)
+        // Opening adds mlmd-ts's lookup indices, which `migrate` leaves to the open.
+        const reference = await dumpDatabase(
+          await clone(old as TestDatabase).then(async (twin) => {
+            expect((await migrateCli(twin)).code).toBe(0)
+            return twin
+          }),
+          LOOKUP_INDICES,
+        )
+        expect(await dumpDatabase(db, LOOKUP_INDICES)).toEqual(reference)
+      },
+    )
   })
 })
 
