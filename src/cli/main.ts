@@ -22,7 +22,7 @@ Commands:
   serve      serve MLMD's gRPC API on a SQLite file (mlmd-ts serve --help)
   backup     copy a store file consistently, even while it is served (mlmd-ts backup --help)
   check      run SQLite's integrity check over a store file (mlmd-ts check --help)
-  migrate    upgrade or downgrade the schema of a store file (mlmd-ts migrate --help)
+  migrate    upgrade or downgrade the schema of a store file or database (mlmd-ts migrate --help)
   ls         list artifacts, executions, contexts or types (mlmd-ts ls --help)
   show       one artifact, execution or context with its events and contexts
   lineage    the lineage graph around a node, as DOT, Mermaid or SVG

@@ -10,7 +10,7 @@ import { migrateSchema, readSchemaVersion } from '../storage/schema/mlmd-env.js'
 import { createMetadataStore } from '../store/metadata-store.js'
 import type { CliIo } from './io.js'
 import { main } from './main.js'
-import { parseMigrateArgs } from './migrate.js'
+import { maskedUrl, parseMigrateArgs } from './migrate.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const MAIN = path.join(ROOT, 'src', 'cli', 'main.ts')
@@ -120,6 +120,7 @@ describe('migrate', () => {
     it('defaults to version 10 and a backup beside the file', () => {
       expect(parseMigrateArgs(['--db', 'a.sqlite'], dir)).toEqual({
         db: path.join(dir, 'a.sqlite'),
+        engine: 'sqlite',
         to: 10,
         dryRun: false,
         backup: undefined,
@@ -140,10 +141,22 @@ describe('migrate', () => {
       [['--db', 'a', '--to', '-1'], /--to/],
       [['--db', 'a', '--backup', 'b', '--no-backup'], /cannot be used together/],
       [['--db', 'a', 'extra'], /unexpected argument/],
-      [['--db', 'postgres://u:p@h/d'], /--enable_database_upgrade/],
-      [['--db', 'mysql://u:p@h/d', '--to', '5'], /--downgrade_db_schema_version N/],
+      [['--db', 'postgres://u:p@h/d', '--backup', 'b'], /back a PostgreSQL database up with pg_dump/],
+      [['--db', 'mysql://u:p@h/d', '--allow_foreign_tables'], /--allow_foreign_tables is for SQLite files/],
     ])('refuses %j', (args, message) => {
       expect(() => parseMigrateArgs(args, dir)).toThrow(message)
+    })
+  })
+
+  describe('maskedUrl', () => {
+    it.each([
+      ['postgres://mlmd:s%40cret@db:5432/meta', 'postgres://mlmd:****@db:5432/meta'],
+      ['mariadb://root:pw@127.0.0.1/m?ssl=true', 'mariadb://root:****@127.0.0.1/m?ssl=true'],
+      ['postgresql://u@h/d?password=pw&sslmode=require', 'postgresql://u@h/d?password=****&sslmode=require'],
+      ['mysql://h/d', 'mysql://h/d'],
+      ['postgres://u:pw@[::1', 'postgres://…'],
+    ])('prints %s as %s', (url, shown) => {
+      expect(maskedUrl(url)).toBe(shown)
     })
   })
 

@@ -347,7 +347,7 @@ describe.each(['postgresql', 'mysql'] as const)('schema migrations on %s against
       )
     }
     for (const db of made) await db.drop().catch(() => undefined)
-  })
+  }, 120_000)
 
   it.for(versions)('upgrades v%i to 10 as MLMD does, and refuses it without the flag', (v, { skip }) => {
     if (unavailable !== undefined) skip(unavailable)

@@ -11,7 +11,13 @@
  */
 import { Code, failedPrecondition, MlmdError } from '../../errors.js'
 import type { DirectTx } from '../transaction-executor.js'
-import type { EngineMigrations, SchemaShape, ServerEngineMigrations } from './migrations/migration-scheme.js'
+import type {
+  Catalog,
+  CatalogFact,
+  EngineMigrations,
+  SchemaShape,
+  ServerEngineMigrations,
+} from './migrations/migration-scheme.js'
 
 /** One version step of a {@link MigrationPlan}. */
 export interface MigrationStep {
@@ -34,6 +40,8 @@ export interface MigrationProgress {
   /** 1-based index of the statement just run within its step. */
   readonly statement: number
   readonly sql: string
+  /** The statement did not run: a killed earlier run had run it already (MySQL only). */
+  readonly skipped?: boolean
 }
 
 /**
@@ -155,6 +163,8 @@ export interface ServerMigrationConnection {
   run(sql: string, params?: readonly unknown[]): Promise<void>
   /** The database's tables with their columns (names as the catalog spells them). */
   readShape(): Promise<SchemaShape>
+  /** The tables with their columns and indices; needed for engines with `doneWhen`. */
+  readCatalog?(): Promise<Catalog>
 }
 
 /**
@@ -183,20 +193,80 @@ export function missingFromShape(expected: SchemaShape, actual: SchemaShape): st
   return problems
 }
 
+// The tables and columns two shapes share (compared without case).
+function commonShape(a: SchemaShape, b: SchemaShape): SchemaShape {
+  const tables: Record<string, readonly string[]> = {}
+  for (const [table, columns] of Object.entries(a.tables)) {
+    const other = Object.entries(b.tables).find(([t]) => t.toLowerCase() === table.toLowerCase())?.[1]
+    if (other === undefined) continue
+    const theirs = new Set(other.map((c) => c.toLowerCase()))
+    tables[table] = columns.filter((c) => theirs.has(c.toLowerCase()))
+  }
+  return { tables, indices: [] }
+}
+
+function schemeOf(migrations: ServerEngineMigrations, version: number) {
+  const scheme = migrations.schemes.get(version)
+  if (scheme === undefined) throw new Error(`no migration scheme for version ${version}`)
+  return scheme
+}
+
 async function checkServerShape(
   connection: ServerMigrationConnection,
   migrations: ServerEngineMigrations,
   version: number,
   when: string,
+  // The step a killed run may have left half done (resumable engines only): then only what
+  // both ends of that step have is required.
+  halfDone?: MigrationStep,
 ): Promise<void> {
-  const scheme = migrations.schemes.get(version)
-  if (scheme === undefined) throw new Error(`no migration scheme for version ${version}`)
-  const problems = missingFromShape(scheme.shape, await connection.readShape())
+  const expected =
+    halfDone === undefined
+      ? schemeOf(migrations, version).shape
+      : commonShape(schemeOf(migrations, halfDone.from).shape, schemeOf(migrations, halfDone.to).shape)
+  const problems = missingFromShape(expected, await connection.readShape())
   if (problems.length > 0) {
     throw failedPrecondition(
       `${when} the database does not have MLMD's schema version ${version}: ${problems.join('; ')}.`,
     )
   }
+}
+
+/**
+ * Checks, before anything changes, that the database has the shape of the version `plan`
+ * starts from (on a resumable engine, what both ends of its first step have; see
+ * {@link runServerMigration}).
+ * @throws FailedPrecondition listing what is missing.
+ */
+export function checkServerMigrationStart(
+  connection: ServerMigrationConnection,
+  migrations: ServerEngineMigrations,
+  plan: MigrationPlan,
+): Promise<void> {
+  return checkServerShape(
+    connection,
+    migrations,
+    plan.from,
+    `Before migrating from version ${plan.from},`,
+    migrations.doneWhen === undefined ? undefined : plan.steps[0],
+  )
+}
+
+// Whether the catalog shows every effect of a statement that `facts` name (any one of them).
+export function catalogShows(catalog: Catalog, facts: readonly CatalogFact[]): boolean {
+  const tables = new Map(Object.entries(catalog).map(([t, v]) => [t.toLowerCase(), v]))
+  return facts.some((fact) => {
+    const table = tables.get(fact.table.toLowerCase())
+    const names =
+      'column' in fact
+        ? table?.columns.map((c) => c.toLowerCase())
+        : 'index' in fact
+          ? table?.indices.map((i) => i.toLowerCase())
+          : undefined
+    const name = 'column' in fact ? fact.column : 'index' in fact ? fact.index : undefined
+    const found = name === undefined ? table !== undefined : (names ?? []).includes(name.toLowerCase())
+    return found === fact.present
+  })
 }
 
 /**
@@ -207,8 +277,10 @@ async function checkServerShape(
  * Atomicity is the engine's: on PostgreSQL the caller runs this inside one transaction (its
  * DDL is transactional), so a failure or a killed process leaves the database as it was. MySQL
  * commits every DDL statement by itself: a failure leaves the database at the version of the
- * last completed step (recorded after each step), plus whatever part of the failing step ran;
- * MLMD's own MySQL migrations behave the same way.
+ * last completed step (recorded after each step), plus whatever part of the failing step ran.
+ * Unlike MLMD's, such a half step does not block the next run: the engine's `doneWhen` names,
+ * per statement, what shows it ran, so the re-run skips those statements and finishes the step
+ * (and the starting shape required is what both ends of the first step have).
  * @throws FailedPrecondition when a shape check fails; the engine's error of a failing
  *   statement otherwise.
  */
@@ -216,13 +288,22 @@ export async function runServerMigration(
   connection: ServerMigrationConnection,
   migrations: ServerEngineMigrations,
   plan: MigrationPlan,
-  onProgress?: (progress: MigrationProgress) => void,
+  onProgress?: (progress: MigrationProgress) => void | Promise<void>,
 ): Promise<void> {
-  await checkServerShape(connection, migrations, plan.from, `Before migrating from version ${plan.from},`)
+  const { doneWhen } = migrations
+  if (doneWhen !== undefined && connection.readCatalog === undefined) {
+    throw new Error(`the ${migrations.engine} migration connection cannot read its catalog`)
+  }
+  await checkServerMigrationStart(connection, migrations, plan)
   for (const step of plan.steps) {
     for (const [i, sql] of step.statements.entries()) {
-      await connection.run(sql)
-      onProgress?.({ step, statement: i + 1, sql })
+      const facts = doneWhen?.get(sql)
+      const skipped =
+        facts !== undefined &&
+        connection.readCatalog !== undefined &&
+        catalogShows(await connection.readCatalog(), facts)
+      if (!skipped) await connection.run(sql)
+      await onProgress?.({ step, statement: i + 1, sql, ...(skipped ? { skipped } : {}) })
     }
     // Version 0 has no version table (its step dropped it).
     if (step.to > 0) await connection.run(migrations.setVersion, [step.to])

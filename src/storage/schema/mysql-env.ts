@@ -8,20 +8,25 @@
  *
  * MySQL commits each DDL statement by itself, so a migration is not atomic: an interrupted one
  * leaves the database at the version of its last completed step, with part of the next step
- * applied, as MLMD's own MySQL migrations do. Back the database up before upgrading it.
+ * applied, as MLMD's own MySQL migrations do. Unlike MLMD's, the next run skips what that part
+ * did and finishes the migration (`migrations/mysql.ts`). Back the database up before
+ * upgrading it.
  */
 import type mysql from 'mysql2/promise'
 import { failedPrecondition } from '../../errors.js'
 import type { MysqlSource } from '../mysql-source.js'
-import { missingFromShape, type ServerMigrationConnection } from './migrate.js'
-import type { SchemaShape } from './migrations/migration-scheme.js'
+import { type MigrationPlan, missingFromShape, type ServerMigrationConnection } from './migrate.js'
+import type { Catalog, SchemaShape } from './migrations/migration-scheme.js'
 import { MYSQL_MIGRATIONS } from './migrations/mysql.js'
 import {
   downgradedError,
   downgradeTarget,
   emptyDowngradeError,
   migrateOnOpen,
+  migrateOnRequest,
+  notMlmdError,
   type ServerMigrationOptions,
+  type ServerMigrationRequest,
 } from './server-migration.js'
 import { SCHEMA_VERSION, SIMPLE_TYPES } from './v10.js'
 import { MYSQL_LOOKUP_INDICES, MYSQL_TABLES } from './v10-mysql.js'
@@ -83,25 +88,7 @@ async function initLocked(
     return undefined
   }
   const migrating = migrationConnection(connection)
-  let version: number
-  if (!tables.some((t) => t.toLowerCase() === 'mlmdenv')) {
-    // Version 0 (ml-metadata 0.13.2) had no MLMDEnv: a database with all of its tables is one.
-    const v0 = MYSQL_MIGRATIONS.schemes.get(0)?.shape
-    if (v0 === undefined || missingFromShape(v0, await migrating.readShape()).length > 0) {
-      throw failedPrecondition(
-        `The database ${source.description} has some of MLMD's tables but no MLMDEnv table: it is not an MLMD database, or one whose creation was interrupted.`,
-      )
-    }
-    version = 0
-  } else {
-    const [versions] = await connection.query<mysql.RowDataPacket[]>('SELECT `schema_version` FROM `MLMDEnv`')
-    if (versions.length !== 1) {
-      throw failedPrecondition(
-        `MLMDEnv of ${source.description} holds ${versions.length} rows instead of one; the database's schema version is unknown.`,
-      )
-    }
-    version = Number(versions[0]?.schema_version)
-  }
+  const version = await readVersion(connection, tables, source.description)
   const downgraded = await migrateOnOpen(migrating, MYSQL_MIGRATIONS, version, source.description, options)
   if (downgraded !== undefined) return downgraded
   const now = version === SCHEMA_VERSION ? tables : await tablesOf(connection)
@@ -121,6 +108,65 @@ async function initLocked(
     if (!present.has(index.name)) await connection.query(index.ddl)
   }
   return undefined
+}
+
+/**
+ * Migrates the schema of an existing MLMD database to `request.to`, up or down, or on a dry run
+ * checks and plans without changing anything. The version is recorded after each step; a
+ * killed run leaves the database at the last one recorded and the next run finishes it.
+ * @throws FailedPrecondition for a database that holds none of MLMD's tables, one newer than
+ *   10, or one that is not what its version says; InvalidArgument for a target above 10.
+ */
+export function migrateMysqlSchema(
+  source: MysqlSource,
+  request: ServerMigrationRequest,
+): Promise<MigrationPlan> {
+  return source.execute(async (connection) => {
+    await connection.query('SELECT GET_LOCK(?, 30)', [INIT_LOCK])
+    try {
+      const tables = await tablesOf(connection)
+      if (!tables.some((t) => MLMD_TABLES.has(t.toLowerCase())))
+        throw notMlmdError(source.description, tables)
+      const version = await readVersion(connection, tables, source.description)
+      return await migrateOnRequest(
+        migrationConnection(connection),
+        MYSQL_MIGRATIONS,
+        version,
+        source.description,
+        request,
+      )
+    } finally {
+      await connection.query('DO RELEASE_LOCK(?)', [INIT_LOCK])
+    }
+  })
+}
+
+// The schema version of a database that has some of MLMD's tables.
+async function readVersion(
+  connection: mysql.PoolConnection,
+  tables: readonly string[],
+  description: string,
+): Promise<number> {
+  if (!tables.some((t) => t.toLowerCase() === 'mlmdenv')) {
+    // Version 0 (ml-metadata 0.13.2) had no MLMDEnv: a database with all of its tables is one.
+    const v0 = MYSQL_MIGRATIONS.schemes.get(0)?.shape
+    if (
+      v0 === undefined ||
+      missingFromShape(v0, await migrationConnection(connection).readShape()).length > 0
+    ) {
+      throw failedPrecondition(
+        `The database ${description} has some of MLMD's tables but no MLMDEnv table: it is not an MLMD database, or one whose creation was interrupted.`,
+      )
+    }
+    return 0
+  }
+  const [versions] = await connection.query<mysql.RowDataPacket[]>('SELECT `schema_version` FROM `MLMDEnv`')
+  if (versions.length !== 1) {
+    throw failedPrecondition(
+      `MLMDEnv of ${description} holds ${versions.length} rows instead of one; the database's schema version is unknown.`,
+    )
+  }
+  return Number(versions[0]?.schema_version)
 }
 
 async function tablesOf(connection: mysql.PoolConnection): Promise<string[]> {
@@ -147,6 +193,22 @@ function migrationConnection(connection: mysql.PoolConnection): ServerMigrationC
         tables[table] = [...(tables[table] ?? []), String(row.c)]
       }
       return { tables, indices: [] }
+    },
+    readCatalog: async (): Promise<Catalog> => {
+      const [columns] = await connection.query<mysql.RowDataPacket[]>(
+        'SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = DATABASE()',
+      )
+      const [indices] = await connection.query<mysql.RowDataPacket[]>(
+        'SELECT DISTINCT table_name AS t, index_name AS i FROM information_schema.statistics WHERE table_schema = DATABASE()',
+      )
+      const catalog: Record<string, { columns: string[]; indices: string[] }> = {}
+      const entry = (table: string) => {
+        catalog[table] ??= { columns: [], indices: [] }
+        return catalog[table]
+      }
+      for (const row of columns) entry(String(row.t)).columns.push(String(row.c))
+      for (const row of indices) entry(String(row.t)).indices.push(String(row.i))
+      return catalog
     },
   }
 }

@@ -11,7 +11,7 @@
 import type pg from 'pg'
 import { failedPrecondition } from '../../errors.js'
 import type { PostgresqlSource } from '../postgresql-source.js'
-import type { ServerMigrationConnection } from './migrate.js'
+import type { MigrationPlan, ServerMigrationConnection } from './migrate.js'
 import type { SchemaShape } from './migrations/migration-scheme.js'
 import { POSTGRESQL_MIGRATIONS } from './migrations/postgresql.js'
 import {
@@ -19,7 +19,10 @@ import {
   downgradeTarget,
   emptyDowngradeError,
   migrateOnOpen,
+  migrateOnRequest,
+  notMlmdError,
   type ServerMigrationOptions,
+  type ServerMigrationRequest,
 } from './server-migration.js'
 import { SCHEMA_VERSION, SIMPLE_TYPES } from './v10.js'
 import { POSTGRESQL_INDICES, POSTGRESQL_LOOKUP_INDICES, POSTGRESQL_TABLES } from './v10-postgresql.js'
@@ -63,18 +66,7 @@ export async function initPostgresqlStore(
       await createSchema(client)
       return undefined
     }
-    if (!tables.includes('mlmdenv')) {
-      throw failedPrecondition(
-        `The database ${source.description} has some of MLMD's tables but no MLMDEnv table: it is not an MLMD database, or one whose creation was interrupted.`,
-      )
-    }
-    const versions = await client.query<{ schema_version: bigint }>('SELECT schema_version FROM mlmdenv')
-    if (versions.rows.length !== 1) {
-      throw failedPrecondition(
-        `MLMDEnv of ${source.description} holds ${versions.rows.length} rows instead of one; the database's schema version is unknown.`,
-      )
-    }
-    const version = Number(versions.rows[0]?.schema_version)
+    const version = await readVersion(client, tables, source.description)
     const downgraded = await migrateOnOpen(
       migrationConnection(client),
       POSTGRESQL_MIGRATIONS,
@@ -94,6 +86,49 @@ export async function initPostgresqlStore(
     return undefined
   })
   if (downgradedTo !== undefined) throw downgradedError(source.description, downgradedTo)
+}
+
+/**
+ * Migrates the schema of an existing MLMD database to `request.to`, up or down, in one
+ * transaction (a failure or a killed process leaves it as it was), or on a dry run checks and
+ * plans without changing anything (in a read-only transaction).
+ * @throws FailedPrecondition for a database that holds none of MLMD's tables, one newer than
+ *   10, or one that is not what its version says; InvalidArgument for a target outside 1 … 10.
+ */
+export function migratePostgresqlSchema(
+  source: PostgresqlSource,
+  request: ServerMigrationRequest,
+): Promise<MigrationPlan> {
+  return source.execute(async (client) => {
+    if (request.dryRun === true) await client.query('SET TRANSACTION READ ONLY')
+    await client.query(`SELECT pg_advisory_xact_lock(${INIT_LOCK_KEY})`)
+    const tables = await tablesOf(client)
+    if (!tables.some((t) => MLMD_TABLES.has(t))) throw notMlmdError(source.description, tables)
+    const version = await readVersion(client, tables, source.description)
+    return migrateOnRequest(
+      migrationConnection(client),
+      POSTGRESQL_MIGRATIONS,
+      version,
+      source.description,
+      request,
+    )
+  })
+}
+
+// The schema version MLMDEnv holds, in a database that has some of MLMD's tables.
+async function readVersion(client: pg.PoolClient, tables: readonly string[], description: string) {
+  if (!tables.includes('mlmdenv')) {
+    throw failedPrecondition(
+      `The database ${description} has some of MLMD's tables but no MLMDEnv table: it is not an MLMD database, or one whose creation was interrupted.`,
+    )
+  }
+  const versions = await client.query<{ schema_version: bigint }>('SELECT schema_version FROM mlmdenv')
+  if (versions.rows.length !== 1) {
+    throw failedPrecondition(
+      `MLMDEnv of ${description} holds ${versions.rows.length} rows instead of one; the database's schema version is unknown.`,
+    )
+  }
+  return Number(versions.rows[0]?.schema_version)
 }
 
 /** The migration runner's view of a connection inside the init transaction. */

@@ -5,7 +5,9 @@
  */
 import { Code, failedPrecondition, MlmdError } from '../../errors.js'
 import {
+  checkServerMigrationStart,
   type MigrationPlan,
+  type MigrationProgress,
   planMigration,
   runServerMigration,
   type ServerMigrationConnection,
@@ -67,11 +69,7 @@ export async function migrateOnOpen(
   options: ServerMigrationOptions,
 ): Promise<number | undefined> {
   const target = downgradeTarget(options)
-  if (version > SCHEMA_VERSION) {
-    throw failedPrecondition(
-      `The database ${description} is at schema version ${version}, newer than this mlmd-ts release reads (${SCHEMA_VERSION}); use the MLMD release that wrote it.`,
-    )
-  }
+  if (version > SCHEMA_VERSION) throw newerError(description, version)
   if (target !== undefined) {
     if (target > SCHEMA_VERSION) {
       throw new MlmdError(
@@ -95,6 +93,62 @@ export async function migrateOnOpen(
   options.onMigrationPlan?.(plan)
   await runServerMigration(connection, migrations, plan)
   return undefined
+}
+
+/** An explicit migration of a server database (`mlmd-ts migrate --db URL`). */
+export interface ServerMigrationRequest {
+  /** The schema version to reach, up or down. */
+  readonly to: number
+  /** Check and plan only; change nothing. */
+  readonly dryRun?: boolean
+  /** Told the plan once the database is checked, before anything changes. */
+  readonly onPlan?: (plan: MigrationPlan) => void
+  /** Told after each statement; the migration waits for what it returns. */
+  readonly onProgress?: (progress: MigrationProgress) => void | Promise<void>
+}
+
+function newerError(description: string, version: number): MlmdError {
+  return failedPrecondition(
+    `The database ${description} is at schema version ${version}, newer than this mlmd-ts release reads (${SCHEMA_VERSION}); use the MLMD release that wrote it.`,
+  )
+}
+
+/**
+ * Migrates a database at `version` to `request.to` (either direction), or on a dry run only
+ * checks that it could: the starting shape is checked and the plan told before anything
+ * changes. Runs on the caller's connection, inside its transaction on PostgreSQL.
+ * @returns the plan (no steps when the database is at `to` already).
+ * @throws FailedPrecondition for a database newer than 10 or without the shape of its version;
+ *   InvalidArgument for a target the engine does not have.
+ */
+export async function migrateOnRequest(
+  connection: ServerMigrationConnection,
+  migrations: ServerEngineMigrations,
+  version: number,
+  description: string,
+  request: ServerMigrationRequest,
+): Promise<MigrationPlan> {
+  if (version > SCHEMA_VERSION) throw newerError(description, version)
+  const plan = planMigration(migrations, version, request.to)
+  if (plan.steps.length === 0) {
+    request.onPlan?.(plan)
+    return plan
+  }
+  await checkServerMigrationStart(connection, migrations, plan)
+  request.onPlan?.(plan)
+  if (request.dryRun !== true) await runServerMigration(connection, migrations, plan, request.onProgress)
+  return plan
+}
+
+/** The answer to an explicit migration of a database that holds none of MLMD's tables. */
+export function notMlmdError(description: string, tables: readonly string[]): MlmdError {
+  const what =
+    tables.length === 0
+      ? 'it is empty'
+      : `it holds only other tables (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''})`
+  return failedPrecondition(
+    `The database ${description} is not an MLMD database: ${what}. There is no schema to migrate.`,
+  )
 }
 
 /** The CANCELLED answer after a requested downgrade, as MLMD gives it. */

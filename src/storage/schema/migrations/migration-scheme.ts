@@ -54,4 +54,26 @@ export interface ServerEngineMigrations {
   readonly schemes: ReadonlyMap<number, MigrationScheme>
   /** Records the new version after a step (one bound parameter, the version). */
   readonly setVersion: string
+  /**
+   * For an engine that commits each DDL statement by itself (MySQL), where a killed migration
+   * can leave a step half done: per statement text, the catalog facts that show it has already
+   * run (any one suffices), so a re-run skips it and finishes the step. Statements without an
+   * entry are safe to run again. Absent on engines whose migration is one transaction.
+   */
+  readonly doneWhen?: ReadonlyMap<string, readonly CatalogFact[]>
 }
+
+/**
+ * Something a database's catalog shows or does not: a table, a column of a table, or a named
+ * index of a table. `present: false` holds when the thing is missing (a column of a missing
+ * table is missing too).
+ */
+export type CatalogFact =
+  | { readonly table: string; readonly present: boolean }
+  | { readonly table: string; readonly column: string; readonly present: boolean }
+  | { readonly table: string; readonly index: string; readonly present: boolean }
+
+/** A server database's tables, each with its columns and the names of its indices. */
+export type Catalog = Readonly<
+  Record<string, { readonly columns: readonly string[]; readonly indices: readonly string[] }>
+>
