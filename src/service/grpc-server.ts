@@ -12,7 +12,13 @@ import { createBearerTokenInterceptor } from './auth.js'
 import { CorruptionGuard } from './corruption-guard.js'
 import { type GrpcWebServer, startGrpcWebServer } from './grpc-web.js'
 import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
-import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
+import {
+  createHandlers,
+  createPooledHandlers,
+  type LockRetry,
+  lockRetryPolicy,
+  observeHandlers,
+} from './handlers.js'
 import { createReflectionService } from './reflection.js'
 import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
 import { type PoolStats, WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
@@ -264,8 +270,8 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   ]
   const logUnexpected = options.onUnexpectedError ?? defaultUnexpectedErrorLogger
   const observers = options.observers ?? []
-  const retry = {
-    budgetMs: options.abortedRetryMs ?? 0,
+  const retry: LockRetry = {
+    policy: lockRetryPolicy(options.abortedRetryMs ?? 0),
     onRetry: (rpc: RpcName, pauseMs: number) => {
       for (const observer of observers) observer.lockRetry?.(rpc, pauseMs)
     },
