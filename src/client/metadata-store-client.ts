@@ -19,8 +19,6 @@ import { Client, credentials as grpcCredentials, Metadata } from '@grpc/grpc-js'
 import { Code, MlmdError } from '../errors.js'
 import type { MetadataStoreClientConfig } from '../proto/messages.js'
 import { RPC_NAMES } from '../proto/messages.js'
-// The service definition (paths and the wire codec) is the contract both ends share.
-import { metadataStoreServiceDefinition } from '../service/service-definition.js'
 import {
   DEFAULT_RETRY_POLICY,
   type OperationCall,
@@ -30,6 +28,8 @@ import {
 import type { AsyncMetadataStore, CallOptions as StoreCallOptions } from '../store/metadata-store-api.js'
 import { operationName } from '../store/metadata-store-api.js'
 import { modeOf } from '../store/operation.js'
+// The service definition (paths and the wire codec) is the contract both ends share.
+import { metadataStoreServiceDefinition } from '../wire/service-definition.js'
 
 export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../store/interceptors.js'
 

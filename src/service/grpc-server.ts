@@ -8,6 +8,7 @@ import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check'
 import { Code, MlmdError } from '../errors.js'
 import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
+import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from '../wire/service-definition.js'
 import { createBearerTokenInterceptor } from './auth.js'
 import { CorruptionGuard } from './corruption-guard.js'
 import { type GrpcWebServer, startGrpcWebServer } from './grpc-web.js'
@@ -20,7 +21,6 @@ import {
   observeHandlers,
 } from './handlers.js'
 import { createReflectionService } from './reflection.js'
-import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
 import { type PoolStats, WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
 
 /** PEM material for TLS, as MLMD's `ssl_config` carries it (contents, not paths). */

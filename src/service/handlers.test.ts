@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { loadMlmdRoot } from '../proto/load-root.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
+import { metadataStoreServiceDefinition, SERVICE_NAME } from '../wire/service-definition.js'
 import {
   type CallOutcome,
   createHandlers,
@@ -13,7 +14,6 @@ import {
   toServiceError,
   unary,
 } from './handlers.js'
-import { metadataStoreServiceDefinition, SERVICE_NAME } from './service-definition.js'
 
 // Every operation answers with its own name, so the table's wiring is visible.
 const echoStore = new Proxy({} as MetadataStore, {

@@ -18,8 +18,8 @@ import { type Invoke, type RetryPolicy, retryCalls } from '../store/interceptors
 import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
 import { operationName } from '../store/metadata-store-api.js'
 import { modeOf } from '../store/operation.js'
-import type { RpcName } from './service-definition.js'
-import { wireErrorOf } from './service-definition.js'
+import type { RpcName } from '../wire/service-definition.js'
+import { wireErrorOf } from '../wire/service-definition.js'
 import { storeOperation } from './store-call.js'
 import type { WorkerPool } from './worker-pool.js'
 

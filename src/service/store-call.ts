@@ -5,7 +5,7 @@
  */
 import type { AsyncMetadataStore, CallOptions, MetadataStore } from '../store/metadata-store-api.js'
 import { operationName } from '../store/metadata-store-api.js'
-import type { RpcName } from './service-definition.js'
+import type { RpcName } from '../wire/service-definition.js'
 
 // Any one operation, with its request and response types erased (the table is keyed by name).
 type AnyOperation = (request: object, options?: CallOptions) => object | Promise<object>

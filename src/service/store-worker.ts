@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { MlmdError } from '../errors.js'
 import { createMetadataStore, type OwnedMetadataStore } from '../store/metadata-store.js'
-import { responseCodec } from './service-definition.js'
+import { responseCodec } from '../wire/service-definition.js'
 import { storeOperation } from './store-call.js'
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-pool.js'
 

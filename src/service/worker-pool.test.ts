@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { RPC_NAMES } from '../proto/messages.js'
 import { createMetadataStore, type OwnedMetadataStore } from '../store/metadata-store.js'
-import { responseCodec } from './service-definition.js'
+import { responseCodec } from '../wire/service-definition.js'
 import { accessOf, WorkerPool } from './worker-pool.js'
 
 // One row whose LIKE takes seconds inside SQLite (backtracking over the `_` run): a statement

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Code, MlmdError } from '../errors.js'
 import type { MetadataStoreOptions } from '../store/metadata-store.js'
-import type { RpcName } from './service-definition.js'
+import type { RpcName } from '../wire/service-definition.js'
 
 /** Which worker an RPC runs on. */
 export type Access = 'read' | 'write'
