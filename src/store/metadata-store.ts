@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * const store = createMetadataStore({ filename: 'mlmd.sqlite' })
- * const { type_id } = store.putArtifactType({ artifact_type: { name: 'Model', properties: { version: 1 } } })
+ * const { type_id } = store.putArtifactType({ artifact_type: { name: 'Model', properties: { version: PropertyType.INT } } })
  * const { artifact_ids } = store.putArtifacts({ artifacts: [{ type_id, uri: 's3://models/1' }] })
  * store.close()
  * ```
