@@ -48,6 +48,19 @@ export const requestLimits = <R>(next: Invoke<R>): Invoke<R> => {
 }
 
 /**
+ * Checks only the request's list lengths: for requests decoded from protobuf bytes, which hold
+ * no field their message lacks (decoding drops unknown ones), so looking for one would walk
+ * every nested message for nothing.
+ * @throws InvalidArgument naming the list over its limit.
+ */
+export const requestListLimits = <R>(next: Invoke<R>): Invoke<R> => {
+  return (call) => {
+    checkRequestLimits(call.request)
+    return next(call)
+  }
+}
+
+/**
  * When and how often to retry a failed call. The server (waiting out another process's write
  * lock), the gRPC client and the pipeline runner each use one, through {@link retryCalls}.
  */
