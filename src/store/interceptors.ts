@@ -2,7 +2,9 @@
  * Cross-cutting concerns as one chain around the operation table, the way Connect-ES composes
  * interceptors: each wraps the next call, `(next) => (call) => …`, and sees every operation
  * by name, mode and request. The same interceptor serves the synchronous store (`R` a response)
- * and asynchronous ones (`R` a promise) when it only checks or passes through.
+ * and asynchronous ones (`R` a promise) when it only checks or passes through. Retrying is one
+ * interceptor, {@link retryCalls}, with a {@link RetryPolicy} per user: the server waiting out
+ * another process's write lock, the gRPC client, and the runner's execution writes.
  *
  * @example
  * ```ts
