@@ -12,15 +12,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   access: ['storage'],
   filter: ['storage'],
   store: ['access', 'filter', 'storage'],
-  service: ['store'],
-  // The client shares the service's wire codec (service definition, int64 and presence handling).
-  client: ['store', 'service'],
+  // The wire contract both ends of a gRPC connection share: the service definition, the codec
+  // (int64 and presence handling, UTF-8 and raw-field checks) and the generated encoders.
+  wire: ['store'],
+  service: ['store', 'wire'],
+  client: ['store', 'wire'],
   runner: ['store', 'client'],
   // The explorer (terminal and web UI) reads through the store interface only, and shows the
   // runner's explanation of a cache miss (which reads through that interface too).
   explorer: ['store', 'client', 'runner'],
-  cli: ['service', 'client', 'runner', 'store', 'storage', 'explorer'],
-  '.': ['store', 'service', 'client', 'runner', 'filter', 'storage'],
+  cli: ['service', 'client', 'runner', 'store', 'storage', 'explorer', 'wire'],
+  '.': ['store', 'service', 'client', 'runner', 'filter', 'storage', 'wire'],
 }
 
 function sourceFiles(dir: string): string[] {
@@ -58,11 +60,26 @@ describe('architecture', () => {
     ])
   })
 
-  it('only service/ and client/ import @grpc packages', () => {
+  it('only service/, client/ and the wire contract they share import @grpc packages', () => {
     const importers = files.filter((f) =>
       f.imports.some((i) => i.startsWith('@grpc/') || i === 'grpc-health-check'),
     )
-    expect(importers.every((f) => ['service', 'client'].includes(layerOf(f.file)))).toBe(true)
+    expect(importers.every((f) => ['service', 'client', 'wire'].includes(layerOf(f.file)))).toBe(true)
+    expect(importers.filter((f) => layerOf(f.file) === 'wire').map((f) => f.file)).toEqual([
+      path.join('wire', 'service-definition.ts'),
+    ])
+  })
+
+  it('the client reaches the server only over the wire: it imports nothing of service/', () => {
+    const intoService = files
+      .filter((f) => layerOf(f.file) === 'client')
+      .flatMap(({ file, imports }) =>
+        imports
+          .filter((i) => i.startsWith('.'))
+          .map((i) => path.relative(SRC, path.resolve(SRC, path.dirname(file), i)))
+          .filter((target) => layerOf(target) === 'service'),
+      )
+    expect(intoService).toEqual([])
   })
 
   it('imports point downward through the layers', () => {

@@ -19,7 +19,6 @@ import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { codeToString, MlmdError } from '../../src/errors.js'
-import { metadataStoreServiceDefinition, type RpcName } from '../../src/service/service-definition.js'
 import { freshDatabase, type TestDatabase } from '../../src/storage/engine-servers.test-support.js'
 import { decodeStruct, STRUCT_PREFIX } from '../../src/storage/value-codec.js'
 import { createMetadataStore } from '../../src/store/metadata-store.js'
@@ -29,6 +28,7 @@ import {
   operationName,
 } from '../../src/store/metadata-store-api.js'
 import { openMetadataStore } from '../../src/store/server-engine-store.js'
+import { metadataStoreServiceDefinition, type RpcName } from '../../src/wire/service-definition.js'
 import { runPythonAsync, writeResults } from './support.js'
 import { describeWithMlmd, PYTHON_DIR } from './venv.js'
 

@@ -19,17 +19,17 @@ import { Client, credentials as grpcCredentials, Metadata } from '@grpc/grpc-js'
 import { Code, MlmdError } from '../errors.js'
 import type { MetadataStoreClientConfig } from '../proto/messages.js'
 import { RPC_NAMES } from '../proto/messages.js'
-// The service definition (paths and the wire codec) is the contract both ends share.
-import { metadataStoreServiceDefinition } from '../service/service-definition.js'
 import {
   DEFAULT_RETRY_POLICY,
   type OperationCall,
   type RetryPolicy,
-  retryAborted,
+  retryCalls,
 } from '../store/interceptors.js'
 import type { AsyncMetadataStore, CallOptions as StoreCallOptions } from '../store/metadata-store-api.js'
 import { operationName } from '../store/metadata-store-api.js'
 import { modeOf } from '../store/operation.js'
+// The service definition (paths and the wire codec) is the contract both ends share.
+import { metadataStoreServiceDefinition } from '../wire/service-definition.js'
 
 export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../store/interceptors.js'
 
@@ -57,7 +57,10 @@ export interface MetadataStoreClientOptions {
   readonly channelOptions?: ChannelOptions | undefined
   /** Deadline of each attempt in milliseconds (MLMD's `client_timeout_sec`); none by default. */
   readonly timeoutMs?: number | undefined
-  /** Retrying of ABORTED; {@link DEFAULT_RETRY_POLICY} by default. */
+  /**
+   * Retrying: {@link DEFAULT_RETRY_POLICY} (ABORTED, as MLMD's Python client) with these fields
+   * changed. Other codes added to `codes` retry reads only.
+   */
   readonly retry?: Partial<RetryPolicy> | undefined
   /**
    * A bearer token for servers started with `--auth-token-file`: sent with every call as the
@@ -65,7 +68,7 @@ export interface MetadataStoreClientOptions {
    * plaintext anyone on the path can read it.
    */
   readonly authToken?: string | undefined
-  /** Called before each retry of an ABORTED call (for logs and metrics). */
+  /** Called before each retry of a failed call (for logs and metrics). */
   readonly onRetry?: ((rpc: string, attempt: number, error: MlmdError) => void) | undefined
 }
 
@@ -183,7 +186,7 @@ export function createMetadataStoreClient(options: MetadataStoreClientOptions = 
     }
     return callOnce(rpc, bytes, call.options?.deadline)
   }
-  const invoke = retryAborted(policy, (call, attempt, error) =>
+  const invoke = retryCalls(policy, (call, attempt, error) =>
     options.onRetry?.(rpcOf.get(call.name) as string, attempt, error),
   )(send)
 

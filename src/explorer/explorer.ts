@@ -357,7 +357,7 @@ export async function getLineage(
     const a = `a${ev.artifact_id}`
     const e = `e${ev.execution_id}`
     if (!present.has(a) || !present.has(e)) continue
-    const input = INPUT_EVENTS.has(ev.type ?? 0)
+    const input = INPUT_EVENTS.has(ev.type ?? Event_Type.UNKNOWN)
     edges.push({ from: input ? a : e, to: input ? e : a, eventType: eventTypeName(ev.type) })
   }
   const byKey = (x: { key: string }, y: { key: string }) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)

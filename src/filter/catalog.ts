@@ -6,6 +6,7 @@
  *
  * Table and column names here are constants; nothing from a query ever becomes an identifier.
  */
+import { Artifact_State, Event_Type, Execution_State } from '../proto/messages.js'
 import { ARTIFACT_TABLES, CONTEXT_TABLES, EXECUTION_TABLES, type NodeTables } from '../storage/schema/v10.js'
 
 /** The node kinds a filter can list. */
@@ -26,30 +27,38 @@ export function isEnumType(type: ValueType): type is EnumTypeName {
   return type.includes('.')
 }
 
+// The named values of a generated enum, as the bigints filter literals compile to.
+function pick<E extends Readonly<Record<string, number>>>(
+  values: E,
+  names: readonly (keyof E & string)[],
+): Readonly<Record<string, bigint>> {
+  return Object.fromEntries(names.map((name) => [name, BigInt(values[name] as number)]))
+}
+
 /**
  * The enum names a filter may use, with their numbers. MLMD accepts only these subsets: the
  * Artifact states ABANDONED and REFERENCE and the event types UNKNOWN and PENDING_OUTPUT are
  * "Unsupported enum value" there, and so here.
  */
 export const ENUM_VALUES: Readonly<Record<EnumTypeName, Readonly<Record<string, bigint>>>> = {
-  'Artifact.State': { UNKNOWN: 0n, PENDING: 1n, LIVE: 2n, MARKED_FOR_DELETION: 3n, DELETED: 4n },
-  'Execution.State': {
-    UNKNOWN: 0n,
-    NEW: 1n,
-    RUNNING: 2n,
-    COMPLETE: 3n,
-    FAILED: 4n,
-    CACHED: 5n,
-    CANCELED: 6n,
-  },
-  'Event.Type': {
-    INPUT: 3n,
-    OUTPUT: 4n,
-    DECLARED_INPUT: 2n,
-    DECLARED_OUTPUT: 1n,
-    INTERNAL_INPUT: 5n,
-    INTERNAL_OUTPUT: 6n,
-  },
+  'Artifact.State': pick(Artifact_State, ['UNKNOWN', 'PENDING', 'LIVE', 'MARKED_FOR_DELETION', 'DELETED']),
+  'Execution.State': pick(Execution_State, [
+    'UNKNOWN',
+    'NEW',
+    'RUNNING',
+    'COMPLETE',
+    'FAILED',
+    'CACHED',
+    'CANCELED',
+  ]),
+  'Event.Type': pick(Event_Type, [
+    'INPUT',
+    'OUTPUT',
+    'DECLARED_INPUT',
+    'DECLARED_OUTPUT',
+    'INTERNAL_INPUT',
+    'INTERNAL_OUTPUT',
+  ]),
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   type PutExecutionRequest,
   type Value,
 } from '../proto/messages.js'
+import { interceptStore, type RetryPolicy, retryCalls } from '../store/interceptors.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
 import { type ArtifactType, artifactTypeToMessage } from './artifact-type.js'
 import { CACHE_KEY_VERSION } from './cache-key.js'
@@ -87,18 +88,29 @@ const PUT_OPTIONS: NonNullable<PutExecutionRequest['options']> = {
 const isCode = (error: unknown, code: Code): boolean => error instanceof MlmdError && error.code === code
 
 /**
- * Runs `write` again when the store answers ABORTED (a concurrent writer created the same
- * context), as MLMD's clients do; the gRPC client already retries, the in-process store not.
+ * How the runner retries its `putExecution` writes: answered ABORTED (a concurrent writer
+ * created the same context, or held the lock), up to 5 attempts, 10 ms pauses doubling to 40 ms,
+ * as MLMD's clients do. The gRPC client retries on its own too; the in-process store does not.
  */
-async function retryAborted<T>(write: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write()
-    } catch (error) {
-      if (!isCode(error, Code.Aborted) || attempt >= 5) throw error
-      await new Promise((resolve) => setTimeout(resolve, 10 * attempt))
-    }
+export const PUBLISH_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  initialBackoffMs: 10,
+  multiplier: 2,
+  maxBackoffMs: 40,
+  jitter: 'none',
+  codes: [Code.Aborted],
+}
+
+const publishingStores = new WeakMap<AsyncMetadataStore, AsyncMetadataStore>()
+
+// The store through which the runner registers and publishes executions.
+function publishing(store: AsyncMetadataStore): AsyncMetadataStore {
+  let retried = publishingStores.get(store)
+  if (retried === undefined) {
+    retried = interceptStore(store, [retryCalls(PUBLISH_RETRY_POLICY)])
+    publishingStores.set(store, retried)
   }
+  return retried
 }
 
 /**
@@ -358,14 +370,12 @@ export async function registerExecution(
     name: registration.nodeContextName,
   }
   const contexts = [registration.contexts.pipeline, registration.contexts.run, nodeContext]
-  const response = await retryAborted(() =>
-    store.putExecution({
-      execution,
-      artifact_event_pairs: eventPairs(registration.inputs, Event_Type.INPUT),
-      contexts,
-      options: PUT_OPTIONS,
-    }),
-  )
+  const response = await publishing(store).putExecution({
+    execution,
+    artifact_event_pairs: eventPairs(registration.inputs, Event_Type.INPUT),
+    contexts,
+    options: PUT_OPTIONS,
+  })
   const nodeId = response.context_ids?.[2]
   return {
     execution: { ...execution, id: response.execution_id as bigint },
@@ -397,14 +407,12 @@ export async function publishCachedExecution(
   outputs: readonly KeyedArtifact[],
 ): Promise<Execution> {
   const execution: Execution = { ...registered.execution, last_known_state: Execution_State.CACHED }
-  await retryAborted(async () =>
-    store.putExecution({
-      execution,
-      artifact_event_pairs: eventPairs(outputs, Event_Type.OUTPUT),
-      contexts: await withCacheContext(types, registered, cacheKey),
-      options: PUT_OPTIONS,
-    }),
-  )
+  await publishing(store).putExecution({
+    execution,
+    artifact_event_pairs: eventPairs(outputs, Event_Type.OUTPUT),
+    contexts: await withCacheContext(types, registered, cacheKey),
+    options: PUT_OPTIONS,
+  })
   return execution
 }
 
@@ -459,14 +467,12 @@ export async function publishSucceededExecution(
       },
     })
   }
-  const response = await retryAborted(async () =>
-    store.putExecution({
-      execution,
-      artifact_event_pairs: pairs,
-      contexts: await withCacheContext(types, registered, cacheKey),
-      options: PUT_OPTIONS,
-    }),
-  )
+  const response = await publishing(store).putExecution({
+    execution,
+    artifact_event_pairs: pairs,
+    contexts: await withCacheContext(types, registered, cacheKey),
+    options: PUT_OPTIONS,
+  })
   const ids: Record<string, bigint[]> = {}
   outputs.forEach((output, i) => {
     const list = ids[output.key] ?? []
@@ -507,12 +513,10 @@ export async function publishFailedExecution(
       [CUSTOM_PROPERTY.executionResult]: { string_value: executionResultJson(error) },
     },
   }
-  await retryAborted(async () =>
-    store.putExecution({
-      execution,
-      contexts: await withCacheContext(types, registered, cacheKey),
-      options: PUT_OPTIONS,
-    }),
-  )
+  await publishing(store).putExecution({
+    execution,
+    contexts: await withCacheContext(types, registered, cacheKey),
+    options: PUT_OPTIONS,
+  })
   return execution
 }

@@ -6,8 +6,8 @@
  */
 import type { sendUnaryData } from '@grpc/grpc-js'
 import { Code, corruptStoreRefusesWrites } from '../errors.js'
+import type { RpcName } from '../wire/service-definition.js'
 import { type Handlers, toServiceError } from './handlers.js'
-import type { RpcName } from './service-definition.js'
 import { accessOf } from './worker-pool.js'
 
 /** Watches every answer for DATA_LOSS; refuses writes once one was seen. */

@@ -14,8 +14,8 @@ import {
   toAsyncMetadataStore,
 } from '../store/metadata-store.js'
 import type { AsyncMetadataStore } from '../store/metadata-store-api.js'
+import { createMessageCodec } from '../wire/wire-codec.js'
 import { createGrpcServer, type GrpcServer } from './grpc-server.js'
-import { createMessageCodec } from './wire-codec.js'
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n

@@ -8,14 +8,20 @@ import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check'
 import { Code, MlmdError } from '../errors.js'
 import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
+import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from '../wire/service-definition.js'
 import { createBearerTokenInterceptor } from './auth.js'
 import { CorruptionGuard } from './corruption-guard.js'
 import { type GrpcWebServer, startGrpcWebServer } from './grpc-web.js'
 import type { CallObserver, UnexpectedErrorLogger } from './handlers.js'
-import { createHandlers, createPooledHandlers, observeHandlers } from './handlers.js'
+import {
+  createHandlers,
+  createPooledHandlers,
+  type LockRetry,
+  lockRetryPolicy,
+  observeHandlers,
+} from './handlers.js'
 import type { LineageNodes } from './lineage-nodes.js'
 import { createReflectionService } from './reflection.js'
-import { type RpcName, SERVICE_NAME, untypedServiceDefinition } from './service-definition.js'
 import { type PoolStats, WorkerPool, type WorkerPoolOptions } from './worker-pool.js'
 
 /** PEM material for TLS, as MLMD's `ssl_config` carries it (contents, not paths). */
@@ -270,8 +276,8 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   ]
   const logUnexpected = options.onUnexpectedError ?? defaultUnexpectedErrorLogger
   const observers = options.observers ?? []
-  const retry = {
-    budgetMs: options.abortedRetryMs ?? 0,
+  const retry: LockRetry = {
+    policy: lockRetryPolicy(options.abortedRetryMs ?? 0),
     onRetry: (rpc: RpcName, pauseMs: number) => {
       for (const observer of observers) observer.lockRetry?.(rpc, pauseMs)
     },

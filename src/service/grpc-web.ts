@@ -29,10 +29,10 @@ import type { ServerUnaryCall, ServiceError } from '@grpc/grpc-js'
 import { Metadata } from '@grpc/grpc-js'
 import { Code, MlmdError } from '../errors.js'
 import { RPC_NAMES } from '../proto/messages.js'
+import { metadataStoreServiceDefinition, type RpcName, SERVICE_NAME } from '../wire/service-definition.js'
 import { bearerTokenMatcher } from './auth.js'
 import type { ServerTlsConfig } from './grpc-server.js'
 import { type Handlers, statusDetails } from './handlers.js'
-import { metadataStoreServiceDefinition, type RpcName, SERVICE_NAME } from './service-definition.js'
 
 /** How to run a {@link GrpcWebServer}. */
 export interface GrpcWebServerOptions {

@@ -3,16 +3,17 @@ import { describe, expect, it, vi } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
 import { loadMlmdRoot } from '../proto/load-root.js'
 import type { MetadataStore } from '../store/metadata-store-api.js'
+import { metadataStoreServiceDefinition, SERVICE_NAME } from '../wire/service-definition.js'
 import {
   type CallOutcome,
   createHandlers,
+  lockRetryPolicy,
   MAX_STATUS_DETAILS_BYTES,
   observeHandlers,
   statusDetails,
   toServiceError,
   unary,
 } from './handlers.js'
-import { metadataStoreServiceDefinition, SERVICE_NAME } from './service-definition.js'
 
 // Every operation answers with its own name, so the table's wiring is visible.
 const echoStore = new Proxy({} as MetadataStore, {
@@ -147,26 +148,64 @@ describe('handlers', () => {
 
       it('retries on timers until the store stops answering ABORTED, and calls back once', async () => {
         const store = flaky([new MlmdError(Code.Aborted, 'locked'), new MlmdError(Code.Aborted, 'locked')])
+        const pauses: [string, number][] = []
         const handler = unary('PutArtifacts', store.operation, () => {}, {
-          budgetMs: 1000,
-          initialPauseMs: 1,
+          policy: lockRetryPolicy(1000, 1),
+          onRetry: (rpc, pauseMs) => pauses.push([rpc, pauseMs]),
         })
         expect(await answer(handler)).toEqual([null, { artifact_types: [] }])
         expect(store.calls()).toBe(3)
+        expect(pauses).toEqual([
+          ['PutArtifacts', 1],
+          ['PutArtifacts', 2],
+        ])
       })
 
       it('answers ABORTED once the budget is spent', async () => {
         const store = flaky(Array.from({ length: 100 }, () => new MlmdError(Code.Aborted, 'locked')))
-        const handler = unary('PutArtifacts', store.operation, () => {}, { budgetMs: 30, initialPauseMs: 5 })
+        const handler = unary('PutArtifacts', store.operation, () => {}, { policy: lockRetryPolicy(30, 5) })
         const [error] = await answer(handler)
         expect(error).toMatchObject({ code: Code.Aborted, details: 'locked' })
         expect(store.calls()).toBeGreaterThan(1)
       })
 
+      it('does not run a retry of a call cancelled while it waited', async () => {
+        const store = flaky([new MlmdError(Code.Aborted, 'locked'), new MlmdError(Code.Aborted, 'locked')])
+        const state = { request: {}, cancelled: false, getDeadline: () => Infinity }
+        const handler = unary('PutArtifacts', store.operation, () => {}, {
+          policy: lockRetryPolicy(1000, 20),
+          onRetry: () => {
+            state.cancelled = true
+          },
+        })
+        const [error] = await new Promise<unknown[]>((resolve) =>
+          handler(state as unknown as ServerUnaryCall<object, unknown>, (...args: unknown[]) =>
+            resolve(args),
+          ),
+        )
+        expect(error).toMatchObject({ code: Code.Cancelled })
+        expect(store.calls()).toBe(1)
+      })
+
+      it('answers a call that needs no retry within the handler, as without a policy', () => {
+        const callback = vi.fn()
+        unary(
+          'GetArtifactTypes',
+          () => ({ artifact_types: [] }),
+          () => {},
+          { policy: lockRetryPolicy(1000) },
+        )(call({}), callback)
+        expect(callback).toHaveBeenCalledExactlyOnceWith(null, { artifact_types: [] })
+      })
+
       it('does not retry other codes, nor ABORTED without a budget', async () => {
         const other = flaky([new MlmdError(Code.NotFound, 'gone')])
         expect(
-          (await answer(unary('GetArtifactType', other.operation, () => {}, { budgetMs: 1000 })))[0],
+          (
+            await answer(
+              unary('GetArtifactType', other.operation, () => {}, { policy: lockRetryPolicy(1000) }),
+            )
+          )[0],
         ).toMatchObject({
           code: Code.NotFound,
         })

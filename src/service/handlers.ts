@@ -14,9 +14,12 @@ import type {
 import { Metadata, type status } from '@grpc/grpc-js'
 import { Code, MlmdError } from '../errors.js'
 import { RPC_NAMES } from '../proto/messages.js'
+import { type Invoke, type RetryPolicy, retryCalls } from '../store/interceptors.js'
 import type { AsyncMetadataStore, MetadataStore } from '../store/metadata-store-api.js'
-import type { RpcName } from './service-definition.js'
-import { wireErrorOf } from './service-definition.js'
+import { operationName } from '../store/metadata-store-api.js'
+import { modeOf } from '../store/operation.js'
+import type { RpcName } from '../wire/service-definition.js'
+import { wireErrorOf } from '../wire/service-definition.js'
 import { type AnswerOptions, storeOperation } from './store-call.js'
 import type { WorkerPool } from './worker-pool.js'
 
@@ -97,17 +100,29 @@ export interface CallContext {
   readonly lateError: () => MlmdError | undefined
 }
 
-/** How long a handler keeps retrying a call the store answered ABORTED (lock contention). */
-export interface AbortedRetry {
-  /** Total time to keep retrying; 0 answers ABORTED at once. */
-  readonly budgetMs: number
-  /** First pause between attempts; it doubles up to {@link MAX_RETRY_PAUSE_MS}. */
-  readonly initialPauseMs?: number
+/** How a handler retries a call the store answered ABORTED (another connection held the write lock). */
+export interface LockRetry {
+  readonly policy: RetryPolicy
   /** Told of each retry: the store answered ABORTED (SQLITE_BUSY), and the call waits `pauseMs`. */
   readonly onRetry?: ((rpc: RpcName, pauseMs: number) => void) | undefined
 }
 
-const MAX_RETRY_PAUSE_MS = 200
+/**
+ * The server's retry policy for lock contention: ABORTED, retried for up to `budgetMs` after
+ * pauses of `initialPauseMs` doubling up to 200 ms, without jitter (one server competes for
+ * the lock with few other processes; short regular polls take it soon after it is free).
+ */
+export function lockRetryPolicy(budgetMs: number, initialPauseMs = 10): RetryPolicy {
+  return {
+    maxAttempts: Infinity,
+    budgetMs,
+    initialBackoffMs: initialPauseMs,
+    multiplier: 2,
+    maxBackoffMs: 200,
+    jitter: 'none',
+    codes: [Code.Aborted],
+  }
+}
 
 /** One RPC's work: the response, or a promise of it (the worker pool answers encoded bytes). */
 export type Operation<Req, Res> = (request: Req, context: CallContext) => Res | PromiseLike<Res>
@@ -123,54 +138,55 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
  * worker pool) when its promise settles.
  *
  * With `retry`, an ABORTED answer (another process holds the write lock; the transaction was
- * rolled back whole, so running it again is safe) is retried after a pause, for up to
- * `retry.budgetMs`, before the client gets ABORTED. The pauses are timers, not a busy wait
+ * rolled back whole, so running it again is safe) is retried as its policy says (see
+ * `retryCalls`), before the client gets ABORTED. The pauses are timers, not a busy wait
  * inside SQLite, so the server answers other calls meanwhile. Pair it with a short SQLite busy
  * timeout on the store (what `mlmd-ts serve` does): a long one keeps the in-thread server, or
- * the writer thread, waiting for the lock.
+ * the writer thread, waiting for the lock. Each attempt first checks that the call is still
+ * wanted (not cancelled, not past its deadline).
  */
 export function unary<Req extends object, Res>(
   rpc: RpcName,
   operation: Operation<Req, Res>,
   logUnexpected: UnexpectedErrorLogger,
-  retry: AbortedRetry = { budgetMs: 0 },
+  retry?: LockRetry,
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+  const name = operationName(rpc)
+  const mode = modeOf(name)
+  const retrying =
+    retry === undefined
+      ? undefined
+      : retryCalls(retry.policy, (_call, _attempt, _error, waitMs) => retry.onRetry?.(rpc, waitMs))
   return (call, callback) => {
-    const started = Date.now()
-    let pause = retry.initialPauseMs ?? 10
     const context: CallContext = { deadline: callDeadline(call), lateError: () => lateCallError(call) }
     const fail = (error: unknown): void => {
-      if (
-        error instanceof MlmdError &&
-        error.code === Code.Aborted &&
-        Date.now() - started + pause <= retry.budgetMs
-      ) {
-        retry.onRetry?.(rpc, pause)
-        setTimeout(attempt, pause)
-        pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)
-        return
-      }
       if (!(error instanceof MlmdError)) logUnexpected(rpc, error)
       const answer = toServiceError(MlmdError.from(error, Code.Internal))
       answeredErrors.set(answer, error)
       callback(answer)
     }
-    const attempt = (): void => {
-      let response: Res | PromiseLike<Res>
-      try {
-        const wireError = wireErrorOf(call.request)
-        if (wireError !== undefined) throw wireError
-        const late = context.lateError()
-        if (late !== undefined) throw late
-        response = operation(call.request, context)
-      } catch (error) {
-        fail(error)
-        return
-      }
-      if (isPromiseLike(response)) response.then((value) => callback(null, value), fail)
-      else callback(null, response)
+    const attempt: Invoke<Res | PromiseLike<Res>> = () => {
+      const wireError = wireErrorOf(call.request)
+      if (wireError !== undefined) throw wireError
+      const late = context.lateError()
+      if (late !== undefined) throw late
+      return operation(call.request, context)
     }
-    attempt()
+    let response: Res | PromiseLike<Res>
+    try {
+      const invoke = retrying === undefined ? attempt : retrying(attempt)
+      response = invoke({
+        name,
+        mode,
+        request: call.request,
+        options: context.deadline === undefined ? undefined : { deadline: context.deadline },
+      }) as Res | PromiseLike<Res>
+    } catch (error) {
+      fail(error)
+      return
+    }
+    if (isPromiseLike(response)) response.then((value) => callback(null, value), fail)
+    else callback(null, response)
   }
 }
 
@@ -186,7 +202,7 @@ export type Handlers = Record<RpcName, ReturnType<typeof unary>> & UntypedServic
 export function createHandlers(
   store: MetadataStore | AsyncMetadataStore,
   logUnexpected: UnexpectedErrorLogger,
-  retry?: AbortedRetry,
+  retry?: LockRetry,
   answers?: AnswerOptions,
 ): Handlers {
   const table: Record<string, ReturnType<typeof unary>> = {}
@@ -209,7 +225,7 @@ export function createHandlers(
 export function createPooledHandlers(
   pool: WorkerPool,
   logUnexpected: UnexpectedErrorLogger,
-  retry?: AbortedRetry,
+  retry?: LockRetry,
 ): Handlers {
   const table: Record<string, ReturnType<typeof unary>> = {}
   for (const rpc of RPC_NAMES) {

@@ -14,6 +14,8 @@
  * const pooled = await createGrpcServer({ workers: { store: { filename: 'mlmd.sqlite' } }, port: 8081 })
  * ```
  */
+
+export { metadataStoreServiceDefinition, SERVICE_NAME } from '../wire/service-definition.js'
 export {
   createGrpcServer,
   GrpcServer,
@@ -33,6 +35,5 @@ export {
   type ServerConfigSettings,
   settingsFromServerConfig,
 } from './server-config.js'
-export { metadataStoreServiceDefinition, SERVICE_NAME } from './service-definition.js'
 export { parseTextFormat } from './text-format.js'
 export type { PoolCloseReport, WorkerPoolOptions } from './worker-pool.js'

@@ -15,7 +15,7 @@ import { ReflectionService } from '@grpc/reflection'
 import { protoPath as healthProtoPath } from 'grpc-health-check'
 import protobuf from 'protobufjs'
 import { loadMlmdRoot, PROTOS_DIR } from '../proto/load-root.js'
-import { SERVICE_NAME } from './service-definition.js'
+import { SERVICE_NAME } from '../wire/service-definition.js'
 
 const require = createRequire(import.meta.url)
 // Adds toDescriptor() to protobufjs's reflection classes and exposes descriptor.proto's types.

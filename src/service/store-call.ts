@@ -6,13 +6,13 @@
 import type { GetLineageSubgraphRequest, GetLineageSubgraphResponse } from '../proto/messages.js'
 import type { AsyncMetadataStore, CallOptions, MetadataStore } from '../store/metadata-store-api.js'
 import { operationName } from '../store/metadata-store-api.js'
+import type { RpcName } from '../wire/service-definition.js'
 import {
   answersIdsOnly,
   DEFAULT_LINEAGE_NODES,
   type LineageNodes,
   withIdsOnlyNodes,
 } from './lineage-nodes.js'
-import type { RpcName } from './service-definition.js'
 
 // Any one operation, with its request and response types erased (the table is keyed by name).
 type AnyOperation = (request: object, options?: CallOptions) => object | Promise<object>

@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { MlmdError } from '../errors.js'
 import { createMetadataStore, type OwnedMetadataStore } from '../store/metadata-store.js'
-import { responseCodec } from './service-definition.js'
+import { responseCodec } from '../wire/service-definition.js'
 import { storeOperation } from './store-call.js'
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-pool.js'
 
@@ -61,7 +61,9 @@ function run(store: OwnedMetadataStore, job: Extract<WorkerRequest, { kind: 'run
 
 let store: OwnedMetadataStore | undefined
 try {
-  store = createMetadataStore(init.store)
+  // The main thread hands over requests decoded from protobuf (no unknown fields) or checked
+  // there (see WorkerPool.run), so the store here looks at their list lengths only.
+  store = createMetadataStore({ ...init.store, checkRequestFields: false })
   post({ kind: 'ready' })
 } catch (error) {
   post(errorReply(-1, error))

@@ -3,9 +3,15 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
+import type { PutArtifactTypeRequest } from '../proto/messages.js'
 import { RPC_NAMES } from '../proto/messages.js'
+import { MAX_IDS_PER_REQUEST } from '../store/limits.js'
 import { createMetadataStore, type OwnedMetadataStore } from '../store/metadata-store.js'
-import { responseCodec } from './service-definition.js'
+import {
+  isDecodedRequest,
+  metadataStoreServiceDefinition,
+  responseCodec,
+} from '../wire/service-definition.js'
 import { accessOf, WorkerPool } from './worker-pool.js'
 
 // One row whose LIKE takes seconds inside SQLite (backtracking over the `_` run): a statement
@@ -69,6 +75,39 @@ describe('WorkerPool', () => {
     await expect(pool.run('PutArtifacts', { artifacts: [{ type_id: 99_999n }] })).rejects.toBeInstanceOf(
       MlmdError,
     )
+  })
+
+  it('refuses a misspelt field of a request it did not decode, before a worker gets it', async () => {
+    await expect(pool.run('PutArtifactType', { artifact_typ: { name: 'Misspelt' } })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage:
+        'Unknown field "artifact_typ": PutArtifactTypeRequest has no such field (did you mean "artifact_type"?).',
+    })
+    expect(() => direct.getArtifactType({ type_name: 'Misspelt' })).toThrow(
+      expect.objectContaining({ code: Code.NotFound }),
+    )
+  })
+
+  it('checks list lengths in the worker', async () => {
+    const artifact_ids = Array.from({ length: MAX_IDS_PER_REQUEST + 1 }, (_, i) => BigInt(i + 1))
+    await expect(pool.run('GetArtifactsByID', { artifact_ids })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringMatching(/^Too many ids in artifact_ids/),
+    })
+  })
+
+  it('does not walk the fields of a request decoded from the wire a second time', async () => {
+    const method = metadataStoreServiceDefinition().PutArtifactType
+    const request = method.requestDeserialize(
+      method.requestSerialize({ artifact_type: { name: 'Decoded' } }),
+    ) as PutArtifactTypeRequest
+    expect(isDecodedRequest(request)).toBe(true)
+    // Decoding keeps only the message's fields; a key added afterwards is not looked for.
+    Object.assign(request, { unchecked: true })
+    const { type_id } = decode('PutArtifactType', await pool.run('PutArtifactType', request)) as {
+      type_id: bigint
+    }
+    expect(direct.getArtifactType({ type_name: 'Decoded' }).artifact_type?.id).toBe(type_id)
   })
 
   it('never starts a call that became late while it queued', async () => {

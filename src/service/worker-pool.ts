@@ -22,8 +22,10 @@ import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Code, MlmdError } from '../errors.js'
+import { checkRequestFields } from '../store/limits.js'
 import type { MetadataStoreOptions } from '../store/metadata-store.js'
-import type { RpcName } from './service-definition.js'
+import { operationName } from '../store/metadata-store-api.js'
+import { isDecodedRequest, type RpcName } from '../wire/service-definition.js'
 import type { AnswerOptions } from './store-call.js'
 
 /** Which worker an RPC runs on. */
@@ -256,10 +258,21 @@ export class WorkerPool {
    * Runs the store operation of `rpc` on a worker; resolves with the encoded response.
    * @throws MlmdError as the store answers; DeadlineExceeded or Cancelled for a call that
    *   became late in the queue (never started) or whose worker was abandoned; Unavailable once
-   *   the pool is closing; StoreWorkerError for a bug inside the worker.
+   *   the pool is closing; StoreWorkerError for a bug inside the worker; InvalidArgument
+   *   naming a field the request's message does not define (for a request not decoded from
+   *   the wire).
    */
   run(rpc: RpcName, request: object, call: PoolCall = {}): Promise<Uint8Array> {
     if (this.#closing) return Promise.reject(shuttingDown())
+    // The workers do not look for misspelt fields: a request decoded from the wire has none,
+    // and any other is checked here, once.
+    if (!isDecodedRequest(request)) {
+      try {
+        checkRequestFields(operationName(rpc), request)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
     return new Promise<Uint8Array>((resolve, reject) => {
       this.#queues[accessOf(rpc)].push({
         id: this.#nextId++,

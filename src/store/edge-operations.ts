@@ -23,11 +23,12 @@ import {
 import { alreadyExists, Code, invalidArgument, MlmdError } from '../errors.js'
 import type * as m from '../proto/messages.js'
 import type { Association, Attribution, Context, Event, ParentContext } from '../proto/messages.js'
+import { Event_Type } from '../proto/messages.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
 import { nowMillis } from './node-operations.js'
 import { list, type Operations } from './operation.js'
 
-const EVENT_TYPE_MAX = 7
+const EVENT_TYPE_MAX = Math.max(...Object.values(Event_Type))
 
 /** Checks an event's own fields (not the existence of its nodes). @throws InvalidArgument. */
 export function validateEvent(event: Event): void {
@@ -36,7 +37,7 @@ export function validateEvent(event: Event): void {
   if (event.execution_id === undefined || event.execution_id === null) {
     throw invalidArgument('No execution id is specified.')
   }
-  if (event.type === undefined || event.type === null || event.type === 0) {
+  if (event.type === undefined || event.type === null || event.type === Event_Type.UNKNOWN) {
     throw invalidArgument('No event type is specified.')
   }
   if (!Number.isInteger(event.type) || event.type < 0 || event.type > EVENT_TYPE_MAX) {

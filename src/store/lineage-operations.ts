@@ -16,6 +16,7 @@ import { ARTIFACT, CONTEXT, EXECUTION, findNodesByIds, type NodeKind } from '../
 import { findTypesByKind } from '../access/type-access.js'
 import { invalidArgument, notFound } from '../errors.js'
 import type * as m from '../proto/messages.js'
+import { Event_Type, LineageSubgraphQueryOptions_Direction } from '../proto/messages.js'
 import { TypeKind } from '../storage/schema/v10.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
 import { ALL_NODES, filterNodeIds, listNodeIds } from './list-operation.js'
@@ -29,10 +30,18 @@ export const MAX_STARTING_NODES = 100
 /** MLMD ≤ 1.14 caps `GetLineageGraph` at 20 hops (unset means 20). */
 export const MAX_GRAPH_HOPS = 20n
 
-const OUTPUT_EVENTS = new Set([1, 4, 6, 7]) // DECLARED_OUTPUT, OUTPUT, INTERNAL_OUTPUT, PENDING_OUTPUT
-const INPUT_EVENTS = new Set([2, 3, 5]) // DECLARED_INPUT, INPUT, INTERNAL_INPUT
-const UPSTREAM = 1
-const DOWNSTREAM = 2
+const OUTPUT_EVENTS: ReadonlySet<number> = new Set([
+  Event_Type.DECLARED_OUTPUT,
+  Event_Type.OUTPUT,
+  Event_Type.INTERNAL_OUTPUT,
+  Event_Type.PENDING_OUTPUT,
+])
+const INPUT_EVENTS: ReadonlySet<number> = new Set([
+  Event_Type.DECLARED_INPUT,
+  Event_Type.INPUT,
+  Event_Type.INTERNAL_INPUT,
+])
+const { UPSTREAM, DOWNSTREAM, DIRECTION_UNSPECIFIED } = LineageSubgraphQueryOptions_Direction
 
 const LINEAGE_PATHS = [
   'artifact_types',
@@ -54,7 +63,7 @@ const byId = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0)
 function eventsInDirection(events: m.Event[], fromArtifacts: boolean, direction: number): m.Event[] {
   if (direction !== UPSTREAM && direction !== DOWNSTREAM) return events
   const wanted = (direction === UPSTREAM) === fromArtifacts ? OUTPUT_EVENTS : INPUT_EVENTS
-  return events.filter((e) => wanted.has(e.type ?? 0))
+  return events.filter((e) => wanted.has(e.type ?? Event_Type.UNKNOWN))
 }
 
 function* endingNodeIds(
@@ -89,7 +98,7 @@ export function* getLineageSubgraph(
     }
     if (options.max_num_hops < maxHops) maxHops = options.max_num_hops
   }
-  const direction = options.direction ?? 0
+  const direction = options.direction ?? DIRECTION_UNSPECIFIED
   const paths = new Set<string>(
     (request.read_mask?.paths ?? []).length > 0 ? request.read_mask?.paths : LINEAGE_PATHS,
   )

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * const store = createMetadataStore({ filename: 'mlmd.sqlite' })
- * const { type_id } = store.putArtifactType({ artifact_type: { name: 'Model', properties: { version: 1 } } })
+ * const { type_id } = store.putArtifactType({ artifact_type: { name: 'Model', properties: { version: PropertyType.INT } } })
  * const { artifact_ids } = store.putArtifacts({ artifacts: [{ type_id, uri: 's3://models/1' }] })
  * store.close()
  * ```
@@ -23,7 +23,7 @@ import type {
 } from '../storage/transaction-executor.js'
 import { COMPOSITE_OPERATIONS } from './composite-operations.js'
 import { EDGE_OPERATIONS } from './edge-operations.js'
-import { type Interceptor, type OperationCall, requestLimits } from './interceptors.js'
+import { type Interceptor, type OperationCall, requestLimits, requestListLimits } from './interceptors.js'
 import { LINEAGE_OPERATIONS } from './lineage-operations.js'
 import type { AsyncMetadataStore, MetadataStore } from './metadata-store-api.js'
 import { NODE_WRITE_OPERATIONS } from './node-operations.js'
@@ -48,7 +48,13 @@ export const OPERATIONS: Operations<StoreOperationName> = {
 export const OPERATION_NAMES = Object.keys(OPERATIONS) as StoreOperationName[]
 
 /** Options of {@link createMetadataStore}. */
-export interface MetadataStoreOptions extends OpenOptions, InitOptions {}
+export interface MetadataStoreOptions extends OpenOptions, InitOptions {
+  /**
+   * Refuse requests with a field their message does not define (default true). Off only where
+   * every request was decoded from protobuf bytes, which cannot carry one (a server's workers).
+   */
+  readonly checkRequestFields?: boolean | undefined
+}
 
 /** An in-process store that owns its database connection. */
 export interface OwnedMetadataStore extends MetadataStore {
@@ -72,8 +78,10 @@ export function createMetadataStore(options: MetadataStoreOptions): OwnedMetadat
     source.close()
     throw error
   }
-  // Every operation checks the request's list sizes first (see limits.ts).
-  const store = bindOperations(source, [requestLimits])
+  // Every operation checks the request's fields and list sizes first (see limits.ts).
+  const store = bindOperations(source, [
+    options.checkRequestFields === false ? requestListLimits : requestLimits,
+  ])
   return Object.assign(store, { filename: source.filename, close: () => source.close() })
 }
 

@@ -21,6 +21,7 @@ import { findTypesByIds, type TypeRecord } from '../access/type-access.js'
 import { Code, invalidArgument, MlmdError, notFound } from '../errors.js'
 import { entryOf } from '../proto/map-entries.js'
 import type { Artifact, Execution, FieldMask, Value } from '../proto/messages.js'
+import { Artifact_State, Execution_State } from '../proto/messages.js'
 import type { TypeKind } from '../storage/schema/v10.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
 import { VALUE_KINDS, valueKind } from '../storage/value-codec.js'
@@ -79,7 +80,11 @@ export class StoredNodes {
   }
 }
 
-const STATE_RANGES: Record<string, number> = { state: 6, last_known_state: 6 }
+// The highest number of each state enum.
+const STATE_RANGES: Record<string, number> = {
+  state: Math.max(...Object.values(Artifact_State)),
+  last_known_state: Math.max(...Object.values(Execution_State)),
+}
 
 function typeKindOf(kind: NodeKind): TypeKind {
   return kind.tables.typeKind

@@ -18,6 +18,7 @@ import { alreadyExists, Code, invalidArgument, MlmdError, notFound, unimplemente
 import { entryOf } from '../proto/map-entries.js'
 import type * as m from '../proto/messages.js'
 import type { ArtifactType, ContextType, ExecutionType } from '../proto/messages.js'
+import { ArtifactType_SystemDefinedBaseType, PropertyType } from '../proto/messages.js'
 import { TypeKind } from '../storage/schema/v10.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
 import { list, type Operations } from './operation.js'
@@ -38,7 +39,9 @@ const KIND_LABEL: Record<TypeKind, string> = {
 }
 
 /** `PropertyType` numbers a property may be declared as (UNKNOWN excluded). */
-const DECLARABLE_PROPERTY_TYPES = new Set([1, 2, 3, 4, 5, 6])
+const DECLARABLE_PROPERTY_TYPES: ReadonlySet<number> = new Set(
+  Object.values(PropertyType).filter((value) => value !== PropertyType.UNKNOWN),
+)
 
 /** Converts a stored type into the message of its kind. */
 export function typeToMessage(record: TypeRecord): AnyType {
@@ -76,7 +79,7 @@ export function* upsertType(tx: Tx, kind: TypeKind, type: AnyType, evolution: Ty
   }
   const properties = type.properties ?? {}
   for (const [name, dataType] of Object.entries(properties)) {
-    if (dataType === 0) throw invalidArgument(`Property ${name} is UNKNOWN.`)
+    if (dataType === PropertyType.UNKNOWN) throw invalidArgument(`Property ${name} is UNKNOWN.`)
     if (!DECLARABLE_PROPERTY_TYPES.has(dataType)) {
       throw invalidArgument(`Property ${name} has an unknown PropertyType ${String(dataType)}.`)
     }
@@ -166,7 +169,8 @@ function* upsertBaseTypeLink(
 ): Op<void> {
   const baseType = (type as ArtifactType).base_type
   if (baseType === undefined || baseType === null) return
-  if (baseType === 0) throw unimplemented('base_type deletion is not supported yet')
+  if (baseType === ArtifactType_SystemDefinedBaseType.UNSET)
+    throw unimplemented('base_type deletion is not supported yet')
   if (stored?.base_type !== undefined) {
     if (stored.base_type !== baseType) throw unimplemented('base_type update is not supported yet')
     return

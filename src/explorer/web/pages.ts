@@ -3,7 +3,13 @@
  * an ordinary `<a href>`, so back, bookmarks and "open in new tab" work. Everything from the
  * store goes through {@link html}, which escapes it; URIs are shown as text, never as links.
  */
-import type { Artifact, Context, Execution, Value } from '../../proto/messages.js'
+import {
+  type Artifact,
+  type Context,
+  type Execution,
+  PropertyType,
+  type Value,
+} from '../../proto/messages.js'
 import type { CacheMissExplanation } from '../../runner/explain.js'
 import { CUSTOM_PROPERTY } from '../../runner/tfx-records.js'
 import type { AsyncMetadataStore } from '../../store/metadata-store-api.js'
@@ -11,6 +17,7 @@ import {
   type AnyNode,
   artifactStateName,
   cacheMissOf,
+  enumName,
   eventTypeName,
   executionStateName,
   getLineage,
@@ -310,12 +317,11 @@ ${
 /** `/types`: artifact, execution and context types with their declared properties. */
 export async function typesPage(store: AsyncMetadataStore): Promise<{ title: string; body: SafeHtml }> {
   const types = await listTypes(store)
-  const PROPERTY_TYPES = ['UNKNOWN', 'INT', 'DOUBLE', 'STRING', 'STRUCT', 'PROTO', 'BOOLEAN']
   const section = (kind: NodeKind) => html`<h2>${kind} types</h2>
 <table class="list types"><thead><tr><th>id</th><th>name</th><th>version</th><th>properties</th><th>nodes</th></tr></thead><tbody>
 ${types[kind].map(
   (t) => html`<tr><td>${t.id}</td><td class="name">${t.name}</td><td>${t.version}</td>
-<td>${Object.entries(t.properties ?? {}).map(([k, v]) => html`<code>${k}</code>: ${PROPERTY_TYPES[v] ?? v} `)}</td>
+<td>${Object.entries(t.properties ?? {}).map(([k, v]) => html`<code>${k}</code>: ${enumName(PropertyType, v)} `)}</td>
 <td><a href="/${KIND_PATH[kind]}${query({ filter: `type = '${(t.name ?? '').replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` })}">list</a></td></tr>`,
 )}</tbody></table>`
   return { title: 'Types', body: html`<h1>Types</h1>${NODE_KINDS.map(section)}` }

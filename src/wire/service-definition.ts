@@ -35,6 +35,17 @@ export type MetadataStoreServiceDefinition = { readonly [K in RpcName]: RpcMetho
 
 const WIRE_ERROR: unique symbol = Symbol('mlmd-ts.wireError')
 
+// The requests this definition decoded from bytes.
+const decodedRequests = new WeakSet<object>()
+
+/**
+ * Whether `request` was decoded from protobuf bytes by this definition: it then holds only
+ * fields of its message (decoding drops unknown ones), so no check for misspelt fields is needed.
+ */
+export function isDecodedRequest(request: object): boolean {
+  return decodedRequests.has(request)
+}
+
 /**
  * The error a request must be answered with because of something only its bytes show, if any.
  * The deserializer cannot fail the call itself (grpc-js turns a throwing deserializer into
@@ -101,6 +112,7 @@ function methodDefinition(service: protobuf.Service, rpc: RpcName): MethodDefini
         const message = `The request is not a valid ${type}: ${(cause as Error).message}`
         return withWireError({}, new MlmdError(Code.InvalidArgument, message))
       }
+      decodedRequests.add(decoded)
       return error === undefined ? decoded : withWireError(decoded, error)
     },
     // A server whose store runs in worker threads gets responses the worker already encoded.
