@@ -6,7 +6,8 @@ import type { Association, Attribution, Event, Event_Path_Step } from '../proto/
 import { all, get, type Op, run, type Tx } from '../storage/transaction-executor.js'
 import * as queries from './edge-queries.js'
 
-interface EventRow {
+/** An event as its row holds it: its path steps are read separately (`withPaths`). */
+export interface StoredEvent {
   id: bigint
   artifact_id: bigint
   execution_id: bigint
@@ -21,7 +22,8 @@ interface PathRow {
   step_key: string | null
 }
 
-function* hydrateEvents(tx: Tx, rows: EventRow[]): Op<Event[]> {
+/** The events of these rows with their path steps, in the order of `rows`. */
+export function* withPaths(tx: Tx, rows: readonly StoredEvent[]): Op<Event[]> {
   if (rows.length === 0) return []
   const paths = new Map<bigint, Event_Path_Step[]>()
   const pathRows = yield* all<PathRow>(
@@ -54,16 +56,24 @@ function* hydrateEvents(tx: Tx, rows: EventRow[]): Op<Event[]> {
 
 /** Events of these executions, by execution id then insertion order. */
 export function* findEventsByExecutionIds(tx: Tx, ids: readonly bigint[]): Op<Event[]> {
-  if (ids.length === 0) return []
-  const rows = yield* all<EventRow>(queries.selectEventsByExecutionIds(tx.dialect, ids))
-  return yield* hydrateEvents(tx, rows)
+  return yield* withPaths(tx, yield* findStoredEventsByExecutionIds(tx, ids))
 }
 
 /** Events of these artifacts, by artifact, execution and type (the order of MLMD's unique index). */
 export function* findEventsByArtifactIds(tx: Tx, ids: readonly bigint[]): Op<Event[]> {
+  return yield* withPaths(tx, yield* findStoredEventsByArtifactIds(tx, ids))
+}
+
+/** `findEventsByExecutionIds` without the path steps: for walks that keep only some events. */
+export function* findStoredEventsByExecutionIds(tx: Tx, ids: readonly bigint[]): Op<StoredEvent[]> {
   if (ids.length === 0) return []
-  const rows = yield* all<EventRow>(queries.selectEventsByArtifactIds(tx.dialect, ids))
-  return yield* hydrateEvents(tx, rows)
+  return yield* all<StoredEvent>(queries.selectEventsByExecutionIds(tx.dialect, ids))
+}
+
+/** `findEventsByArtifactIds` without the path steps: for walks that keep only some events. */
+export function* findStoredEventsByArtifactIds(tx: Tx, ids: readonly bigint[]): Op<StoredEvent[]> {
+  if (ids.length === 0) return []
+  return yield* all<StoredEvent>(queries.selectEventsByArtifactIds(tx.dialect, ids))
 }
 
 /**

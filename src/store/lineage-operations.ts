@@ -3,14 +3,17 @@
  * (MLMD ≤ 1.14's semantics; upstream answers UNIMPLEMENTED since 1.15, but TFX and Kubeflow
  * clients still send it).
  *
- * Both walk the artifact–execution graph breadth-first, one hop per round, with a constant
- * number of statements per hop (events of the whole frontier at once), never one per node.
+ * Both walk the artifact–execution graph breadth-first, one hop per round, with one statement
+ * per hop (the events of the whole frontier at once), never one per node. The walk reads events
+ * without their path steps; the steps of the events it keeps are read once at the end.
  */
 import {
   findAssociationsByExecutions,
   findAttributionsByArtifacts,
-  findEventsByArtifactIds,
-  findEventsByExecutionIds,
+  findStoredEventsByArtifactIds,
+  findStoredEventsByExecutionIds,
+  type StoredEvent,
+  withPaths,
 } from '../access/edge-access.js'
 import { ARTIFACT, CONTEXT, EXECUTION, findNodesByIds, type NodeKind } from '../access/node-access.js'
 import { findTypesByKind } from '../access/type-access.js'
@@ -60,10 +63,10 @@ const byId = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0)
 
 // Events that lead away from a node in the requested direction. From an artifact, upstream is
 // the execution that produced it (its output events); from an execution, upstream is what it read.
-function eventsInDirection(events: m.Event[], fromArtifacts: boolean, direction: number): m.Event[] {
+function eventsInDirection(events: StoredEvent[], fromArtifacts: boolean, direction: number): StoredEvent[] {
   if (direction !== UPSTREAM && direction !== DOWNSTREAM) return events
   const wanted = (direction === UPSTREAM) === fromArtifacts ? OUTPUT_EVENTS : INPUT_EVENTS
-  return events.filter((e) => wanted.has(e.type ?? Event_Type.UNKNOWN))
+  return events.filter((e) => wanted.has(Number(e.type)))
 }
 
 function* endingNodeIds(
@@ -120,7 +123,7 @@ export function* getLineageSubgraph(
   let frontier = startIds.filter((id) => !startEnding.has(id))
   for (const id of frontier) visited[startSide].add(id)
 
-  const events: m.Event[] = []
+  const events: StoredEvent[] = []
   for (let hop = 0n; hop < maxHops && frontier.length > 0; hop++) {
     const expandFromArtifacts = fromArtifacts === (hop % 2n === 0n)
     const to = expandFromArtifacts ? 'execution' : 'artifact'
@@ -128,12 +131,12 @@ export function* getLineageSubgraph(
     const endingOptions = expandFromArtifacts ? options.ending_executions : options.ending_artifacts
     const candidates = eventsInDirection(
       expandFromArtifacts
-        ? yield* findEventsByArtifactIds(tx, frontier)
-        : yield* findEventsByExecutionIds(tx, frontier),
+        ? yield* findStoredEventsByArtifactIds(tx, frontier)
+        : yield* findStoredEventsByExecutionIds(tx, frontier),
       expandFromArtifacts,
       direction,
     )
-    const other = (e: m.Event): bigint => (expandFromArtifacts ? e.execution_id : e.artifact_id) as bigint
+    const other = (e: StoredEvent): bigint => (expandFromArtifacts ? e.execution_id : e.artifact_id)
     const unvisited = new Set<bigint>()
     for (const e of candidates) {
       const id = other(e)
@@ -188,7 +191,7 @@ export function* getLineageSubgraph(
     const contextIds = [...new Set([...attributions, ...associations].map((l) => l.context_id as bigint))]
     graph.contexts = yield* wholeOrIdOnly<m.Context>(tx, CONTEXT, contextIds)
   }
-  if (paths.has('events')) graph.events = events
+  if (paths.has('events')) graph.events = yield* withPaths(tx, events)
   if (paths.has('attributions')) graph.attributions = attributions
   if (paths.has('associations')) graph.associations = associations
   if (paths.has('artifact_types')) {
@@ -228,7 +231,7 @@ export function* getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): Op<
   const visited = { artifact: new Set<bigint>(), execution: new Set<bigint>() }
   const artifactIds: bigint[] = [...queryIds]
   const executionIds: bigint[] = []
-  const events: m.Event[] = []
+  const events: StoredEvent[] = []
   let frontier = queryIds
   for (let hop = 0n; hop < maxHops && quota > 0n; hop++) {
     const fromArtifacts = hop % 2n === 0n
@@ -236,9 +239,9 @@ export function* getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): Op<
     const to = fromArtifacts ? 'execution' : 'artifact'
     for (const id of frontier) visited[from].add(id)
     const candidates = fromArtifacts
-      ? yield* findEventsByArtifactIds(tx, frontier)
-      : yield* findEventsByExecutionIds(tx, frontier)
-    const other = (e: m.Event): bigint => (fromArtifacts ? e.execution_id : e.artifact_id) as bigint
+      ? yield* findStoredEventsByArtifactIds(tx, frontier)
+      : yield* findStoredEventsByExecutionIds(tx, frontier)
+    const other = (e: StoredEvent): bigint => (fromArtifacts ? e.execution_id : e.artifact_id)
     let reached = [...new Set(candidates.map(other).filter((id) => !visited[to].has(id)))].sort(byId)
     const boundary = fromArtifacts ? stop.boundary_executions : stop.boundary_artifacts
     if (boundary !== undefined && boundary !== null && reached.length > 0) {
@@ -262,7 +265,7 @@ export function* getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): Op<
       artifacts: yield* wholeOrIdOnly<m.Artifact>(tx, ARTIFACT, artifactIds),
       executions: yield* wholeOrIdOnly<m.Execution>(tx, EXECUTION, executionIds),
       contexts: [],
-      events,
+      events: yield* withPaths(tx, events),
       attributions: [],
       associations: [],
       parent_contexts: [],
