@@ -3,7 +3,7 @@
 // server's debug log: each client tags its calls with an x-request-id, and each child's log lines
 // carry its process number.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -124,6 +124,22 @@ function alive(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+// The serving children of `supervisor` now (not the esbuild helper tsx may start).
+function servingChildren(supervisor: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+        const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+        return parent === supervisor && command.includes(MAIN) ? [Number(entry)] : []
+      } catch {
+        return []
+      }
+    })
 }
 
 // Every call of the client carries `x-request-id: <tag>`, which the serving child logs.
@@ -392,5 +408,27 @@ describe('serve --processes 2 on a SQLite file: lifecycle', () => {
       for (const client of clients) client.close()
       expect(await stopCluster(cluster)).toBe(0)
     }
+  }, 240_000)
+
+  it('children that keep dying: after 6 exits within a minute the supervisor stops and exits with code 1', async () => {
+    const cluster = await startCluster(tempFile())
+    const supervisor = cluster.supervisor.pid as number
+    const killed = new Set<number>()
+    const until = Date.now() + START_TIMEOUT_MS
+    while (cluster.supervisor.exitCode === null && Date.now() < until) {
+      for (const pid of servingChildren(supervisor)) {
+        if (killed.has(pid)) continue
+        killed.add(pid)
+        process.kill(pid, 'SIGKILL')
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(await stopCluster(cluster)).toBe(1)
+    expect(cluster.stderr()).toMatch(
+      /mlmd-ts: serving process [12] \(pid \d+\) was killed \(SIGKILL\); 6 exits within 60 s, stopping\n/,
+    )
+    expect(cluster.stderr().match(/; starting another\n/g)).toHaveLength(5)
+    expect([...killed].filter(alive)).toEqual([])
+    expect(servingChildren(supervisor)).toEqual([])
   }, 240_000)
 })

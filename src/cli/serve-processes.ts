@@ -177,16 +177,13 @@ export async function superviseServeProcesses(options: SuperviseOptions): Promis
       }
       io.err(`mlmd-ts: ${what}; starting another`)
       logger.error({ process: child.index, code, signal }, 'serving process exited; starting another')
-      child.worker = fork(child.index)
-      listening(child.worker).then(
-        () => {
-          logger.info({ process: child.index, pid: child.worker.process.pid }, 'serving process replaced')
-          watch(child)
-        },
-        // It exited before listening: counted like any other exit.
-        () => {
-          if (!stopping) watch(child)
-        },
+      const replacement = fork(child.index)
+      child.worker = replacement
+      // Watched from the start: one that exits before it listens counts like any other exit.
+      watch(child)
+      listening(replacement).then(
+        () => logger.info({ process: child.index, pid: replacement.process.pid }, 'serving process replaced'),
+        () => {},
       )
     })
   }
