@@ -431,4 +431,26 @@ describe('serve --processes 2 on a SQLite file: lifecycle', () => {
     expect([...killed].filter(alive)).toEqual([])
     expect(servingChildren(supervisor)).toEqual([])
   }, 240_000)
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s to every process at once (systemd, a terminal) stops them all gently, exit code 0',
+    async (signal) => {
+      const cluster = await startCluster(tempFile())
+      const everyone = [
+        cluster.supervisor.pid as number,
+        ...servingChildren(cluster.supervisor.pid as number),
+      ]
+      expect(everyone).toHaveLength(3)
+      const signalled = Date.now()
+      for (const pid of everyone) process.kill(pid, signal)
+      const timer = setTimeout(() => cluster.supervisor.kill('SIGKILL'), 30_000)
+      expect(await cluster.exited).toBe(0)
+      clearTimeout(timer)
+      expect(Date.now() - signalled).toBeLessThan(10_000)
+      expect(everyone.filter(alive)).toEqual([])
+      expect(cluster.stderr()).not.toContain('stopping now')
+      expect(cluster.stderr()).toMatch(/mlmd-ts: stopped\n$/)
+    },
+    180_000,
+  )
 })

@@ -51,7 +51,7 @@ export interface ServeProcessStarted {
 }
 
 type ChildMessage = { readonly kind: 'mlmd-ts:listening'; readonly started: ServeProcessStarted }
-type SupervisorMessage = { readonly kind: 'mlmd-ts:stop' }
+type SupervisorMessage = { readonly kind: 'mlmd-ts:stop' | 'mlmd-ts:stop-now' }
 
 /** A serving child's side of the cluster. */
 export interface ServeProcessLink {
@@ -63,8 +63,9 @@ export interface ServeProcessLink {
   shareMetrics(metrics: ServerMetrics): void
   /**
    * `io` whose `waitForSignal` resolves when the supervisor asks this child to stop (or goes
-   * away). SIGINT is left to the supervisor (a terminal sends it to every process of the group,
-   * and the supervisor stops the children itself); a SIGTERM after the stop request stops at once.
+   * away) or a SIGTERM comes. SIGINT is left to the supervisor (a terminal sends it to every
+   * process of the group, and the supervisor stops the children itself); a second SIGTERM, or
+   * the supervisor's stop-now, stops at once.
    */
   childIo(io: CliIo): CliIo
 }
@@ -86,9 +87,20 @@ export function serveProcessLink(): ServeProcessLink | undefined {
   }
   // A terminal's Ctrl-C reaches every process of the group; the supervisor stops the children.
   process.on('SIGINT', () => {})
-  process.on('SIGTERM', () => (stopRequested ? onRepeat?.() : stop()))
+  // A SIGTERM may come beside the supervisor's request (systemd signals every process of the
+  // service at once), so only a second one stops at once.
+  let terms = 0
+  process.on('SIGTERM', () => {
+    terms += 1
+    stop()
+    if (terms > 1) onRepeat?.()
+  })
   worker.on('message', (message: SupervisorMessage) => {
     if (message?.kind === 'mlmd-ts:stop') stop()
+    if (message?.kind === 'mlmd-ts:stop-now') {
+      stop()
+      onRepeat?.()
+    }
   })
   // The supervisor is gone (killed): new connections cannot reach this child anyway.
   worker.on('disconnect', stop)
@@ -148,7 +160,14 @@ export async function superviseServeProcesses(options: SuperviseOptions): Promis
     giveUp = resolve
   })
 
-  const fork = (index: number): Worker => cluster.fork({ [CHILD_ENV]: String(index) })
+  const fork = (index: number): Worker => {
+    const worker = cluster.fork({ [CHILD_ENV]: String(index) })
+    // A message to a child that is just exiting fails; its exit is handled on its own.
+    worker.on('error', (error) =>
+      logger.debug({ process: index, error: error.message }, 'serving process channel'),
+    )
+    return worker
+  }
   const listening = (worker: Worker) =>
     new Promise<ServeProcessStarted>((resolve, reject) => {
       const onMessage = (message: ChildMessage) => {
@@ -227,7 +246,12 @@ export async function superviseServeProcesses(options: SuperviseOptions): Promis
       // A second signal: the children stop at once too.
       io.err('mlmd-ts: stopping now')
       stopNow = true
-      for (const child of children) if (!child.worker.isDead()) child.worker.process.kill('SIGTERM')
+      const now: SupervisorMessage = { kind: 'mlmd-ts:stop-now' }
+      for (const { worker } of children) {
+        if (worker.isDead()) continue
+        if (worker.isConnected()) worker.send(now)
+        else worker.process.kill('SIGKILL')
+      }
     })
     .then(() => {
       signalReceived = true
