@@ -453,4 +453,19 @@ describe('serve --processes 2 on a SQLite file: lifecycle', () => {
     },
     180_000,
   )
+
+  it('a second signal to the supervisor stops the children at once', async () => {
+    const cluster = await startCluster(tempFile())
+    const children = servingChildren(cluster.supervisor.pid as number)
+    cluster.supervisor.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    cluster.supervisor.kill('SIGTERM')
+    const timer = setTimeout(() => cluster.supervisor.kill('SIGKILL'), 30_000)
+    expect(await cluster.exited).toBe(0)
+    clearTimeout(timer)
+    expect(children.filter(alive)).toEqual([])
+    // The supervisor's line, and one from each child still stopping when the stop-now came.
+    expect(cluster.stderr().match(/mlmd-ts: stopping now\n/g)?.length).toBeGreaterThanOrEqual(1)
+    expect(cluster.stderr()).toMatch(/mlmd-ts: stopped\n$/)
+  }, 180_000)
 })
