@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createMetadataStoreClient, type MetadataStoreClient } from '../client/index.js'
 import { Code, MlmdError } from '../errors.js'
 import { Event_Type, PropertyType } from '../proto/messages.js'
@@ -27,6 +27,17 @@ const START_TIMEOUT_MS = 90_000
 const dirs: string[] = []
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+// Whatever a failed test left running is stopped here (the children stop by themselves once
+// their supervisor is gone).
+const running: ChildProcess[] = []
+afterEach(() => {
+  for (const supervisor of running.splice(0)) {
+    if (supervisor.exitCode !== null || supervisor.signalCode !== null) continue
+    for (const pid of servingChildren(supervisor.pid as number)) process.kill(pid, 'SIGKILL')
+    supervisor.kill('SIGKILL')
+  }
 })
 
 function tempFile(): string {
@@ -67,6 +78,7 @@ async function startCluster(db: string, extra: readonly string[] = []): Promise<
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   )
+  running.push(supervisor)
   let out = ''
   let err = ''
   supervisor.stdout?.on('data', (chunk: Buffer) => {
