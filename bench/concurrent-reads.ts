@@ -1,10 +1,13 @@
 /**
- * `node --import tsx bench/concurrent-reads.ts [--clients 8] [--rounds 4] [--round-ms 3000]`:
+ * `node --import tsx bench/concurrent-reads.ts [--clients 8] [--rounds 4] [--round-ms 3000]
+ * [--processes 2] [--servers in-thread,workers,processes,processes-in-thread]`:
  * small reads from N concurrent clients (the official Python client, one process each) against
- * `mlmd-ts serve` on one file, two ways in one run, interleaved round by round:
+ * `mlmd-ts serve` on one file, several ways in one run, interleaved round by round:
  *
- *   in-thread  `--read_workers 0`: every call runs on the server's main thread (the old server)
- *   workers    the default: reads on reader threads, writes on one writer thread
+ *   in-thread   `--read_workers 0`: every call runs on the server's main thread (the old server)
+ *   workers     the default: one process, reads on reader threads, writes on one writer thread
+ *   processes   `--processes P`: P serving processes on the port, each with the default workers
+ *   processes-in-thread  `--processes P --read_workers 0`: P processes, each in-thread
  *
  * Two scenarios: all N clients send small reads (GetArtifactsByID of 1–10 ids); and N−1 do
  * while one client sends an expensive filtered listing in a loop (a scan of the whole store),
@@ -13,7 +16,7 @@
  * Prints a table (calls/s over the round's wall time, p50 and p99 latency per call) and the
  * ratios workers ÷ in-thread; writes bench/results/concurrent-reads.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -29,6 +32,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '4' },
     'round-ms': { type: 'string', default: '3000' },
     artifacts: { type: 'string', default: '100000' },
+    processes: { type: 'string', default: '2' },
+    servers: { type: 'string', default: 'in-thread,workers,processes' },
   },
   strict: true,
 })
@@ -36,6 +41,7 @@ const CLIENTS = Number(args.clients)
 const ROUNDS = Number(args.rounds)
 const ROUND_MS = Number(args['round-ms'])
 const ARTIFACTS = Number(args.artifacts)
+const PROCESSES = Number(args.processes)
 
 interface RunResult {
   lat_us: number[]
@@ -44,9 +50,64 @@ interface RunResult {
   end_ms: number
 }
 
-const SERVERS = ['in-thread', 'workers'] as const
-type ServerKind = (typeof SERVERS)[number]
+// How each server kind is started (flags after `serve --db FILE --port 0`).
+const SERVER_FLAGS = {
+  'in-thread': ['--read_workers', '0'],
+  workers: [],
+  processes: ['--processes', String(PROCESSES)],
+  'processes-in-thread': ['--processes', String(PROCESSES), '--read_workers', '0'],
+} as const satisfies Record<string, readonly string[]>
+type ServerKind = keyof typeof SERVER_FLAGS
+const SERVERS = (args.servers ?? '').split(',').map((name) => {
+  if (!(name in SERVER_FLAGS)) throw new Error(`--servers: no server kind "${name}"`)
+  return name as ServerKind
+})
+// The label of a kind in the table.
+const label = (kind: ServerKind) => kind.replace('processes', `${PROCESSES} processes`)
 const SCENARIOS = ['small reads', 'small reads beside a scan'] as const
+
+// The comparisons printed under the table: [this, against that].
+const RATIOS: readonly [ServerKind, ServerKind][] = [
+  ['workers', 'in-thread'],
+  ['processes', 'workers'],
+  ['processes', 'in-thread'],
+  ['processes-in-thread', 'in-thread'],
+  ['processes-in-thread', 'workers'],
+]
+
+// CPU time (user + system, ms) of `pid` and every process below it (the children of
+// `serve --processes`), from /proc: what the server spent, whatever else loads the machine.
+function treeCpuMs(pid: number): number {
+  const parents = new Map<number, number>()
+  const cpu = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    // The fields after the command name, which may hold spaces: state ppid … utime(14) stime(15).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    parents.set(Number(entry), Number(fields[1]))
+    cpu.set(Number(entry), Number(fields[11]) + Number(fields[12]))
+  }
+  const tree = new Set([pid])
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const [child, parent] of parents) {
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child)
+        grew = true
+      }
+    }
+  }
+  const ticks = [...tree].reduce((sum, p) => sum + (cpu.get(p) ?? 0), 0)
+  return (ticks * 1000) / CLOCK_TICKS_PER_S
+}
+// Linux's USER_HZ, which /proc/PID/stat counts in.
+const CLOCK_TICKS_PER_S = 100
 
 function progress(text: string): void {
   process.stderr.write(`${text}\n`)
@@ -101,20 +162,21 @@ const SCAN: WorkItem = {
   req: { options: { max_result_size: 10, filter_query: "uri LIKE '%/nothing-%'" } },
 }
 
+const loadStart = os.loadavg()[0] ?? 0
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlmd-bench-concurrent-'))
   const file = path.join(dir, 'reads.sqlite')
   progress(`building a store of ${ARTIFACTS} artifacts`)
   buildStore(file)
-  const servers: Record<ServerKind, Server> = {
-    'in-thread': await Server.start(file, undefined, undefined, ['--read_workers', '0']),
-    workers: await Server.start(file),
-  }
+  const servers = {} as Record<ServerKind, Server>
+  for (const kind of SERVERS)
+    servers[kind] = await Server.start(file, undefined, undefined, SERVER_FLAGS[kind])
   const clients: Driver[] = Array.from({ length: CLIENTS }, (_, i) => pyDriver(`client-${i}`))
   const rng = new MinStdRand0(20200801)
   const samples: Record<
     string,
-    { lat: number[]; calls: number; wallMs: number; errors: number; scans: number }
+    { lat: number[]; calls: number; wallMs: number; errors: number; scans: number; serverCpuMs: number }
   > = {}
   try {
     for (const kind of SERVERS) {
@@ -132,9 +194,11 @@ async function main(): Promise<void> {
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of SCENARIOS) {
-        const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse()
+        // A different server first in each round, so no kind always follows the same one.
+        const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length] as ServerKind)
         for (const kind of order) {
           progress(`round ${round + 1}/${ROUNDS}: ${scenario}, ${kind}`)
+          const cpuBefore = treeCpuMs(servers[kind].pid)
           const results = await Promise.all(
             clients.map((c, i) => {
               const scanning = scenario === 'small reads beside a scan' && i === 0
@@ -147,8 +211,10 @@ async function main(): Promise<void> {
               })
             }),
           )
+          const cpuAfter = treeCpuMs(servers[kind].pid)
           const key = `${scenario}|${kind}`
-          const sample = samples[key] ?? { lat: [], calls: 0, wallMs: 0, errors: 0, scans: 0 }
+          const sample = samples[key] ?? { lat: [], calls: 0, wallMs: 0, errors: 0, scans: 0, serverCpuMs: 0 }
+          sample.serverCpuMs += cpuAfter - cpuBefore
           samples[key] = sample
           const readers = scenario === 'small reads beside a scan' ? results.slice(1) : results
           for (const r of readers) {
@@ -175,37 +241,44 @@ async function main(): Promise<void> {
       const sorted = [...s.lat].sort((a, b) => a - b)
       return {
         scenario,
-        server: kind,
+        server: label(kind),
         calls: s.calls,
         calls_per_s: (s.calls / s.wallMs) * 1000,
         p50_us: percentile(sorted, 50),
         p99_us: percentile(sorted, 99),
         errors: s.errors,
         scans: s.scans,
+        server_cpu_ms_per_s: (s.serverCpuMs / s.wallMs) * 1000,
+        server_cpu_us_per_call: (s.serverCpuMs * 1000) / (s.calls + s.scans),
       }
     }),
   )
   const lines = [
-    `| scenario (${CLIENTS} clients) | server | small reads/s | p50 | p99 | scans done |`,
-    '| --- | --- | ---: | ---: | ---: | ---: |',
+    `| scenario (${CLIENTS} clients) | server | small reads/s | p50 | p99 | scans done | server CPU | server CPU per call |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.server} | ${r.calls_per_s.toFixed(0)} | ${(r.p50_us / 1000).toFixed(2)} ms | ${(r.p99_us / 1000).toFixed(2)} ms | ${r.scenario.includes('scan') ? r.scans : '–'} |`,
+        `| ${r.scenario} | ${r.server} | ${r.calls_per_s.toFixed(0)} | ${(r.p50_us / 1000).toFixed(2)} ms | ${(r.p99_us / 1000).toFixed(2)} ms | ${r.scenario.includes('scan') ? r.scans : '–'} | ${(r.server_cpu_ms_per_s / 1000).toFixed(2)} cores | ${r.scenario.includes('scan') ? '–' : `${r.server_cpu_us_per_call.toFixed(0)} µs`} |`,
     ),
     '',
-    ...SCENARIOS.map((scenario) => {
-      const [before, after] = SERVERS.map((k) => rows.find((r) => r.scenario === scenario && r.server === k))
-      if (before === undefined || after === undefined) return ''
-      return `${scenario}: workers ÷ in-thread — throughput ${(after.calls_per_s / before.calls_per_s).toFixed(2)}×, p50 latency ${(before.p50_us / after.p50_us).toFixed(2)}× faster, p99 ${(before.p99_us / after.p99_us).toFixed(2)}× faster`
-    }),
-    `machine: ${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(2)} at end; ${ROUNDS} rounds of ${ROUND_MS} ms per scenario and server, interleaved`,
+    ...SCENARIOS.flatMap((scenario) =>
+      RATIOS.map(([afterKind, beforeKind]) => {
+        const [before, after] = [beforeKind, afterKind].map((k) =>
+          rows.find((r) => r.scenario === scenario && r.server === label(k)),
+        )
+        if (before === undefined || after === undefined) return ''
+        return `${scenario}: ${after.server} ÷ ${before.server} — throughput ${(after.calls_per_s / before.calls_per_s).toFixed(2)}×, p50 latency ${(before.p50_us / after.p50_us).toFixed(2)}× faster, p99 ${(before.p99_us / after.p99_us).toFixed(2)}× faster`
+      }).filter((line) => line !== ''),
+    ),
+    `machine: ${os.availableParallelism()} cores, load average ${loadStart.toFixed(2)} at start and ${os.loadavg()[0]?.toFixed(2)} at end; ${ROUNDS} rounds of ${ROUND_MS} ms per scenario and server, interleaved`,
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
   const out = path.join(ROOT, 'bench', 'results')
   mkdirSync(out, { recursive: true })
+  writeFileSync(path.join(out, 'concurrent-reads.md'), `${lines.join('\n')}\n`)
   writeFileSync(
     path.join(out, 'concurrent-reads.json'),
-    `${JSON.stringify({ clients: CLIENTS, rounds: ROUNDS, round_ms: ROUND_MS, artifacts: ARTIFACTS, nproc: os.availableParallelism(), loadavg_end: os.loadavg(), rows }, null, 2)}\n`,
+    `${JSON.stringify({ clients: CLIENTS, rounds: ROUNDS, round_ms: ROUND_MS, artifacts: ARTIFACTS, processes: PROCESSES, servers: SERVERS, nproc: os.availableParallelism(), loadavg_end: os.loadavg(), rows }, null, 2)}\n`,
   )
 }
 

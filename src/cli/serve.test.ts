@@ -153,6 +153,13 @@ describe('serve', () => {
       expect(parse([]).readWorkers).toBeUndefined()
     })
 
+    it('takes --processes (1, the default, serves in this process alone)', () => {
+      expect(parse(['--processes', '4']).processes).toBe(4)
+      expect(parse(['--processes', '1']).processes).toBeUndefined()
+      expect(parse([]).processes).toBeUndefined()
+      expect(parse(['--processes', '2', '--db', 'postgres://u:p@127.0.0.1:5432/m']).processes).toBe(2)
+    })
+
     it('takes --grpc_web_port and --grpc_web_origins, and refuses what is not an origin', () => {
       expect(parse([]).grpcWeb).toBeUndefined()
       expect(parse(['--grpc_web_port', '0']).grpcWeb).toEqual({ port: 0, allowedOrigins: [] })
@@ -219,6 +226,11 @@ describe('serve', () => {
       [['--read_workers', 'many'], /--read_workers must be a number from 0 to 256/],
       [['--read_workers', '-1'], /--read_workers/],
       [['--lineage_nodes', 'some'], /--lineage_nodes must be one of auto, whole, ids, not "some"/],
+      [['--processes', '0'], /--processes must be a number from 1 to 64, not "0"/],
+      [['--processes', '65'], /--processes must be a number from 1 to 64/],
+      [['--processes', 'all'], /--processes must be a number/],
+      [['--processes', '2', '--db', ':memory:'], /--processes needs a database file or server/],
+      [['--processes', '2', '--downgrade_db_schema_version', '7'], /give it without --processes/],
       [['--tls-cert', 'cert.pem'], /go together/],
       [['--tls-cert', 'nope.pem', '--tls-key', 'key.pem'], /cannot read/],
       [['--enable_database_upgrade=maybe'], /takes true or false/],

@@ -40,6 +40,12 @@ import {
 } from '../store/server-engine-store.js'
 import type { CliIo } from './io.js'
 import { usageError } from './io.js'
+import {
+  MAX_SERVE_PROCESSES,
+  type ServeProcessLink,
+  serveProcessLink,
+  superviseServeProcesses,
+} from './serve-processes.js'
 
 /** Usage text of `mlmd-ts serve`. */
 export const SERVE_USAGE = `Usage: mlmd-ts serve [options]
@@ -63,6 +69,11 @@ Options:
   --read_workers N       threads serving reads, beside one thread for writes
                          (default: the number of cores); 0 runs every call on
                          the server's own thread (always so for :memory:)
+  --processes N          serving processes sharing the port and the database
+                         (default 1), each with its own store and read workers,
+                         so that gRPC work uses more than one core; one more
+                         process supervises them, replaces one that dies, and
+                         serves the metrics of all; not for :memory:
   --log_level LEVEL      trace, debug (one line per call), info (default), warn,
                          error or silent; logs are JSON lines on standard error
   --metrics_port PORT    serve Prometheus metrics at http://HOST:PORT/metrics
@@ -137,6 +148,8 @@ export interface ServeSettings {
   readonly server?: ServerDatabase | undefined
   /** `--lineage_nodes`: how `GetLineageSubgraph` answers nodes; undefined for the default. */
   readonly lineageNodes?: LineageNodes | undefined
+  /** Serving processes (`--processes`); undefined or 1 serves in this process alone. */
+  readonly processes?: number | undefined
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
@@ -321,6 +334,7 @@ function parseFlags(args: string[]) {
         'tls-ca': { type: 'string' },
         'auth-token-file': { type: 'string' },
         read_workers: { type: 'string' },
+        processes: { type: 'string' },
         log_level: { type: 'string' },
         metrics_port: { type: 'string' },
         max_response_bytes: { type: 'string' },
@@ -510,6 +524,16 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
       `--lineage_nodes must be one of ${LINEAGE_NODES.join(', ')}, not "${values.lineage_nodes}"`,
     )
   }
+  const processesText = values.processes
+  if (
+    processesText !== undefined &&
+    (!/^[0-9]+$/.test(processesText) ||
+      Number(processesText) < 1 ||
+      Number(processesText) > MAX_SERVE_PROCESSES)
+  ) {
+    throw usageError(`--processes must be a number from 1 to ${MAX_SERVE_PROCESSES}, not "${processesText}"`)
+  }
+  const processes = processesText === undefined ? 1 : Number(processesText)
 
   const server = serverDatabaseOf(values, sourceType, config.server)
   const capText = values.max_response_bytes
@@ -518,6 +542,14 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
   }
   const db = values.db ?? config.filename ?? 'mlmd.sqlite'
   const fromFlag = values.db !== undefined
+  if (processes > 1 && server === undefined && (db === ':memory:' || db === '')) {
+    throw usageError(
+      '--processes needs a database file or server: each process of :memory: would have a store of its own',
+    )
+  }
+  if (processes > 1 && downgradeToSchemaVersion !== undefined) {
+    throw usageError('--downgrade_db_schema_version serves nothing: give it without --processes')
+  }
   return {
     ...(server === undefined ? {} : { server }),
     host: values.host ?? '127.0.0.1',
@@ -540,6 +572,7 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
       : { grpcWeb: { port: grpcWebPort, allowedOrigins: origins.filter((o) => o !== '') } }),
     ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
     ...(lineageNodes === undefined ? {} : { lineageNodes }),
+    ...(processes === 1 ? {} : { processes }),
     ...(capText === undefined
       ? {}
       : { maxResponseBytes: Number(capText) === 0 ? Infinity : Number(capText) }),
@@ -697,7 +730,8 @@ export function isLoopback(host: string): boolean {
 
 /**
  * Runs `mlmd-ts serve` until SIGINT or SIGTERM, then shuts down (calls in flight finish, the
- * database closes) and resolves with exit code 0.
+ * database closes) and resolves with exit code 0. With `--processes N` this process supervises
+ * N serving children instead (see `serve-processes.ts`).
  */
 export async function serve(args: readonly string[], io: CliIo): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -705,11 +739,85 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     return 0
   }
   const settings = parseServeArgs(args, io.cwd)
-  const logger = createServerLogger(settings.logLevel, io.err)
+  const processes = settings.processes ?? 1
+  const link = processes > 1 ? serveProcessLink() : undefined
+  const rootLogger = createServerLogger(settings.logLevel, io.err)
+  // Every line of a child says which process wrote it.
+  const logger = link === undefined ? rootLogger : rootLogger.child({ process: link.index })
   // grpc-js prints its own raw lines (one for a port in use); the start errors below say it better.
   routeGrpcLibraryLog((line) => logger.debug({ source: 'grpc-js' }, line))
-  if (settings.server !== undefined) return serveServerDatabase(settings, settings.server, io, logger)
+  if (processes > 1 && link === undefined) return superviseServe(settings, processes, io, logger)
+  const serveIo = link === undefined ? io : link.childIo(io)
+  if (settings.server !== undefined)
+    return serveServerDatabase(settings, settings.server, serveIo, logger, link)
 
+  const opened = await openServeFile(settings, serveIo, link === undefined ? logger : undefined)
+  if (typeof opened === 'number') return opened
+  const { store, existed, inMemory, readonly } = opened
+  const stopStore = () => {
+    store.close()
+    if (!existed && !inMemory) removeCreatedStore(settings.filename)
+  }
+  // With worker threads (a file, and --read_workers not 0), the store opened here only made
+  // sure the file holds the current schema; each worker opens its own connection. The main
+  // thread then keeps its connection only for the explorer, whose bounded page reads run here.
+  const inThread = inMemory || settings.readWorkers === 0
+  const keepStore = inThread || settings.uiPort !== undefined
+  return runServer(
+    settings,
+    serveIo,
+    logger,
+    {
+      backend: inThread
+        ? { store }
+        : {
+            workers: {
+              store: {
+                filename: settings.filename,
+                readonly,
+                mustExist: true,
+                busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+                maxResponseBytes: settings.maxResponseBytes,
+              },
+              readWorkers: settings.readWorkers,
+              onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),
+            },
+          },
+      label: fileLabel(settings, readonly),
+      databaseFile: inMemory ? undefined : settings.filename,
+      explorerStore: () => toAsyncMetadataStore(store),
+      started: () => {
+        if (!keepStore) store.close()
+      },
+      // A child leaves the file to the supervisor, which created it.
+      failed: link === undefined ? stopStore : () => store.close(),
+      stopped: () => {
+        if (keepStore) store.close()
+      },
+    },
+    link,
+  )
+}
+
+function fileLabel(settings: ServeSettings, readonly: boolean): string {
+  return `${settings.filename}${readonly ? ' (read-only)' : ''}`
+}
+
+/** A SQLite store opened for `serve`, and what is known about its file. */
+interface OpenedFile {
+  readonly store: OwnedMetadataStore
+  readonly existed: boolean
+  readonly inMemory: boolean
+  readonly readonly: boolean
+}
+
+// Opens the file of `settings` (creating, migrating or checking it), with errors a user can act
+// on; a number is the exit code of a finished downgrade.
+async function openServeFile(
+  settings: ServeSettings,
+  io: CliIo,
+  logger: ReturnType<typeof createServerLogger> | undefined,
+): Promise<OpenedFile | number> {
   const inMemory = settings.filename === ':memory:'
   const existed = !inMemory && existsSync(settings.filename)
   // A file this process may not write is served read-only, and said so, rather than failing
@@ -736,47 +844,114 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       cause: error,
     })
   }
-  if (readOnlyFile) {
+  // Said once: by the supervisor of `--processes`, not by each child.
+  if (readOnlyFile && logger !== undefined) {
     const notice = `${settings.filename} is read-only for this process, so the store is served read-only: reads work, writes answer FAILED_PRECONDITION`
     io.err(`mlmd-ts: notice: ${notice}`)
     logger.warn({ file: settings.filename }, notice)
   }
-  const stopStore = () => {
-    store.close()
-    if (!existed && !inMemory) removeCreatedStore(settings.filename)
+  return { store, existed, inMemory, readonly }
+}
+
+/**
+ * `serve --processes N`: opens the database once here (creating the schema or migrating it
+ * before any child serves, and failing early with the same messages as one process), closes
+ * it, and supervises N children that serve it.
+ */
+async function superviseServe(
+  settings: ServeSettings,
+  processes: number,
+  io: CliIo,
+  logger: ReturnType<typeof createServerLogger>,
+): Promise<number> {
+  let label: string
+  let created: string | undefined
+  if (settings.server !== undefined) {
+    const store = await openServerStore(settings, settings.server, io)
+    if (typeof store === 'number') return store
+    await store.close()
+    label = describeServerDatabase(settings.server)
+  } else {
+    const opened = await openServeFile(settings, io, logger)
+    if (typeof opened === 'number') return opened
+    opened.store.close()
+    label = fileLabel(settings, opened.readonly)
+    if (!opened.existed) created = settings.filename
   }
-  // With worker threads (a file, and --read_workers not 0), the store opened here only made
-  // sure the file holds the current schema; each worker opens its own connection. The main
-  // thread then keeps its connection only for the explorer, whose bounded page reads run here.
-  const inThread = inMemory || settings.readWorkers === 0
-  const keepStore = inThread || settings.uiPort !== undefined
-  return runServer(settings, io, logger, {
-    backend: inThread
-      ? { store }
-      : {
-          workers: {
-            store: {
-              filename: settings.filename,
-              readonly,
-              mustExist: true,
-              busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
-              maxResponseBytes: settings.maxResponseBytes,
-            },
-            readWorkers: settings.readWorkers,
-            onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),
-          },
-        },
-    label: `${settings.filename}${readonly ? ' (read-only)' : ''}`,
-    databaseFile: inMemory ? undefined : settings.filename,
-    explorerStore: () => toAsyncMetadataStore(store),
-    started: () => {
-      if (!keepStore) store.close()
-    },
-    failed: stopStore,
-    stopped: () => {
-      if (keepStore) store.close()
+  let announced = false
+  const code = await superviseServeProcesses({
+    processes,
+    host: settings.host,
+    metricsPort: settings.metricsPort,
+    io,
+    logger,
+    announce: (started, metricsPort) => {
+      announced = true
+      const each =
+        started.readWorkers === undefined
+          ? ''
+          : `, each with ${started.readWorkers} read workers and 1 write worker`
+      announceServer(settings, io, {
+        port: started.port,
+        label,
+        metricsPort,
+        serving: `; ${processes} serving processes${each}`,
+        grpcWebPort: started.grpcWebPort,
+        explorerUrl: started.explorerUrl,
+      })
     },
   })
+  // Leave nothing behind when nothing served: a created file would be taken for a store next time.
+  if (!announced && created !== undefined) removeCreatedStore(created)
+  return code
+}
+
+/** What the start line and the lines after it tell. */
+interface ServerAnnouncement {
+  readonly port: number
+  readonly label: string
+  readonly metricsPort: number | undefined
+  /** How many threads or processes serve, as the end of the start line. */
+  readonly serving: string
+  readonly grpcWebPort: number | undefined
+  readonly explorerUrl: string | undefined
+}
+
+// The start line (tools wait for it), the grpc-web and explorer lines, and the warnings.
+function announceServer(settings: ServeSettings, io: CliIo, what: ServerAnnouncement): void {
+  const transport =
+    settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
+  // The start line says that a token is required, never which one.
+  const security = settings.authToken === undefined ? transport : `${transport}, bearer token required`
+  io.out(
+    `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, what.port)} (${security}); ` +
+      `store ${what.label}, schema version ${SCHEMA_VERSION}` +
+      (what.metricsPort === undefined
+        ? ''
+        : `; metrics on ${formatAddress(settings.host, what.metricsPort)}/metrics`) +
+      what.serving,
+  )
+  if (what.grpcWebPort !== undefined) {
+    const scheme = settings.tls === undefined ? 'http' : 'https'
+    io.out(`mlmd-ts grpc-web on ${scheme}://${formatAddress(settings.host, what.grpcWebPort)} (${security})`)
+  }
+  if (what.explorerUrl !== undefined) io.out(`mlmd-ts explorer on ${what.explorerUrl} (read-only)`)
+  if (settings.tls === undefined && !isLoopback(settings.host)) {
+    io.err(
+      `mlmd-ts: warning: serving without TLS on ${settings.host}, which other machines can reach; ` +
+        (settings.authToken === undefined
+          ? 'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)'
+          : 'the bearer token travels in clear text (use --tls-cert/--tls-key or ssl_config)'),
+    )
+  }
+  if (settings.grpcWeb?.allowedOrigins.includes('*') === true && settings.authToken === undefined) {
+    io.err(
+      'mlmd-ts: warning: --grpc_web_origins=* without --auth-token-file lets any web page a user of this machine opens read and write the store',
+    )
+  }
+  if (settings.authTokenFile !== undefined && readableByOthers(settings.authTokenFile)) {
+    io.err(`mlmd-ts: warning: ${settings.authTokenFile} is readable by other users; restrict it (chmod 600)`)
+  }
 }
 
 /** A store opened for `serve`, and what the server lifecycle does with it. */
@@ -805,6 +980,7 @@ async function runServer(
   io: CliIo,
   logger: ReturnType<typeof createServerLogger>,
   served: ServedStore,
+  link?: ServeProcessLink | undefined,
 ): Promise<number> {
   const metrics = new ServerMetrics({ databaseFile: served.databaseFile })
   let server: GrpcServer
@@ -835,7 +1011,9 @@ async function runServer(
   }
   metrics.watchPool(() => server.poolStats())
   let metricsServer: MetricsServer | undefined
-  if (settings.metricsPort !== undefined) {
+  // A child of `--processes` leaves the endpoint to the supervisor, which asks every child.
+  if (link !== undefined) link.shareMetrics(metrics)
+  else if (settings.metricsPort !== undefined) {
     try {
       metricsServer = await startMetricsServer(metrics, settings.host, settings.metricsPort)
     } catch (error) {
@@ -846,24 +1024,6 @@ async function runServer(
   }
   served.started?.()
 
-  const transport =
-    settings.tls === undefined ? 'plaintext' : settings.tls.clientVerify ? 'mutual TLS' : 'TLS'
-  // The start line says that a token is required, never which one.
-  const security = settings.authToken === undefined ? transport : `${transport}, bearer token required`
-  io.out(
-    `mlmd-ts serving ml_metadata.MetadataStoreService on ${formatAddress(settings.host, server.port)} (${security}); ` +
-      `store ${served.label}, schema version ${SCHEMA_VERSION}` +
-      (metricsServer === undefined
-        ? ''
-        : `; metrics on ${formatAddress(settings.host, metricsServer.port)}/metrics`) +
-      (served.backend.workers === undefined ? '' : `; ${server.readWorkers} read workers and 1 write worker`),
-  )
-  if (server.grpcWebPort !== undefined) {
-    const scheme = settings.tls === undefined ? 'http' : 'https'
-    io.out(
-      `mlmd-ts grpc-web on ${scheme}://${formatAddress(settings.host, server.grpcWebPort)} (${security})`,
-    )
-  }
   let explorer: ExplorerServer | undefined
   if (settings.uiPort !== undefined) {
     try {
@@ -874,26 +1034,28 @@ async function runServer(
       })
     } catch (error) {
       await server.shutdown(SERVE_SHUTDOWN_GRACE_MS)
+      await metricsServer?.close()
       await served.failed()
       throw error
     }
-    io.out(`mlmd-ts explorer on ${explorer.url} (read-only)`)
   }
-  if (settings.tls === undefined && !isLoopback(settings.host)) {
-    io.err(
-      `mlmd-ts: warning: serving without TLS on ${settings.host}, which other machines can reach; ` +
-        (settings.authToken === undefined
-          ? 'anyone who can connect can read and write the store (use --tls-cert/--tls-key or ssl_config)'
-          : 'the bearer token travels in clear text (use --tls-cert/--tls-key or ssl_config)'),
-    )
-  }
-  if (settings.grpcWeb?.allowedOrigins.includes('*') === true && settings.authToken === undefined) {
-    io.err(
-      'mlmd-ts: warning: --grpc_web_origins=* without --auth-token-file lets any web page a user of this machine opens read and write the store',
-    )
-  }
-  if (settings.authTokenFile !== undefined && readableByOthers(settings.authTokenFile)) {
-    io.err(`mlmd-ts: warning: ${settings.authTokenFile} is readable by other users; restrict it (chmod 600)`)
+  const readWorkers = served.backend.workers === undefined ? undefined : server.readWorkers
+  if (link !== undefined) {
+    link.announce({
+      port: server.port,
+      grpcWebPort: server.grpcWebPort,
+      explorerUrl: explorer?.url,
+      readWorkers,
+    })
+  } else {
+    announceServer(settings, io, {
+      port: server.port,
+      label: served.label,
+      metricsPort: metricsServer?.port,
+      serving: readWorkers === undefined ? '' : `; ${readWorkers} read workers and 1 write worker`,
+      grpcWebPort: server.grpcWebPort,
+      explorerUrl: explorer?.url,
+    })
   }
 
   await io.waitForSignal(() => {
@@ -901,7 +1063,8 @@ async function runServer(
     io.err('mlmd-ts: stopping now')
     server.forceShutdown()
   })
-  io.err('mlmd-ts: shutting down (letting calls in flight finish)')
+  // The supervisor says it once for all its children.
+  if (link === undefined) io.err('mlmd-ts: shutting down (letting calls in flight finish)')
   const [report] = await Promise.all([server.shutdown(SERVE_SHUTDOWN_GRACE_MS), explorer?.close()])
   await metricsServer?.close()
   await served.stopped()
@@ -914,7 +1077,7 @@ async function runServer(
     io.exitNow?.()
     return 0
   }
-  io.err('mlmd-ts: stopped')
+  if (link === undefined) io.err('mlmd-ts: stopped')
   return 0
 }
 
@@ -928,11 +1091,36 @@ async function serveServerDatabase(
   database: ServerDatabase,
   io: CliIo,
   logger: ReturnType<typeof createServerLogger>,
+  link: ServeProcessLink | undefined,
 ): Promise<number> {
+  const store = await openServerStore(settings, database, io)
+  if (typeof store === 'number') return store
+  return runServer(
+    settings,
+    io,
+    logger,
+    {
+      backend: { store },
+      label: describeServerDatabase(database),
+      databaseFile: undefined,
+      explorerStore: () => store,
+      failed: () => store.close(),
+      stopped: () => store.close(),
+    },
+    link,
+  )
+}
+
+// Opens (creating or migrating) the server database; a number is the exit code of a finished
+// downgrade.
+async function openServerStore(
+  settings: ServeSettings,
+  database: ServerDatabase,
+  io: CliIo,
+): Promise<OwnedAsyncMetadataStore | number> {
   const where = describeServerDatabase(database)
-  let store: OwnedAsyncMetadataStore
   try {
-    store = await openServerDatabase(database, {
+    return await openServerDatabase(database, {
       allowForeignTables: settings.allowForeignTables,
       enableUpgradeMigration: settings.enableUpgradeMigration,
       onMigrationPlan: (plan) =>
@@ -959,12 +1147,4 @@ async function serveServerDatabase(
       },
     )
   }
-  return runServer(settings, io, logger, {
-    backend: { store },
-    label: where,
-    databaseFile: undefined,
-    explorerStore: () => store,
-    failed: () => store.close(),
-    stopped: () => store.close(),
-  })
 }

@@ -184,6 +184,8 @@ export class ServerMetrics implements CallObserver {
         name: 'mlmd_database_size_bytes',
         help: 'Size of the SQLite database file.',
         registers,
+        // Every process of `serve --processes` reports the same file: its size, not a sum.
+        aggregator: 'max',
         collect() {
           this.set(fileSize(database))
         },
@@ -192,6 +194,7 @@ export class ServerMetrics implements CallObserver {
         name: 'mlmd_database_wal_size_bytes',
         help: 'Size of the SQLite write-ahead log (the -wal file); 0 when there is none.',
         registers,
+        aggregator: 'max',
         collect() {
           this.set(fileSize(`${database}-wal`))
         },
@@ -234,11 +237,12 @@ export interface MetricsServer {
 }
 
 /**
- * Serves `metrics` in Prometheus's text format at `http://host:port/metrics`.
+ * Serves `metrics` (a server's, or those of all `serve --processes` children) in Prometheus's
+ * text format at `http://host:port/metrics`.
  * @throws Unavailable when the address cannot be bound.
  */
 export function startMetricsServer(
-  metrics: ServerMetrics,
+  metrics: { readonly registry: Pick<Registry, 'metrics' | 'contentType'> },
   host: string,
   port: number,
 ): Promise<MetricsServer> {
