@@ -57,22 +57,78 @@ export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: rea
   const rows = yield* all<Record<string, SqlValue>>(queries.selectNodesByIds(tx.dialect, kind, ids))
   if (rows.length === 0) return []
   const nodes = new Map<bigint, Node>()
+  for (const row of rows) nodes.set(row.id as bigint, nodeFromRow(kind, row))
+  yield* addProperties(tx, kind, nodes)
+  return Array.from(nodes.values()) as N[]
+}
+
+/** What {@link findNodesFitting} read. */
+export interface FittingNodes<N extends Node> {
+  /** The nodes served, in the order of the ids asked for; none when `whole` and they do not fit. */
+  readonly nodes: N[]
+  /** Whether every node asked for fits (or is served anyway, being alone). */
+  readonly fits: boolean
+  /** About how many bytes all the nodes asked for take in a response. */
+  readonly bytes: number
+}
+
+/**
+ * Nodes with these ids (distinct, in the order wanted), hydrated, limited by the bytes they
+ * take in a response (see `selectNodeSizesByIds`): with `whole`, all of them or none; otherwise
+ * the longest run from the first that fits in `cap` bytes, at least one node. A read that asked
+ * for one node (`asked`, the request's count, duplicates included) is always served. Unknown
+ * ids are skipped. Sizes come with the node rows, so nothing of a node beyond the cap is loaded.
+ */
+export function* findNodesFitting<N extends Node>(
+  tx: Tx,
+  kind: NodeKind,
+  ids: readonly bigint[],
+  limit: { readonly cap: number; readonly whole: boolean; readonly asked: number },
+): Op<FittingNodes<N>> {
+  const { cap, whole } = limit
+  if (ids.length === 0) return { nodes: [], fits: true, bytes: 0 }
+  const rows = yield* all<Record<string, SqlValue>>(queries.selectSizedNodesByIds(tx.dialect, kind, ids))
+  const byId = new Map<bigint, Record<string, SqlValue>>()
+  let bytes = 0
   for (const row of rows) {
-    const node: Record<string, unknown> = { id: row.id, type_id: row.type_id }
-    if (row.type !== null) node.type = row.type
-    if (row.name !== null) node.name = row.name
-    if (row.external_id !== null) node.external_id = row.external_id
-    for (const column of kind.kindColumns) {
-      const value = row[column]
-      if (value === null || value === undefined) continue
-      node[column] = column === 'uri' ? value : Number(value)
-    }
-    node.create_time_since_epoch = row.create_time_since_epoch
-    node.last_update_time_since_epoch = row.last_update_time_since_epoch
-    node.properties = {}
-    node.custom_properties = {}
-    nodes.set(row.id as bigint, node as Node)
+    byId.set(row.id as bigint, row)
+    bytes += Number(row.bytes)
   }
+  const capped = limit.asked > 1 && bytes > cap
+  if (capped && whole) return { nodes: [], fits: false, bytes }
+  const nodes = new Map<bigint, Node>()
+  let total = 0
+  for (const id of ids) {
+    const row = byId.get(id)
+    if (row === undefined) continue
+    total += Number(row.bytes)
+    if (capped && total > cap && nodes.size > 0) break
+    nodes.set(id, nodeFromRow(kind, row))
+  }
+  yield* addProperties(tx, kind, nodes)
+  return { nodes: Array.from(nodes.values()) as N[], fits: !capped, bytes }
+}
+
+// A node message from its row (without its properties, which `addProperties` fills in).
+function nodeFromRow(kind: NodeKind, row: Record<string, SqlValue>): Node {
+  const node: Record<string, unknown> = { id: row.id, type_id: row.type_id }
+  if (row.type !== null) node.type = row.type
+  if (row.name !== null) node.name = row.name
+  if (row.external_id !== null) node.external_id = row.external_id
+  for (const column of kind.kindColumns) {
+    const value = row[column]
+    if (value === null || value === undefined) continue
+    node[column] = column === 'uri' ? value : Number(value)
+  }
+  node.create_time_since_epoch = row.create_time_since_epoch
+  node.last_update_time_since_epoch = row.last_update_time_since_epoch
+  node.properties = {}
+  node.custom_properties = {}
+  return node as Node
+}
+
+function* addProperties(tx: Tx, kind: NodeKind, nodes: ReadonlyMap<bigint, Node>): Op<void> {
+  if (nodes.size === 0) return
   const properties = yield* all<PropertyRow>(
     queries.selectPropertiesByNodeIds(tx.dialect, kind, nodes.keys()),
   )
@@ -82,7 +138,6 @@ export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: rea
     const map = p.is_custom_property ? node.custom_properties : node.properties
     ;(map as Record<string, Value>)[p.name] = decodeValue(p)
   }
-  return Array.from(nodes.values()) as N[]
 }
 
 /** About how many bytes each of these nodes takes in a response (see `selectNodeSizesByIds`), by id. */

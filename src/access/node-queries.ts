@@ -42,16 +42,38 @@ export function selectNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigi
  * per node and per property for ids, times and field tags. Rows `{ id, bytes }`, by id.
  */
 export function selectNodeSizesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
-  const sql = textOfKind(d, 'node-sizes-by-ids', kind, () => {
-    const { node, property, propertyNodeColumn: owner } = kind.tables
-    const bytes = (expr: string) => `coalesce(octet_length(${expr}), 0)`
-    const own = ['n.name', 'n.external_id', ...(kind.kindColumns.includes('uri') ? [`n.${d.id('uri')}`] : [])]
-      .map(bytes)
-      .join(' + ')
-    const values = ['p.name', 'p.string_value', 'p.proto_value', 'p.byte_value'].map(bytes).join(' + ')
-    return `SELECT n.id, ${NODE_ALLOWANCE_BYTES} + ${own} + coalesce((SELECT sum(${PROPERTY_ALLOWANCE_BYTES} + ${values}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id), 0) AS bytes FROM ${d.id(node)} AS n WHERE ${d.inList('n.id')} ORDER BY n.id`
+  const sql = textOfKind(
+    d,
+    'node-sizes-by-ids',
+    kind,
+    () =>
+      `SELECT n.id, ${nodeBytes(d, kind)} AS bytes FROM ${d.id(kind.tables.node)} AS n WHERE ${d.inList('n.id')} ORDER BY n.id`,
+  )
+  return q(sql, d.bindIds(ids))
+}
+
+/**
+ * {@link selectNodesByIds} with each node's size in a response as `bytes` (see
+ * {@link selectNodeSizesByIds}), so that a read limited by size needs no statement of its own
+ * to measure.
+ */
+export function selectSizedNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
+  const sql = textOfKind(d, 'sized-nodes-by-ids', kind, () => {
+    const extra = kind.kindColumns.map((c) => `, n.${d.id(c)}`).join('')
+    return `SELECT n.id, n.type_id, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, t.name AS type, ${nodeBytes(d, kind)} AS bytes FROM ${d.id(kind.tables.node)} AS n LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE ${d.inList('n.id')} ORDER BY n.id`
   })
   return q(sql, d.bindIds(ids))
+}
+
+// The size of node `n` in a response, as an SQL expression.
+function nodeBytes(d: Dialect, kind: NodeShape): string {
+  const { property, propertyNodeColumn: owner } = kind.tables
+  const bytes = (expr: string) => `coalesce(octet_length(${expr}), 0)`
+  const own = ['n.name', 'n.external_id', ...(kind.kindColumns.includes('uri') ? [`n.${d.id('uri')}`] : [])]
+    .map(bytes)
+    .join(' + ')
+  const values = ['p.name', 'p.string_value', 'p.proto_value', 'p.byte_value'].map(bytes).join(' + ')
+  return `${NODE_ALLOWANCE_BYTES} + ${own} + coalesce((SELECT sum(${PROPERTY_ALLOWANCE_BYTES} + ${values}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id), 0)`
 }
 
 // Generous for what a node's message holds besides its text (id, type id and name, times,

@@ -184,6 +184,35 @@ export function* listNodeIdsPage(
   candidates: Candidates,
   options: ListOperationOptions,
 ): Op<IdPage> {
+  const page = yield* selectPageIds(tx, kind, candidates, options)
+  // A page of large nodes ends early, where the response would pass its size cap; its token
+  // continues after the last node served, as any page's does.
+  const served = yield* countFitting(tx, kind, page.ids)
+  const token = page.tokenAfter(served)
+  const ids = page.ids.slice(0, served)
+  return token === undefined ? { ids } : { ids, nextPageToken: token }
+}
+
+/**
+ * The ids of one page before its cut to the response-size cap, and the token for the page that
+ * follows the first `served` of them (none when they are all there is).
+ */
+export interface UncutPage {
+  readonly ids: bigint[]
+  tokenAfter(served: number): string | undefined
+}
+
+/**
+ * One page of ids of `kind` among the candidates, for a caller that cuts it to the response
+ * size itself (reading the nodes and measuring them in the same statements).
+ * @throws InvalidArgument for invalid options, tokens or filter queries.
+ */
+export function* selectPageIds(
+  tx: Tx,
+  kind: NodeKind,
+  candidates: Candidates,
+  options: ListOperationOptions,
+): Op<UncutPage> {
   const d = tx.dialect
   const size = options.max_result_size ?? DEFAULT_PAGE_SIZE
   if (!Number.isInteger(size) || size <= 0) {
@@ -251,33 +280,28 @@ export function* listNodeIdsPage(
             limit,
           )
   const full = rows.slice(0, pageSize)
-  // A page of large nodes ends early, where the response would pass its size cap; its token
-  // continues after the last node served, as any page's does.
-  const shown = full.slice(
-    0,
-    yield* countFitting(
-      tx,
-      kind,
-      full.map((r) => r.id),
-    ),
-  )
-  const last = shown[shown.length - 1]
-  if (rows.length <= shown.length || last === undefined) return { ids: shown.map((r) => r.id) }
-
-  const setOptions: ListOperationOptions = { ...options }
-  delete setOptions.next_page_token
-  const token: ListOperationNextPageToken = {
-    id_offset: last.id,
-    field_offset: last.field,
-    set_options: setOptions,
+  return {
+    ids: full.map((r) => r.id),
+    tokenAfter: (served) => {
+      const shown = full.slice(0, served)
+      const last = shown[shown.length - 1]
+      if (rows.length <= shown.length || last === undefined) return undefined
+      const setOptions: ListOperationOptions = { ...options }
+      delete setOptions.next_page_token
+      const token: ListOperationNextPageToken = {
+        id_offset: last.id,
+        field_offset: last.field,
+        set_options: setOptions,
+      }
+      if (field === OrderField.LAST_UPDATE_TIME) {
+        // MLMD continues LAST_UPDATE_TIME pages from the ids listed at the boundary time; write
+        // them too, so that MLMD can continue our token.
+        token.listed_ids = shown
+          .filter((r) => r.field === last.field)
+          .map((r) => r.id)
+          .reverse()
+      }
+      return encodePageToken(token)
+    },
   }
-  if (field === OrderField.LAST_UPDATE_TIME) {
-    // MLMD continues LAST_UPDATE_TIME pages from the ids listed at the boundary time; write them
-    // too, so that MLMD can continue our token.
-    token.listed_ids = shown
-      .filter((r) => r.field === last.field)
-      .map((r) => r.id)
-      .reverse()
-  }
-  return { ids: shown.map((r) => r.id), nextPageToken: encodePageToken(token) }
 }
