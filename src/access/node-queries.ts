@@ -76,6 +76,90 @@ function nodeBytes(d: Dialect, kind: NodeShape): string {
   return `${NODE_ALLOWANCE_BYTES} + ${own} + coalesce((SELECT sum(${PROPERTY_ALLOWANCE_BYTES} + ${values}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id), 0)`
 }
 
+/**
+ * SQLite only: nodes with these ids, in the order of the list (unknown ids skipped), each as
+ * one JSON document holding its columns, its type's name and its property rows, so that a read
+ * hands one string per node to the driver instead of a row object per node and per property
+ * (materialising rows was most of the time of larger reads). Column `doc`; see
+ * `nodeFromDocument` in node-access for the layout.
+ *
+ * With `sized`, the second parameter is a byte cap: rows also carry `total`, the size in a
+ * response of all the nodes (see {@link selectNodeSizesByIds}), and stop after the longest run
+ * from the first node that fits in the cap (at least one node), so nothing of a node beyond the
+ * cap is built.
+ */
+export function selectNodeDocumentsByIds(
+  d: Dialect,
+  kind: NodeShape,
+  ids: Iterable<bigint>,
+  cap?: number,
+): Query {
+  if (cap === undefined) {
+    const sql = textOfKind(
+      d,
+      'node-documents-by-ids',
+      kind,
+      () =>
+        `SELECT ${nodeDocument(d, kind)} AS doc FROM json_each(?) AS j JOIN ${d.id(kind.tables.node)} AS n ON n.id = j.value LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id ORDER BY j.key`,
+    )
+    return q(sql, d.bindIds(ids))
+  }
+  const sql = textOfKind(d, 'sized-node-documents-by-ids', kind, () => {
+    const node = d.id(kind.tables.node)
+    return `WITH sized AS (SELECT j.key AS pos, n.id AS id, ${nodeBytes(d, kind)} AS bytes FROM json_each(?) AS j JOIN ${node} AS n ON n.id = j.value), totals AS (SELECT pos, id, sum(bytes) OVER (ORDER BY pos) AS running, sum(bytes) OVER () AS total, row_number() OVER (ORDER BY pos) AS rank FROM sized) SELECT s.total AS total, ${nodeDocument(d, kind)} AS doc FROM totals AS s JOIN ${node} AS n ON n.id = s.id LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE s.rank = 1 OR s.running <= ? ORDER BY s.pos`
+  })
+  return q(sql, d.bindIds(ids), cap)
+}
+
+// Node `n` (its type `t`) as a JSON array: [plain, id, type_id, name, external_id, create time,
+// last update time, type name, properties, ...the kind's own columns]. Ids and times are text
+// (JSON numbers would lose int64 precision in JS); `plain` is 0 when a column holds a storage
+// class the document cannot carry exactly, and the node is then read the generic way. Each
+// property is [name, is_custom, tag, value], in (name, is_custom) order as the property table's
+// key orders them.
+function nodeDocument(d: Dialect, kind: NodeShape): string {
+  const { property, propertyNodeColumn: owner } = kind.tables
+  // JSON cannot hold a BLOB, so a column of another class than expected is left out (as NULL)
+  // and marks the node for the generic read.
+  const checks: string[] = []
+  const as = (expr: string, storage: 'text' | 'integer', nullable: boolean): string => {
+    const allowed = nullable ? `('${storage}', 'null')` : `('${storage}')`
+    checks.push(`typeof(${expr}) IN ${allowed}`)
+    return `iif(typeof(${expr}) IN ${allowed}, ${expr}, NULL)`
+  }
+  const columns = [
+    `CAST(n.id AS TEXT)`,
+    `CAST(${as('n.type_id', 'integer', false)} AS TEXT)`,
+    as('n.name', 'text', true),
+    as('n.external_id', 'text', true),
+    `CAST(${as('n.create_time_since_epoch', 'integer', false)} AS TEXT)`,
+    `CAST(${as('n.last_update_time_since_epoch', 'integer', false)} AS TEXT)`,
+    as('t.name', 'text', true),
+  ]
+  const kindColumns = kind.kindColumns.map((c) => as(`n.${d.id(c)}`, c === 'uri' ? 'text' : 'integer', true))
+  const { tag, value } = propertyTagAndValue()
+  const properties = `(SELECT json_group_array(json_array(iif(typeof(p.name) = 'text', p.name, NULL), iif(typeof(p.is_custom_property) = 'integer', p.is_custom_property, NULL), ${tag}, ${value}) ORDER BY p.name, p.is_custom_property) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id)`
+  return `json_array((${checks.join(' AND ')}), ${columns.join(', ')}, json(coalesce(${properties}, '[]'))${kindColumns.map((c) => `, ${c}`).join('')})`
+}
+
+// A property row `p` as a tag and a value, in MLMD's order of the value columns (int, double,
+// string, proto, bool): the first non-null column, when it holds the class our codec writes
+// (an int as INTEGER, a double as REAL without the -0.0 marker, text as TEXT); 'e' when all are
+// NULL; else 'x' and no value, for the generic read.
+function propertyTagAndValue(): { tag: string; value: string } {
+  const kinds = [
+    ['int_value', `typeof(p.int_value) = 'integer'`, 'i', 'CAST(p.int_value AS TEXT)'],
+    ['double_value', `typeof(p.double_value) = 'real' AND p.byte_value IS NULL`, 'd', 'p.double_value'],
+    ['string_value', `typeof(p.string_value) = 'text'`, 's', 'p.string_value'],
+    ['proto_value', `typeof(p.proto_value) = 'text'`, 'p', 'p.proto_value'],
+    ['bool_value', `typeof(p.bool_value) = 'integer'`, 'b', 'p.bool_value'],
+  ] as const
+  const keyed = `typeof(p.name) = 'text' AND typeof(p.is_custom_property) = 'integer'`
+  const tag = `CASE WHEN NOT (${keyed}) THEN 'x'${kinds.map(([c, ok, t]) => ` WHEN p.${c} IS NOT NULL THEN iif(${ok}, '${t}', 'x')`).join('')} ELSE 'e' END`
+  const value = `CASE WHEN NOT (${keyed}) THEN NULL${kinds.map(([c, ok, , v]) => ` WHEN p.${c} IS NOT NULL THEN iif(${ok}, ${v}, NULL)`).join('')} ELSE NULL END`
+  return { tag, value }
+}
+
 // Generous for what a node's message holds besides its text (id, type id and name, times,
 // state, tags and lengths), and a property's besides its name and value (map entry, tags, a
 // number); so a response never comes out larger than the sum.
