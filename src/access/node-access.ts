@@ -185,7 +185,8 @@ function nodeFromDocument(kind: NodeKind, fields: readonly unknown[]): Node | un
   node.last_update_time_since_epoch = BigInt(fields[6] as string)
   const properties: Record<string, Value> = {}
   const custom: Record<string, Value> = {}
-  for (const p of fields[8] as [string, number, string, unknown][]) {
+  for (const p of fields[8] as ([string, number, string, unknown] | null)[]) {
+    if (p === null) return undefined
     const value = valueFromDocument(p[2], p[3])
     if (value === undefined) return undefined
     ;(p[1] ? custom : properties)[p[0]] = value

@@ -111,42 +111,35 @@ export function selectNodeDocumentsByIds(
   return q(sql, d.bindIds(ids), cap)
 }
 
-// Node `n` (its type `t`) as a JSON array: [plain, id, type_id, name, external_id, create time,
-// last update time, type name, properties, ...the kind's own columns]. Ids and times are text
-// (JSON numbers would lose int64 precision in JS); `plain` is 0 when a column holds a storage
-// class the document cannot carry exactly, and the node is then read the generic way. Each
-// property is [name, is_custom, tag, value], in (name, is_custom) order as the property table's
-// key orders them.
+// Node `n` (its type `t`) as a JSON array: [1, id, type_id, name, external_id, create time,
+// last update time, type name, properties, ...the kind's own columns], ids and times as text
+// (JSON numbers would lose int64 precision in JS). A node with a column of another storage
+// class than our codec writes (JSON cannot hold a BLOB, and a TEXT id would read differently)
+// is only [0, id], and is read the generic way. Each property is [name, is_custom, tag, value]
+// (see propertyDocument) in the order of the property table's key (node, name, is_custom), as
+// the generic read returns them.
 function nodeDocument(d: Dialect, kind: NodeShape): string {
   const { property, propertyNodeColumn: owner } = kind.tables
-  // JSON cannot hold a BLOB, so a column of another class than expected is left out (as NULL)
-  // and marks the node for the generic read.
-  const checks: string[] = []
-  const as = (expr: string, storage: 'text' | 'integer', nullable: boolean): string => {
-    const allowed = nullable ? `('${storage}', 'null')` : `('${storage}')`
-    checks.push(`typeof(${expr}) IN ${allowed}`)
-    return `iif(typeof(${expr}) IN ${allowed}, ${expr}, NULL)`
-  }
-  const columns = [
-    `CAST(n.id AS TEXT)`,
-    `CAST(${as('n.type_id', 'integer', false)} AS TEXT)`,
-    as('n.name', 'text', true),
-    as('n.external_id', 'text', true),
-    `CAST(${as('n.create_time_since_epoch', 'integer', false)} AS TEXT)`,
-    `CAST(${as('n.last_update_time_since_epoch', 'integer', false)} AS TEXT)`,
-    as('t.name', 'text', true),
+  const checks = [
+    `typeof(n.type_id) = 'integer'`,
+    `typeof(n.name) IN ('text', 'null')`,
+    `typeof(n.external_id) IN ('text', 'null')`,
+    `typeof(n.create_time_since_epoch) = 'integer'`,
+    `typeof(n.last_update_time_since_epoch) = 'integer'`,
+    `typeof(t.name) IN ('text', 'null')`,
+    ...kind.kindColumns.map((c) => `typeof(n.${d.id(c)}) IN ('${c === 'uri' ? 'text' : 'integer'}', 'null')`),
   ]
-  const kindColumns = kind.kindColumns.map((c) => as(`n.${d.id(c)}`, c === 'uri' ? 'text' : 'integer', true))
-  const { tag, value } = propertyTagAndValue()
-  const properties = `(SELECT json_group_array(json_array(iif(typeof(p.name) = 'text', p.name, NULL), iif(typeof(p.is_custom_property) = 'integer', p.is_custom_property, NULL), ${tag}, ${value}) ORDER BY p.name, p.is_custom_property) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id)`
-  return `json_array((${checks.join(' AND ')}), ${columns.join(', ')}, json(coalesce(${properties}, '[]'))${kindColumns.map((c) => `, ${c}`).join('')})`
+  const kindColumns = kind.kindColumns.map((c) => `, n.${d.id(c)}`).join('')
+  const properties = `(SELECT json_group_array(${propertyDocument()}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id)`
+  return `iif(${checks.join(' AND ')}, json_array(1, CAST(n.id AS TEXT), CAST(n.type_id AS TEXT), n.name, n.external_id, CAST(n.create_time_since_epoch AS TEXT), CAST(n.last_update_time_since_epoch AS TEXT), t.name, json(coalesce(${properties}, '[]'))${kindColumns}), json_array(0, CAST(n.id AS TEXT)))`
 }
 
-// A property row `p` as a tag and a value, in MLMD's order of the value columns (int, double,
-// string, proto, bool): the first non-null column, when it holds the class our codec writes
-// (an int as INTEGER, a double as REAL without the -0.0 marker, text as TEXT); 'e' when all are
-// NULL; else 'x' and no value, for the generic read.
-function propertyTagAndValue(): { tag: string; value: string } {
+// A property row `p` as [name, is_custom, tag, value]: the first non-null value column in
+// MLMD's order (int, double, string, proto, bool), tagged i/d/s/p/b, when it holds the class our
+// codec writes (an int as INTEGER, a double as REAL without the -0.0 marker, the rest as TEXT
+// or INTEGER); [name, is_custom, 'e'] when all are NULL; else NULL, and the node is read the
+// generic way.
+function propertyDocument(): string {
   const kinds = [
     ['int_value', `typeof(p.int_value) = 'integer'`, 'i', 'CAST(p.int_value AS TEXT)'],
     ['double_value', `typeof(p.double_value) = 'real' AND p.byte_value IS NULL`, 'd', 'p.double_value'],
@@ -154,10 +147,13 @@ function propertyTagAndValue(): { tag: string; value: string } {
     ['proto_value', `typeof(p.proto_value) = 'text'`, 'p', 'p.proto_value'],
     ['bool_value', `typeof(p.bool_value) = 'integer'`, 'b', 'p.bool_value'],
   ] as const
-  const keyed = `typeof(p.name) = 'text' AND typeof(p.is_custom_property) = 'integer'`
-  const tag = `CASE WHEN NOT (${keyed}) THEN 'x'${kinds.map(([c, ok, t]) => ` WHEN p.${c} IS NOT NULL THEN iif(${ok}, '${t}', 'x')`).join('')} ELSE 'e' END`
-  const value = `CASE WHEN NOT (${keyed}) THEN NULL${kinds.map(([c, ok, , v]) => ` WHEN p.${c} IS NOT NULL THEN iif(${ok}, ${v}, NULL)`).join('')} ELSE NULL END`
-  return { tag, value }
+  const tagged = kinds
+    .map(
+      ([column, ok, tag, value]) =>
+        ` WHEN p.${column} IS NOT NULL THEN iif(${ok}, json_array(p.name, p.is_custom_property, '${tag}', ${value}), NULL)`,
+    )
+    .join('')
+  return `iif(typeof(p.name) = 'text' AND typeof(p.is_custom_property) = 'integer', CASE${tagged} ELSE json_array(p.name, p.is_custom_property, 'e') END, NULL)`
 }
 
 // Generous for what a node's message holds besides its text (id, type id and name, times,
