@@ -121,19 +121,34 @@ describe('listing-queries', () => {
       expect(queries.meetingCondition('a OR b', [])).toEqual({ sql: ['(a OR b)'], params: [] })
     })
 
-    it('candidateSelection: the set by its own index, the row test unindexed', () => {
+    it('candidateSelection: the set by its own index, the row test unindexed or a probe of the link', () => {
       expect(queries.candidateSelection(sqlite, ARTIFACT, { kind: 'type', typeId: 2n })).toEqual({
         set: { sql: 'SELECT id FROM `Artifact` WHERE type_id = ?', params: [2n] },
         row: { sql: ['+table_0.type_id = ?'], params: [2n] },
+        rowNeedsBudget: false,
       })
       expect(queries.candidateSelection(sqlite, EXECUTION, { kind: 'context', contextId: 5n })).toEqual({
         set: { sql: 'SELECT `execution_id` AS id FROM `Association` WHERE context_id = ?', params: [5n] },
         row: {
-          sql: ['+table_0.id IN (SELECT `execution_id` FROM `Association` WHERE context_id = ?)'],
+          sql: [
+            'EXISTS (SELECT 1 FROM `Association` AS link WHERE link.context_id = ? AND link.`execution_id` = table_0.id)',
+          ],
           params: [5n],
         },
+        rowNeedsBudget: false,
       })
       expect(queries.candidateSelection(sqlite, ARTIFACT, { kind: 'all' })).toBeUndefined()
+    })
+
+    it('selectAnyCandidate: a context from its link index, a type by its condition', () => {
+      expect(queries.selectAnyCandidate(sqlite, ARTIFACT, { kind: 'context', contextId: 5n })).toEqual({
+        sql: 'SELECT 1 AS found FROM `Attribution` AS link JOIN `Artifact` AS table_0 ON table_0.id = link.`artifact_id` WHERE link.context_id = ? LIMIT 1',
+        params: [5n],
+      })
+      expect(queries.selectAnyCandidate(sqlite, ARTIFACT, { kind: 'type', typeId: 2n })).toEqual({
+        sql: 'SELECT 1 AS found FROM `Artifact` AS table_0 WHERE table_0.type_id = ? LIMIT 1',
+        params: [2n],
+      })
     })
 
     it('withinBudget calls the function the SQLite driver registers', () => {

@@ -68,6 +68,12 @@ export function candidateConditions(d: Dialect, kind: NodeShape, candidates: Can
 export interface Selection {
   readonly set: Query
   readonly row: Conditions
+  /**
+   * Whether a walk testing `row` must check the call's time budget on every row: a filter's
+   * test can be arbitrarily expensive; a type's or a context's is one index probe, and a walk
+   * visits a bounded number of rows.
+   */
+  readonly rowNeedsBudget: boolean
 }
 
 /**
@@ -86,6 +92,7 @@ export function candidateSelection(
       return {
         set: q(`SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ?`, candidates.typeId),
         row: { sql: [`${d.unindexed('table_0.type_id')} = ?`], params: [candidates.typeId] },
+        rowNeedsBudget: false,
       }
     case 'context': {
       const link = CONTEXT_LINKS[kind.name]
@@ -95,12 +102,16 @@ export function candidateSelection(
           `SELECT ${d.id(link.column)} AS id FROM ${d.id(link.table)} WHERE context_id = ?`,
           candidates.contextId,
         ),
+        // A probe of the link's unique (context, node) index per row walked. `id IN (SELECT …)`
+        // would read the whole context into a temporary index first, on every page: a page of
+        // a large context then cost O(context) however early it filled.
         row: {
           sql: [
-            `${d.unindexed('table_0.id')} IN (SELECT ${d.id(link.column)} FROM ${d.id(link.table)} WHERE context_id = ?)`,
+            `EXISTS (SELECT 1 FROM ${d.id(link.table)} AS link WHERE link.context_id = ? AND link.${d.id(link.column)} = table_0.id)`,
           ],
           params: [candidates.contextId],
         },
+        rowNeedsBudget: false,
       }
     }
     default:
@@ -113,6 +124,15 @@ export function candidateSelection(
  * context before it reads the options, which this lets the store do without loading ids.
  */
 export function selectAnyCandidate(d: Dialect, kind: NodeShape, candidates: Candidates): Query {
+  const link = candidates.kind === 'context' ? CONTEXT_LINKS[kind.name] : undefined
+  if (candidates.kind === 'context' && link !== undefined) {
+    // From the link's (context, node) index: `id IN (SELECT …)` would read the whole context
+    // first. The join keeps a link to a node that no longer exists from counting.
+    return q(
+      `SELECT 1 AS found FROM ${d.id(link.table)} AS link JOIN ${d.id(kind.tables.node)} AS table_0 ON table_0.id = link.${d.id(link.column)} WHERE link.context_id = ? LIMIT 1`,
+      candidates.contextId,
+    )
+  }
   const where = candidateConditions(d, kind, candidates)
   return q(
     `SELECT 1 AS found FROM ${d.id(kind.tables.node)} AS table_0${whereOf(where)} LIMIT 1`,

@@ -15,7 +15,7 @@ import {
   type SqlValue,
   type Tx,
 } from '../storage/transaction-executor.js'
-import { decodeValue, encodeValue } from '../storage/value-codec.js'
+import { decodeValue, encodeValue, STRUCT_PREFIX } from '../storage/value-codec.js'
 import type { NodeShape } from './node-queries.js'
 import * as queries from './node-queries.js'
 
@@ -55,25 +55,203 @@ interface PropertyRow extends Record<string, SqlValue> {
  */
 export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: readonly bigint[]): Op<N[]> {
   if (ids.length === 0) return []
+  if (tx.dialect.engine === 'sqlite') {
+    const docs = yield* all<{ doc: string }>(
+      queries.selectNodeDocumentsByIds(tx.dialect, kind, ascendingUnique(ids)),
+    )
+    return (yield* nodesFromDocuments(tx, kind, docs)) as N[]
+  }
   const rows = yield* all<Record<string, SqlValue>>(queries.selectNodesByIds(tx.dialect, kind, ids))
   if (rows.length === 0) return []
   const nodes = new Map<bigint, Node>()
+  for (const row of rows) nodes.set(row.id as bigint, nodeFromRow(kind, row))
+  yield* addProperties(tx, kind, nodes)
+  return Array.from(nodes.values()) as N[]
+}
+
+/** What {@link findNodesFitting} read. */
+export interface FittingNodes<N extends Node> {
+  /** The nodes served, in the order of the ids asked for; none when `whole` and they do not fit. */
+  readonly nodes: N[]
+  /** Whether every node asked for fits (or is served anyway, being alone). */
+  readonly fits: boolean
+  /** About how many bytes all the nodes asked for take in a response. */
+  readonly bytes: number
+}
+
+/**
+ * Nodes with these ids (distinct, in the order wanted), hydrated, limited by the bytes they
+ * take in a response (see `selectNodeSizesByIds`): with `whole`, all of them or none; otherwise
+ * the longest run from the first that fits in `cap` bytes, at least one node. A read that asked
+ * for one node (`asked`, the request's count, duplicates included) is always served. Unknown
+ * ids are skipped. Sizes come with the node rows, so nothing of a node beyond the cap is loaded.
+ */
+export function* findNodesFitting<N extends Node>(
+  tx: Tx,
+  kind: NodeKind,
+  ids: readonly bigint[],
+  limit: { readonly cap: number; readonly whole: boolean; readonly asked: number },
+): Op<FittingNodes<N>> {
+  const { cap, whole } = limit
+  if (ids.length === 0) return { nodes: [], fits: true, bytes: 0 }
+  if (tx.dialect.engine === 'sqlite') return yield* findDocumentsFitting<N>(tx, kind, ids, limit)
+  const rows = yield* all<Record<string, SqlValue>>(queries.selectSizedNodesByIds(tx.dialect, kind, ids))
+  const byId = new Map<bigint, Record<string, SqlValue>>()
+  let bytes = 0
   for (const row of rows) {
-    const node: Record<string, unknown> = { id: row.id, type_id: row.type_id }
-    if (row.type !== null) node.type = row.type
-    if (row.name !== null) node.name = row.name
-    if (row.external_id !== null) node.external_id = row.external_id
-    for (const column of kind.kindColumns) {
-      const value = row[column]
-      if (value === null || value === undefined) continue
-      node[column] = column === 'uri' ? value : Number(value)
-    }
-    node.create_time_since_epoch = row.create_time_since_epoch
-    node.last_update_time_since_epoch = row.last_update_time_since_epoch
-    node.properties = {}
-    node.custom_properties = {}
-    nodes.set(row.id as bigint, node as Node)
+    byId.set(row.id as bigint, row)
+    bytes += Number(row.bytes)
   }
+  const capped = limit.asked > 1 && bytes > cap
+  if (capped && whole) return { nodes: [], fits: false, bytes }
+  const nodes = new Map<bigint, Node>()
+  let total = 0
+  for (const id of ids) {
+    const row = byId.get(id)
+    if (row === undefined) continue
+    total += Number(row.bytes)
+    if (capped && total > cap && nodes.size > 0) break
+    nodes.set(id, nodeFromRow(kind, row))
+  }
+  yield* addProperties(tx, kind, nodes)
+  return { nodes: Array.from(nodes.values()) as N[], fits: !capped, bytes }
+}
+
+// SQLite's lean path for findNodesFitting: the sizes, the cut and the nodes in one statement.
+function* findDocumentsFitting<N extends Node>(
+  tx: Tx,
+  kind: NodeKind,
+  ids: readonly bigint[],
+  limit: { readonly cap: number; readonly whole: boolean; readonly asked: number },
+): Op<FittingNodes<N>> {
+  if (!Number.isFinite(limit.cap) || limit.asked <= 1) {
+    const docs = yield* all<{ doc: string }>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
+    return { nodes: (yield* nodesFromDocuments(tx, kind, docs)) as N[], fits: true, bytes: 0 }
+  }
+  const docs = yield* all<{ doc: string; total: bigint }>(
+    queries.selectNodeDocumentsByIds(tx.dialect, kind, ids, limit.cap),
+  )
+  const bytes = docs.length === 0 ? 0 : Number(docs[0]?.total)
+  const capped = limit.asked > 1 && bytes > limit.cap
+  if (capped && limit.whole) return { nodes: [], fits: false, bytes }
+  // Without the cap every row is there; with it, the rows stop where the cap is reached.
+  return { nodes: (yield* nodesFromDocuments(tx, kind, docs)) as N[], fits: !capped, bytes }
+}
+
+/**
+ * Nodes from the documents of `selectNodeDocumentsByIds`, in their order. A node whose document
+ * says it holds something the document cannot carry exactly is read the generic way instead.
+ */
+function* nodesFromDocuments(tx: Tx, kind: NodeKind, docs: readonly { doc: string }[]): Op<Node[]> {
+  const nodes: (Node | bigint)[] = new Array(docs.length)
+  let odd: bigint[] | undefined
+  for (let i = 0; i < docs.length; i++) {
+    const fields = JSON.parse((docs[i] as { doc: string }).doc) as unknown[]
+    const node = fields[0] === 1 ? nodeFromDocument(kind, fields) : undefined
+    if (node !== undefined) nodes[i] = node
+    else {
+      const id = BigInt(fields[1] as string)
+      nodes[i] = id
+      odd ??= []
+      odd.push(id)
+    }
+  }
+  if (odd === undefined) return nodes as Node[]
+  const rows = yield* all<Record<string, SqlValue>>(queries.selectNodesByIds(tx.dialect, kind, odd))
+  const read = new Map<bigint, Node>()
+  for (const row of rows) read.set(row.id as bigint, nodeFromRow(kind, row))
+  yield* addProperties(tx, kind, read)
+  return nodes.map((n) => (typeof n === 'bigint' ? (read.get(n) as Node) : n))
+}
+
+// Positions in a node document (see `nodeDocument` in node-queries).
+const DOC_KIND_COLUMNS = 9
+
+// A node from its document, as nodeFromRow and addProperties build it from rows; `undefined`
+// when a property holds something only the generic decoding reads exactly.
+function nodeFromDocument(kind: NodeKind, fields: readonly unknown[]): Node | undefined {
+  const node: Record<string, unknown> = {
+    id: BigInt(fields[1] as string),
+    type_id: BigInt(fields[2] as string),
+  }
+  if (fields[7] !== null) node.type = fields[7]
+  if (fields[3] !== null) node.name = fields[3]
+  if (fields[4] !== null) node.external_id = fields[4]
+  const columns = kind.kindColumns
+  for (let c = 0; c < columns.length; c++) {
+    const value = fields[DOC_KIND_COLUMNS + c]
+    if (value !== null && value !== undefined) node[columns[c] as string] = value
+  }
+  node.create_time_since_epoch = BigInt(fields[5] as string)
+  node.last_update_time_since_epoch = BigInt(fields[6] as string)
+  const properties: Record<string, Value> = {}
+  const custom: Record<string, Value> = {}
+  for (const p of fields[8] as ([string, number, string, unknown] | null)[]) {
+    if (p === null) return undefined
+    const value = valueFromDocument(p[2], p[3])
+    if (value === undefined) return undefined
+    ;(p[1] ? custom : properties)[p[0]] = value
+  }
+  node.properties = properties
+  node.custom_properties = custom
+  return node as Node
+}
+
+// A property value from its tag and value in a node document; see `decodeValue` for the rules.
+function valueFromDocument(tag: string, value: unknown): Value | undefined {
+  switch (tag) {
+    case 'i':
+      return { int_value: BigInt(value as string) }
+    case 'd':
+      return { double_value: value as number }
+    case 's':
+      return (value as string).startsWith(STRUCT_PREFIX)
+        ? decodeValue({ ...NO_VALUE, string_value: value as string })
+        : { string_value: value as string }
+    case 'p':
+      return decodeValue({ ...NO_VALUE, proto_value: value as string })
+    case 'b':
+      return { bool_value: value !== 0 }
+    case 'e':
+      return {}
+    default:
+      return undefined
+  }
+}
+
+const NO_VALUE = {
+  int_value: null,
+  double_value: null,
+  string_value: null,
+  proto_value: null,
+  bool_value: null,
+  byte_value: null,
+} as const
+
+function ascendingUnique(ids: readonly bigint[]): bigint[] {
+  return Array.from(new Set(ids)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+// A node message from its row (without its properties, which `addProperties` fills in).
+function nodeFromRow(kind: NodeKind, row: Record<string, SqlValue>): Node {
+  const node: Record<string, unknown> = { id: row.id, type_id: row.type_id }
+  if (row.type !== null) node.type = row.type
+  if (row.name !== null) node.name = row.name
+  if (row.external_id !== null) node.external_id = row.external_id
+  for (const column of kind.kindColumns) {
+    const value = row[column]
+    if (value === null || value === undefined) continue
+    node[column] = column === 'uri' ? value : Number(value)
+  }
+  node.create_time_since_epoch = row.create_time_since_epoch
+  node.last_update_time_since_epoch = row.last_update_time_since_epoch
+  node.properties = {}
+  node.custom_properties = {}
+  return node as Node
+}
+
+function* addProperties(tx: Tx, kind: NodeKind, nodes: ReadonlyMap<bigint, Node>): Op<void> {
+  if (nodes.size === 0) return
   const properties = yield* all<PropertyRow>(
     queries.selectPropertiesByNodeIds(tx.dialect, kind, nodes.keys()),
   )
@@ -83,7 +261,6 @@ export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: rea
     const map = p.is_custom_property ? node.custom_properties : node.properties
     setEntry(map as Record<string, Value>, p.name, decodeValue(p))
   }
-  return Array.from(nodes.values()) as N[]
 }
 
 /** About how many bytes each of these nodes takes in a response (see `selectNodeSizesByIds`), by id. */

@@ -42,16 +42,118 @@ export function selectNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigi
  * per node and per property for ids, times and field tags. Rows `{ id, bytes }`, by id.
  */
 export function selectNodeSizesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
-  const sql = textOfKind(d, 'node-sizes-by-ids', kind, () => {
-    const { node, property, propertyNodeColumn: owner } = kind.tables
-    const bytes = (expr: string) => `coalesce(octet_length(${expr}), 0)`
-    const own = ['n.name', 'n.external_id', ...(kind.kindColumns.includes('uri') ? [`n.${d.id('uri')}`] : [])]
-      .map(bytes)
-      .join(' + ')
-    const values = ['p.name', 'p.string_value', 'p.proto_value', 'p.byte_value'].map(bytes).join(' + ')
-    return `SELECT n.id, ${NODE_ALLOWANCE_BYTES} + ${own} + coalesce((SELECT sum(${PROPERTY_ALLOWANCE_BYTES} + ${values}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id), 0) AS bytes FROM ${d.id(node)} AS n WHERE ${d.inList('n.id')} ORDER BY n.id`
+  const sql = textOfKind(
+    d,
+    'node-sizes-by-ids',
+    kind,
+    () =>
+      `SELECT n.id, ${nodeBytes(d, kind)} AS bytes FROM ${d.id(kind.tables.node)} AS n WHERE ${d.inList('n.id')} ORDER BY n.id`,
+  )
+  return q(sql, d.bindIds(ids))
+}
+
+/**
+ * {@link selectNodesByIds} with each node's size in a response as `bytes` (see
+ * {@link selectNodeSizesByIds}), so that a read limited by size needs no statement of its own
+ * to measure.
+ */
+export function selectSizedNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
+  const sql = textOfKind(d, 'sized-nodes-by-ids', kind, () => {
+    const extra = kind.kindColumns.map((c) => `, n.${d.id(c)}`).join('')
+    return `SELECT n.id, n.type_id, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, t.name AS type, ${nodeBytes(d, kind)} AS bytes FROM ${d.id(kind.tables.node)} AS n LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE ${d.inList('n.id')} ORDER BY n.id`
   })
   return q(sql, d.bindIds(ids))
+}
+
+// The size of node `n` in a response, as an SQL expression.
+function nodeBytes(d: Dialect, kind: NodeShape): string {
+  const { property, propertyNodeColumn: owner } = kind.tables
+  const bytes = (expr: string) => `coalesce(octet_length(${expr}), 0)`
+  const own = ['n.name', 'n.external_id', ...(kind.kindColumns.includes('uri') ? [`n.${d.id('uri')}`] : [])]
+    .map(bytes)
+    .join(' + ')
+  const values = ['p.name', 'p.string_value', 'p.proto_value', 'p.byte_value'].map(bytes).join(' + ')
+  return `${NODE_ALLOWANCE_BYTES} + ${own} + coalesce((SELECT sum(${PROPERTY_ALLOWANCE_BYTES} + ${values}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id), 0)`
+}
+
+/**
+ * SQLite only: nodes with these ids, in the order of the list (unknown ids skipped), each as
+ * one JSON document holding its columns, its type's name and its property rows, so that a read
+ * hands one string per node to the driver instead of a row object per node and per property
+ * (materialising rows was most of the time of larger reads). Column `doc`; see
+ * `nodeFromDocument` in node-access for the layout.
+ *
+ * With `sized`, the second parameter is a byte cap: rows also carry `total`, the size in a
+ * response of all the nodes (see {@link selectNodeSizesByIds}), and stop after the longest run
+ * from the first node that fits in the cap (at least one node), so nothing of a node beyond the
+ * cap is built.
+ */
+export function selectNodeDocumentsByIds(
+  d: Dialect,
+  kind: NodeShape,
+  ids: Iterable<bigint>,
+  cap?: number,
+): Query {
+  if (cap === undefined) {
+    const sql = textOfKind(
+      d,
+      'node-documents-by-ids',
+      kind,
+      () =>
+        `SELECT ${nodeDocument(d, kind)} AS doc FROM json_each(?) AS j JOIN ${d.id(kind.tables.node)} AS n ON n.id = j.value LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id ORDER BY j.key`,
+    )
+    return q(sql, d.bindIds(ids))
+  }
+  const sql = textOfKind(d, 'sized-node-documents-by-ids', kind, () => {
+    const node = d.id(kind.tables.node)
+    return `WITH sized AS (SELECT j.key AS pos, n.id AS id, ${nodeBytes(d, kind)} AS bytes FROM json_each(?) AS j JOIN ${node} AS n ON n.id = j.value), totals AS (SELECT pos, id, sum(bytes) OVER (ORDER BY pos) AS running, sum(bytes) OVER () AS total, row_number() OVER (ORDER BY pos) AS rank FROM sized) SELECT s.total AS total, ${nodeDocument(d, kind)} AS doc FROM totals AS s JOIN ${node} AS n ON n.id = s.id LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE s.rank = 1 OR s.running <= ? ORDER BY s.pos`
+  })
+  return q(sql, d.bindIds(ids), cap)
+}
+
+// Node `n` (its type `t`) as a JSON array: [1, id, type_id, name, external_id, create time,
+// last update time, type name, properties, ...the kind's own columns], ids and times as text
+// (JSON numbers would lose int64 precision in JS). A node with a column of another storage
+// class than our codec writes (JSON cannot hold a BLOB, and a TEXT id would read differently)
+// is only [0, id], and is read the generic way. Each property is [name, is_custom, tag, value]
+// (see propertyDocument) in the order of the property table's key (node, name, is_custom), as
+// the generic read returns them.
+function nodeDocument(d: Dialect, kind: NodeShape): string {
+  const { property, propertyNodeColumn: owner } = kind.tables
+  const checks = [
+    `typeof(n.type_id) = 'integer'`,
+    `typeof(n.name) IN ('text', 'null')`,
+    `typeof(n.external_id) IN ('text', 'null')`,
+    `typeof(n.create_time_since_epoch) = 'integer'`,
+    `typeof(n.last_update_time_since_epoch) = 'integer'`,
+    `typeof(t.name) IN ('text', 'null')`,
+    ...kind.kindColumns.map((c) => `typeof(n.${d.id(c)}) IN ('${c === 'uri' ? 'text' : 'integer'}', 'null')`),
+  ]
+  const kindColumns = kind.kindColumns.map((c) => `, n.${d.id(c)}`).join('')
+  const properties = `(SELECT json_group_array(${propertyDocument()}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id)`
+  return `iif(${checks.join(' AND ')}, json_array(1, CAST(n.id AS TEXT), CAST(n.type_id AS TEXT), n.name, n.external_id, CAST(n.create_time_since_epoch AS TEXT), CAST(n.last_update_time_since_epoch AS TEXT), t.name, json(coalesce(${properties}, '[]'))${kindColumns}), json_array(0, CAST(n.id AS TEXT)))`
+}
+
+// A property row `p` as [name, is_custom, tag, value]: the first non-null value column in
+// MLMD's order (int, double, string, proto, bool), tagged i/d/s/p/b, when it holds the class our
+// codec writes (an int as INTEGER, a double as REAL without the -0.0 marker, the rest as TEXT
+// or INTEGER); [name, is_custom, 'e'] when all are NULL; else NULL, and the node is read the
+// generic way.
+function propertyDocument(): string {
+  const kinds = [
+    ['int_value', `typeof(p.int_value) = 'integer'`, 'i', 'CAST(p.int_value AS TEXT)'],
+    ['double_value', `typeof(p.double_value) = 'real' AND p.byte_value IS NULL`, 'd', 'p.double_value'],
+    ['string_value', `typeof(p.string_value) = 'text'`, 's', 'p.string_value'],
+    ['proto_value', `typeof(p.proto_value) = 'text'`, 'p', 'p.proto_value'],
+    ['bool_value', `typeof(p.bool_value) = 'integer'`, 'b', 'p.bool_value'],
+  ] as const
+  const tagged = kinds
+    .map(
+      ([column, ok, tag, value]) =>
+        ` WHEN p.${column} IS NOT NULL THEN iif(${ok}, json_array(p.name, p.is_custom_property, '${tag}', ${value}), NULL)`,
+    )
+    .join('')
+  return `iif(typeof(p.name) = 'text' AND typeof(p.is_custom_property) = 'integer', CASE${tagged} ELSE json_array(p.name, p.is_custom_property, 'e') END, NULL)`
 }
 
 // Generous for what a node's message holds besides its text (id, type id and name, times,

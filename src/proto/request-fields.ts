@@ -10,15 +10,32 @@ import { messageType } from './load-root.js'
 // the user's own), so their insides are not checked.
 const OPAQUE = /^\.?google\.protobuf\./
 
-const fieldNames = new WeakMap<protobuf.Type, ReadonlySet<string>>()
+// What the search needs of a message's fields, worked out once per type: protobufjs computes
+// `fullName` and looks fields up anew on every access, and every call checks its request.
+interface FieldShape {
+  readonly shape: 'map' | 'repeated' | 'single'
+  /** The field's message type, when it is one whose insides are checked. */
+  readonly message: protobuf.Type | undefined
+}
 
-function namesOf(type: protobuf.Type): ReadonlySet<string> {
-  let names = fieldNames.get(type)
-  if (names === undefined) {
-    names = new Set(type.fieldsArray.map((field) => field.name))
-    fieldNames.set(type, names)
+const fieldShapes = new WeakMap<protobuf.Type, ReadonlyMap<string, FieldShape>>()
+
+function shapesOf(type: protobuf.Type): ReadonlyMap<string, FieldShape> {
+  let shapes = fieldShapes.get(type)
+  if (shapes === undefined) {
+    const built = new Map<string, FieldShape>()
+    for (const field of type.fieldsArray) {
+      field.resolve()
+      const resolved = field.resolvedType
+      const message =
+        resolved instanceof protobuf.Type && !OPAQUE.test(resolved.fullName) ? resolved : undefined
+      const shape = field instanceof protobuf.MapField ? 'map' : field.repeated ? 'repeated' : 'single'
+      built.set(field.name, { shape, message })
+    }
+    shapes = built
+    fieldShapes.set(type, shapes)
   }
-  return names
+  return shapes
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -55,28 +72,28 @@ interface Finding {
 }
 
 function search(type: protobuf.Type, value: Record<string, unknown>): Finding | undefined {
-  const names = namesOf(type)
+  const shapes = shapesOf(type)
   for (const key in value) {
     const member = value[key]
-    if (!names.has(key)) {
+    const field = shapes.get(key)
+    if (field === undefined) {
       if (member === undefined) continue
-      const close = [...names]
+      const close = [...shapes.keys()]
         .map((name) => ({ name, d: distance(key.toLowerCase(), name.toLowerCase()) }))
         .filter(({ d }) => d <= 2)
         .sort((x, y) => x.d - y.d)[0]
       return { segments: [key], typeName: type.name, suggestion: close?.name }
     }
-    const field = type.fields[key] as protobuf.Field
-    const resolved = field.resolvedType
-    if (!(resolved instanceof protobuf.Type) || OPAQUE.test(resolved.fullName)) continue
-    if (field instanceof protobuf.MapField) {
+    const resolved = field.message
+    if (resolved === undefined) continue
+    if (field.shape === 'map') {
       if (!isPlainObject(member)) continue
       for (const k in member) {
         const v = member[k]
         const found = isPlainObject(v) ? search(resolved, v) : undefined
         if (found !== undefined) return within(found, `${key}[${JSON.stringify(k)}]`)
       }
-    } else if (field.repeated) {
+    } else if (field.shape === 'repeated') {
       if (!Array.isArray(member)) continue
       for (let i = 0; i < member.length; i++) {
         const item: unknown = member[i]

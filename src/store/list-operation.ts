@@ -17,7 +17,7 @@ import {
 import type { NodeKind } from '../access/node-access.js'
 import type { ListOperationOptions } from '../proto/messages.js'
 import { all, get, type Op, type Tx } from '../storage/transaction-executor.js'
-import { filterConditions, listNodeIdsPage } from './paging.js'
+import { filterConditions, listNodeIdsPage, selectPageIds, type UncutPage } from './paging.js'
 
 export type { Candidates } from '../access/listing-queries.js'
 
@@ -56,6 +56,24 @@ export function* listNodeIds(
   // the options, so even invalid options list nothing there.
   if (candidates.kind !== 'all' && !(yield* hasCandidates(tx, kind, candidates))) return { ids: [] }
   return yield* listNodeIdsPage(tx, kind, candidates, options)
+}
+
+/**
+ * One page of a listing with options before its cut to the response-size cap (see
+ * `selectPageIds`), for a caller that reads the nodes and cuts the page in the same statements.
+ * @throws InvalidArgument for invalid options, tokens or filter queries.
+ */
+export function* listNodePage(
+  tx: Tx,
+  kind: NodeKind,
+  candidates: Candidates,
+  options: ListOperationOptions,
+): Op<UncutPage> {
+  // As in listNodeIds: no candidates list nothing, whatever the options.
+  if (candidates.kind !== 'all' && !(yield* hasCandidates(tx, kind, candidates))) {
+    return { ids: [], tokenAfter: () => undefined }
+  }
+  return yield* selectPageIds(tx, kind, candidates, options)
 }
 
 /**

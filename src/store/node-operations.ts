@@ -26,7 +26,7 @@ import type { TypeKind } from '../storage/schema/v10.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
 import { VALUE_KINDS, valueKind } from '../storage/value-codec.js'
 import { list, type Operations } from './operation.js'
-import { checkFits } from './response-size.js'
+import { readNodesFitting } from './response-size.js'
 
 /** The current time as MLMD stores it: milliseconds since the Unix epoch. */
 export function nowMillis(): bigint {
@@ -399,8 +399,7 @@ export function* getNodesByExternalIds<N extends Node>(
   if (ids.length === 0) return []
   if (ids.some((id) => id === '')) throw invalidArgument('external_id cannot be empty.')
   const nodeIds = yield* findNodeIdsByExternalIds(tx, kind, ids)
-  yield* checkFits(tx, kind, nodeIds, false)
-  const found = yield* findNodesByIds<N>(tx, kind, nodeIds)
+  const found = yield* readNodesFitting<N>(tx, kind, nodeIds, false)
   if (found.length === 0) throw new MlmdError(Code.NotFound, `No ${kind.name}s found for external_ids.`)
   return found
 }

@@ -19,10 +19,10 @@ import { notFound } from '../errors.js'
 import type * as m from '../proto/messages.js'
 import { TypeKind } from '../storage/schema/v10.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
-import { ALL_NODES, type Candidates, hasCandidates, listNodeIds } from './list-operation.js'
+import { ALL_NODES, type Candidates, hasCandidates, listNodeIds, listNodePage } from './list-operation.js'
 import { getNodesByExternalIds } from './node-operations.js'
 import { list, type Operations } from './operation.js'
-import { checkFits } from './response-size.js'
+import { readNodesFitting, readPageFitting } from './response-size.js'
 import { typeToMessage } from './type-operations.js'
 
 /** A listing's nodes in page order, and the token for the next page when there is one. */
@@ -38,17 +38,17 @@ function* listed<N extends Node>(
   candidates: Candidates,
   options: m.ListOperationOptions | undefined,
 ): Op<NodePage<N>> {
-  const page = yield* listNodeIds(tx, kind, candidates, options)
-  // A page with options was already cut to fit (see paging.ts); a listing without them cannot be.
-  if (options === undefined || options === null) yield* checkFits(tx, kind, page.ids, true)
-  const byId = new Map((yield* findNodesByIds<N>(tx, kind, page.ids)).map((n) => [n.id as bigint, n]))
-  const ordered = page.ids.flatMap((id) => {
-    const node = byId.get(id)
-    return node === undefined ? [] : [node]
-  })
-  return page.nextPageToken === undefined
-    ? { nodes: ordered }
-    : { nodes: ordered, nextPageToken: page.nextPageToken }
+  if (options === undefined || options === null) {
+    // A listing without options cannot be cut: it is refused when it does not fit.
+    const { ids } = yield* listNodeIds(tx, kind, candidates, options)
+    return { nodes: yield* readNodesFitting<N>(tx, kind, ids, true) }
+  }
+  // A page of large nodes ends early, where the response would pass its size cap; its token
+  // continues after the last node served, as any page's does.
+  const page = yield* listNodePage(tx, kind, candidates, options)
+  const nodes = yield* readPageFitting<N>(tx, kind, page.ids)
+  const token = page.tokenAfter(nodes.length)
+  return token === undefined ? { nodes } : { nodes, nextPageToken: token }
 }
 
 function withToken<R extends object>(response: R, token: string | undefined): R {
@@ -148,8 +148,7 @@ export const NODE_READ_OPERATIONS: Operations<NodeReadName> = {
     mode: 'read',
     *body(tx, r) {
       const ids = list(r.artifact_ids)
-      yield* checkFits(tx, ARTIFACT, ids, false)
-      const artifacts = yield* findNodesByIds<m.Artifact>(tx, ARTIFACT, ids)
+      const artifacts = yield* readNodesFitting<m.Artifact>(tx, ARTIFACT, ids, false)
       if (r.populate_artifact_types !== true) return { artifacts, artifact_types: [] }
       // In the order each type's first artifact appears, as MLMD lists them.
       const typeIds = unique(artifacts.map((a) => a.type_id as bigint))
@@ -161,16 +160,14 @@ export const NODE_READ_OPERATIONS: Operations<NodeReadName> = {
     mode: 'read',
     *body(tx, r) {
       const ids = list(r.execution_ids)
-      yield* checkFits(tx, EXECUTION, ids, false)
-      return { executions: yield* findNodesByIds<m.Execution>(tx, EXECUTION, ids) }
+      return { executions: yield* readNodesFitting<m.Execution>(tx, EXECUTION, ids, false) }
     },
   },
   getContextsByID: {
     mode: 'read',
     *body(tx, r) {
       const ids = list(r.context_ids)
-      yield* checkFits(tx, CONTEXT, ids, false)
-      return { contexts: yield* findNodesByIds<m.Context>(tx, CONTEXT, ids) }
+      return { contexts: yield* readNodesFitting<m.Context>(tx, CONTEXT, ids, false) }
     },
   },
   getArtifactsByType: {
@@ -237,8 +234,7 @@ export const NODE_READ_OPERATIONS: Operations<NodeReadName> = {
     mode: 'read',
     *body(tx, r) {
       const ids = yield* findArtifactIdsByUris(tx, unique(list(r.uris)))
-      yield* checkFits(tx, ARTIFACT, ids, false)
-      return { artifacts: yield* findNodesByIds<m.Artifact>(tx, ARTIFACT, ids) }
+      return { artifacts: yield* readNodesFitting<m.Artifact>(tx, ARTIFACT, ids, false) }
     },
   },
   getArtifactsByExternalIds: {

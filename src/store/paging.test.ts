@@ -1114,3 +1114,70 @@ describe('paging: filtered pages, however they are found', () => {
     }
   })
 })
+
+describe('paging: a large context paged by walking the page order', () => {
+  // 25,000 artifacts; context A holds 4 of every 100 (runs of 4, as a run's outputs are
+  // written together), so a page's first window of the order holds matches but not a page and
+  // the walk goes on; context B holds the 5 newest and 995 of the oldest, so walking on finds
+  // nothing more and the page comes from the whole set. Both must list exactly their artifacts.
+  let store: OwnedMetadataStore
+  const members = { A: [] as bigint[], B: [] as bigint[] }
+  const contextIds = { A: 0n, B: 0n }
+  beforeAll(() => {
+    store = createMetadataStore({ filename: ':memory:' })
+    const { type_id } = store.putArtifactType({ artifact_type: { name: 'Out' } })
+    const ids: bigint[] = []
+    for (let batch = 0; batch < 25; batch++) {
+      const answer = store.putArtifacts({
+        artifacts: Array.from({ length: 1000 }, (_, i) => ({ type_id, uri: `u${batch * 1000 + i}` })),
+      })
+      ids.push(...answer.artifact_ids)
+    }
+    const { type_id: ctxType } = store.putContextType({ context_type: { name: 'Pipeline' } })
+    const [a, b] = store.putContexts({
+      contexts: [
+        { type_id: ctxType, name: 'A' },
+        { type_id: ctxType, name: 'B' },
+      ],
+    }).context_ids as [bigint, bigint]
+    contextIds.A = a
+    contextIds.B = b
+    members.A = ids.filter((_, i) => i % 100 < 4)
+    members.B = [...ids.slice(0, 995), ...ids.slice(-5)]
+    for (const [name, context_id] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
+      const attributions = members[name].map((artifact_id) => ({ artifact_id, context_id }))
+      for (let i = 0; i < attributions.length; i += 500) {
+        store.putAttributionsAndAssociations({ attributions: attributions.slice(i, i + 500) })
+      }
+    }
+  })
+  afterAll(() => store.close())
+
+  it.each([
+    ['A', CREATE_TIME, false],
+    ['A', ID, true],
+    ['B', CREATE_TIME, false],
+    ['B', ID, false],
+  ] as const)('context %s, order %i ascending %s: every member once, in order', (name, field, is_asc) => {
+    const seen: bigint[] = []
+    let token: string | undefined
+    do {
+      const page = store.getArtifactsByContext({
+        context_id: contextIds[name],
+        options: {
+          max_result_size: 20,
+          order_by_field: { field, is_asc },
+          ...(token === undefined ? {} : { next_page_token: token }),
+        },
+      })
+      seen.push(...page.artifacts.map((a) => a.id as bigint))
+      token = page.next_page_token || undefined
+    } while (token !== undefined)
+    // Artifacts written in one call share their create time, so that order falls back to ids.
+    const expected = [...members[name]].sort((x, y) => (x < y ? -1 : 1))
+    expect(seen).toEqual(is_asc ? expected : expected.reverse())
+  })
+})

@@ -144,7 +144,9 @@ function* page(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limi
  *    the whole match set, which is small;
  * 2. else many nodes match (a type): walk the first `window` nodes in page order, testing
  *    each, which fills the page after a few steps when matches are common;
- * 3. else (the matches lie further on) compute the whole match set and sort it.
+ * 3. else, when the window held matches, walk on as far as their density says the page reaches
+ *    (a few windows at most);
+ * 4. else (the matches lie further on) compute the whole match set and sort it.
  * Each step returns exactly the rows the last one would, so the choice affects only the time.
  */
 function* windowedPage(
@@ -160,22 +162,50 @@ function* windowedPage(
   const inMatches = amongMatches(selection.set.sql, selection.set.params)
   const counted = yield* get<{ n: bigint }>(countUpTo(selection.set, window))
   if ((counted?.n ?? 0n) < BigInt(window)) return yield* page(tx, kind, order, and(base, inMatches), limit)
+  const budget = selection.rowNeedsBudget ? withinBudget(d) : NO_CONDITIONS
   // The last node of the window (none when fewer nodes remain).
   const [last] = yield* page(tx, kind, order, base, 1, window - 1)
   const probed = yield* page(
     tx,
     kind,
     order,
-    and(
-      and(and(base, withinBudget(d)), last === undefined ? NO_CONDITIONS : upTo(d, order, last)),
-      selection.row,
-    ),
+    and(and(and(base, budget), last === undefined ? NO_CONDITIONS : upTo(d, order, last)), selection.row),
     limit,
   )
   // Without a last window row the walk covered every node, so its rows are all there are.
   if (probed.length === limit || last === undefined) return probed
+  // The window held some matches but not a page: a set about as dense as one node in
+  // FILTER_WINDOW_PER_ROW (a pipeline's context among all artifacts). Walking on costs what the
+  // page needs, whatever the set's size; sorting the whole set costs its size. Walk on when the
+  // window's density says the page ends within a few more windows: at least one more window,
+  // as matches come in clusters (a run's outputs are written together).
+  const found = probed.length
+  if (found > 0) {
+    const expected = Math.ceil((((limit - found) * window) / found) * 2)
+    if (expected <= FURTHER_WINDOWS * window) {
+      const further = Math.max(window, expected)
+      const [end] = yield* page(tx, kind, order, base, 1, window + further - 1)
+      const more = yield* page(
+        tx,
+        kind,
+        order,
+        and(
+          and(
+            and(and(base, withinBudget(d)), after(d, order, last)),
+            end === undefined ? NO_CONDITIONS : upTo(d, order, end),
+          ),
+          selection.row,
+        ),
+        limit - found,
+      )
+      if (found + more.length === limit || end === undefined) return [...probed, ...more]
+    }
+  }
   return yield* page(tx, kind, order, and(base, inMatches), limit)
 }
+
+/** How many windows further a page may walk on after its first window (see `windowedPage`). */
+const FURTHER_WINDOWS = 8
 
 /** See `listNodeIds`: one page of ids of `kind` among the candidates. */
 export function* listNodeIdsPage(
@@ -184,6 +214,35 @@ export function* listNodeIdsPage(
   candidates: Candidates,
   options: ListOperationOptions,
 ): Op<IdPage> {
+  const page = yield* selectPageIds(tx, kind, candidates, options)
+  // A page of large nodes ends early, where the response would pass its size cap; its token
+  // continues after the last node served, as any page's does.
+  const served = yield* countFitting(tx, kind, page.ids)
+  const token = page.tokenAfter(served)
+  const ids = page.ids.slice(0, served)
+  return token === undefined ? { ids } : { ids, nextPageToken: token }
+}
+
+/**
+ * The ids of one page before its cut to the response-size cap, and the token for the page that
+ * follows the first `served` of them (none when they are all there is).
+ */
+export interface UncutPage {
+  readonly ids: bigint[]
+  tokenAfter(served: number): string | undefined
+}
+
+/**
+ * One page of ids of `kind` among the candidates, for a caller that cuts it to the response
+ * size itself (reading the nodes and measuring them in the same statements).
+ * @throws InvalidArgument for invalid options, tokens or filter queries.
+ */
+export function* selectPageIds(
+  tx: Tx,
+  kind: NodeKind,
+  candidates: Candidates,
+  options: ListOperationOptions,
+): Op<UncutPage> {
   const d = tx.dialect
   const size = options.max_result_size ?? DEFAULT_PAGE_SIZE
   if (!Number.isInteger(size) || size <= 0) {
@@ -247,37 +306,33 @@ export function* listNodeIdsPage(
             {
               set: { sql: filter.sql, params: filter.params },
               row: meetingCondition(filter.condition, filter.conditionParams),
+              rowNeedsBudget: true,
             },
             limit,
           )
   const full = rows.slice(0, pageSize)
-  // A page of large nodes ends early, where the response would pass its size cap; its token
-  // continues after the last node served, as any page's does.
-  const shown = full.slice(
-    0,
-    yield* countFitting(
-      tx,
-      kind,
-      full.map((r) => r.id),
-    ),
-  )
-  const last = shown[shown.length - 1]
-  if (rows.length <= shown.length || last === undefined) return { ids: shown.map((r) => r.id) }
-
-  const setOptions: ListOperationOptions = { ...options }
-  delete setOptions.next_page_token
-  const token: ListOperationNextPageToken = {
-    id_offset: last.id,
-    field_offset: last.field,
-    set_options: setOptions,
+  return {
+    ids: full.map((r) => r.id),
+    tokenAfter: (served) => {
+      const shown = full.slice(0, served)
+      const last = shown[shown.length - 1]
+      if (rows.length <= shown.length || last === undefined) return undefined
+      const setOptions: ListOperationOptions = { ...options }
+      delete setOptions.next_page_token
+      const token: ListOperationNextPageToken = {
+        id_offset: last.id,
+        field_offset: last.field,
+        set_options: setOptions,
+      }
+      if (field === OrderField.LAST_UPDATE_TIME) {
+        // MLMD continues LAST_UPDATE_TIME pages from the ids listed at the boundary time; write
+        // them too, so that MLMD can continue our token.
+        token.listed_ids = shown
+          .filter((r) => r.field === last.field)
+          .map((r) => r.id)
+          .reverse()
+      }
+      return encodePageToken(token)
+    },
   }
-  if (field === OrderField.LAST_UPDATE_TIME) {
-    // MLMD continues LAST_UPDATE_TIME pages from the ids listed at the boundary time; write them
-    // too, so that MLMD can continue our token.
-    token.listed_ids = shown
-      .filter((r) => r.field === last.field)
-      .map((r) => r.id)
-      .reverse()
-  }
-  return { ids: shown.map((r) => r.id), nextPageToken: encodePageToken(token) }
 }

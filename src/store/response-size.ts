@@ -10,7 +10,7 @@
  *   refused with RESOURCE_EXHAUSTED, the answer gRPC clients get for a response over their own
  *   receive limit, naming the way out.
  */
-import { findNodeSizes, type NodeKind } from '../access/node-access.js'
+import { findNodeSizes, findNodesFitting, type Node, type NodeKind } from '../access/node-access.js'
 import { Code, MlmdError } from '../errors.js'
 import type { Op, Tx } from '../storage/transaction-executor.js'
 
@@ -39,6 +39,55 @@ export function* countFitting(tx: Tx, kind: NodeKind, ids: readonly bigint[]): O
 }
 
 /**
+ * The nodes `ids` by ascending id (unknown ids skipped, duplicates collapsed), when they fit in
+ * one response; measured and read in the same statements.
+ * @throws ResourceExhausted when they do not (a single node is always served).
+ */
+export function* readNodesFitting<N extends Node>(
+  tx: Tx,
+  kind: NodeKind,
+  ids: readonly bigint[],
+  pageable: boolean,
+): Op<N[]> {
+  const wanted = ascendingUnique(ids)
+  const read = yield* findNodesFitting<N>(tx, kind, wanted, {
+    cap: maxResponseBytes(tx),
+    whole: true,
+    asked: ids.length,
+  })
+  if (!read.fits) throw tooLarge(tx, kind, ids.length, read.bytes, pageable)
+  return read.nodes
+}
+
+/**
+ * The nodes of a page, in page order, as many from the first as fit in one response (at
+ * least one).
+ */
+export function* readPageFitting<N extends Node>(tx: Tx, kind: NodeKind, ids: readonly bigint[]): Op<N[]> {
+  const read = yield* findNodesFitting<N>(tx, kind, ids, {
+    cap: maxResponseBytes(tx),
+    whole: false,
+    asked: ids.length,
+  })
+  return read.nodes
+}
+
+function ascendingUnique(ids: readonly bigint[]): bigint[] {
+  const sorted = Array.from(new Set(ids)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  return sorted
+}
+
+function tooLarge(tx: Tx, kind: NodeKind, count: number, total: number, pageable: boolean): MlmdError {
+  const way = pageable
+    ? 'page the listing with options (max_result_size, next_page_token)'
+    : 'ask for fewer ids at a time'
+  return new MlmdError(
+    Code.ResourceExhausted,
+    `The response would hold ${count} ${kind.name}s of about ${total} bytes, over the server's limit of ${maxResponseBytes(tx)} bytes per response; ${way}.`,
+  )
+}
+
+/**
  * Checks that the nodes `ids` fit in one response.
  * @throws ResourceExhausted when they do not (a single node is always served).
  */
@@ -49,11 +98,5 @@ export function* checkFits(tx: Tx, kind: NodeKind, ids: readonly bigint[], pagea
   let total = 0
   for (const size of sizes.values()) total += size
   if (total <= cap) return
-  const way = pageable
-    ? 'page the listing with options (max_result_size, next_page_token)'
-    : 'ask for fewer ids at a time'
-  throw new MlmdError(
-    Code.ResourceExhausted,
-    `The response would hold ${ids.length} ${kind.name}s of about ${total} bytes, over the server's limit of ${cap} bytes per response; ${way}.`,
-  )
+  throw tooLarge(tx, kind, ids.length, total, pageable)
 }
