@@ -190,7 +190,7 @@ function nodeFromDocument(kind: NodeKind, fields: readonly unknown[]): Node | un
     if (p === null) return undefined
     const value = valueFromDocument(p[2], p[3])
     if (value === undefined) return undefined
-    ;(p[1] ? custom : properties)[p[0]] = value
+    setEntry(p[1] ? custom : properties, p[0], value)
   }
   node.properties = properties
   node.custom_properties = custom
