@@ -29,6 +29,8 @@ const WRITE_SECONDS = Number(process.env.MLMD_TS_REPLICA_SECONDS ?? 30)
 interface Replica {
   readonly child: ChildProcess
   readonly port: number
+  /** What the process printed so far. */
+  readonly output: () => string
 }
 
 async function startReplica(url: string): Promise<Replica> {
@@ -58,7 +60,7 @@ async function startReplica(url: string): Promise<Replica> {
   })
   // The password is in the URL on the command line, never in what serve prints.
   expect(out).not.toContain(new URL(url).password)
-  return { child, port }
+  return { child, port, output: () => out }
 }
 
 async function stopReplica(replica: Replica): Promise<void> {
@@ -293,7 +295,7 @@ describe.each(['postgresql', 'mysql'] as ServerEngine[])('a %s restart under loa
       replica = await startReplica(url)
       client = createMetadataStoreClient({ host: '127.0.0.1', port: replica.port, retry: { maxAttempts: 1 } })
       const { type_id } = await client.putArtifactType({ artifact_type: { name: 'before' } })
-      const outcomes: { at: number; code: string }[] = []
+      const outcomes: { at: number; code: string; message?: string }[] = []
       let stop = false
       const load = (async () => {
         for (let i = 0; !stop; i++) {
@@ -305,7 +307,7 @@ describe.each(['postgresql', 'mysql'] as ServerEngine[])('a %s restart under loa
             await client?.getArtifactsByType({ type_name: 'before' }, { deadline: Date.now() + 5000 })
             outcomes.push({ at: Date.now(), code: 'OK' })
           } catch (error) {
-            outcomes.push({ at: Date.now(), code: codeName(error) })
+            outcomes.push({ at: Date.now(), code: codeName(error), message: (error as Error).message })
             await new Promise((resolve) => setTimeout(resolve, 50))
           }
         }
@@ -330,7 +332,9 @@ describe.each(['postgresql', 'mysql'] as ServerEngine[])('a %s restart under loa
       expect(during.length).toBeGreaterThan(0)
       expect(new Set(during.map((o) => o.code))).toEqual(new Set(['Unavailable']))
       expect(outcomes.filter((o) => !['OK', 'Unavailable', 'Aborted'].includes(o.code))).toEqual([])
-      expect(firstOk, JSON.stringify(outcomes.filter((o) => o.at > restartedAt).slice(-5))).toBeDefined()
+      const lastOutcomes = JSON.stringify(outcomes.filter((o) => o.at > restartedAt).slice(-3))
+      expect(replica.child.exitCode, `mlmd-ts serve exited:\n${replica.output().slice(-3000)}`).toBeNull()
+      expect(firstOk, lastOutcomes).toBeDefined()
       // Once it serves again, it keeps serving.
       expect(outcomes.filter((o) => o.at > (firstOk?.at ?? 0) && o.code !== 'OK')).toEqual([])
       console.info(

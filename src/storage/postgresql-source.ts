@@ -288,11 +288,11 @@ export class PostgresqlSource implements AsyncOperationExecutor {
   }
 
   async #ping(): Promise<void> {
-    const client = await this.#pool.connect()
+    const { client, release } = await checkOut(this.#pool)
     try {
       await client.query('SELECT 1')
     } finally {
-      client.release()
+      release()
     }
   }
 
@@ -320,8 +320,9 @@ export class PostgresqlSource implements AsyncOperationExecutor {
     if (this.#closed) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
     if (deadline !== undefined && Date.now() >= deadline) throw deadlinePassedError()
     let client: pg.PoolClient
+    let release: (broken?: Error) => void
     try {
-      client = await this.#pool.connect()
+      ;({ client, release } = await checkOut(this.#pool))
     } catch (error) {
       throw fromPostgresqlError(error, deadline)
     }
@@ -363,13 +364,13 @@ export class PostgresqlSource implements AsyncOperationExecutor {
       }
       throw translated
     } finally {
-      client.release(broken)
+      release(broken)
     }
   }
 
   /** Runs plain statements outside the operations (schema setup, checks) in one transaction. */
   async execute<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect().catch((error) => {
+    const { client, release } = await checkOut(this.#pool).catch((error) => {
       throw fromPostgresqlError(error)
     })
     try {
@@ -381,7 +382,7 @@ export class PostgresqlSource implements AsyncOperationExecutor {
       await client.query('ROLLBACK').catch(() => {})
       throw fromPostgresqlError(error)
     } finally {
-      client.release()
+      release()
     }
   }
 
@@ -390,6 +391,30 @@ export class PostgresqlSource implements AsyncOperationExecutor {
     if (this.#closed) return
     this.#closed = true
     await this.#pool.end()
+  }
+}
+
+/**
+ * A connection of the pool, watched while it is checked out. A server that ends the session
+ * between two statements (a restart sends FATAL 57P01 to every session) makes pg emit `error` on
+ * the client; unheard, that event would end the process. Heard, the connection is released as
+ * broken, so the pool drops it and connects anew.
+ */
+async function checkOut(
+  pool: pg.Pool,
+): Promise<{ client: pg.PoolClient; release: (broken?: Error) => void }> {
+  const client = await pool.connect()
+  let lost: Error | undefined
+  const onLost = (error: Error) => {
+    lost = error
+  }
+  client.on('error', onLost)
+  return {
+    client,
+    release: (broken) => {
+      client.off('error', onLost)
+      client.release(broken ?? lost)
+    },
   }
 }
 
