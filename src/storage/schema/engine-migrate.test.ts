@@ -24,6 +24,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Code, MlmdError } from '../../errors.js'
 import { openMysqlStore, openPostgresqlStore } from '../../store/server-engine-store.js'
+import { cloneDatabase } from '../engine-dump.test-support.js'
 import { freshDatabase, type ServerEngine, type TestDatabase } from '../engine-servers.test-support.js'
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -71,50 +72,6 @@ const login = (db: TestDatabase) => ({
   password: db.password,
   database: db.database,
 })
-
-// A copy of `source` (which nobody may be connected to) as a new database of the test server.
-async function cloneDatabase(source: TestDatabase): Promise<TestDatabase> {
-  if (source.engine === 'postgresql') {
-    const name = `${source.database}_c${Math.random().toString(36).slice(2, 8)}`
-    const admin = new pg.Client({ ...login(source), database: 'postgres' })
-    await admin.connect()
-    try {
-      await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${source.database}"`)
-    } finally {
-      await admin.end()
-    }
-    const url = new URL(source.url)
-    url.pathname = `/${name}`
-    return {
-      ...source,
-      database: name,
-      url: url.toString(),
-      drop: async () => {
-        const dropper = new pg.Client({ ...login(source), database: 'postgres' })
-        await dropper.connect()
-        await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => dropper.end())
-      },
-    }
-  }
-  const target = await freshDatabase('mysql')
-  if (target === undefined) throw new Error('MariaDB went away')
-  const connection = await mysql.createConnection(login(source))
-  try {
-    const [tables] = await connection.query<mysql.RowDataPacket[]>(
-      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
-      [source.database],
-    )
-    for (const { t } of tables) {
-      const from = `\`${source.database}\`.\`${t}\``
-      const to = `\`${target.database}\`.\`${t}\``
-      await connection.query(`CREATE TABLE ${to} LIKE ${from}`)
-      await connection.query(`INSERT INTO ${to} SELECT * FROM ${from}`)
-    }
-  } finally {
-    await connection.end()
-  }
-  return target
-}
 
 async function schemaVersion(db: TestDatabase): Promise<number> {
   if (db.engine === 'postgresql') {
