@@ -144,9 +144,10 @@ describe('a server with store workers', () => {
     const setup = client(server.port)
     const { artifact_types } = await setup.getArtifactTypes({})
     const type_id = artifact_types.find((t) => t.name === 'Blob')?.id
-    // Three 10,000-artifact writes on their own channels (the writer runs them one after the
+    // Six 10,000-artifact writes on their own channels (the writer runs them one after the
     // other); the small write is sent once they have arrived (decoding such a request takes the
-    // server a while), so it queues behind them.
+    // server a while), so it queues behind them. Six, so that even on an idle machine they
+    // take well past the second it waits plus its deadline.
     const bigWrite = (tag: string) =>
       timed(
         client(server.port).putArtifacts({
@@ -160,7 +161,7 @@ describe('a server with store workers', () => {
         }),
       )
     const sentAt = performance.now()
-    const bigs = [bigWrite('a'), bigWrite('b'), bigWrite('c')]
+    const bigs = ['a', 'b', 'c', 'd', 'e', 'f'].map(bigWrite)
     await sleep(1000)
     const small = await timed(
       client(server.port, 300).putArtifacts({ artifacts: [{ type_id, name: 'late-small-write' }] }),
@@ -172,7 +173,7 @@ describe('a server with store workers', () => {
     const bigMs = Math.max(...results.map((r) => r.ms))
     report(
       SUITE,
-      `three 10,000-artifact writes took ${Math.round(bigMs)} ms; a small write sent behind them with a 300 ms deadline got DEADLINE_EXCEEDED and was not applied`,
+      `six 10,000-artifact writes took ${Math.round(bigMs)} ms; a small write sent behind them with a 300 ms deadline got DEADLINE_EXCEEDED and was not applied`,
     )
     // Only meaningful when the small write really had to wait past its deadline.
     expect(bigMs).toBeGreaterThan(smallDeadlineAt + 200)
