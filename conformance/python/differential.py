@@ -72,8 +72,8 @@ NORMALISATIONS = {
     "timestamps_by_operation": (
         "applied",
         "Both stores stamp create/last_update times and unset event times with their own clock. "
-        "Write operations are spaced at least 2 ms apart and each stamp is replaced by the index of "
-        "the write operation during which it was taken, so 'created/updated by operation k' is "
+        "Write operations are spaced 8 ms apart and each stamp is replaced by the index of "
+        "the write operation during which it was taken (give or take 3 ms of clock skew), so 'created/updated by operation k' is "
         "compared exactly, and listings ordered by time see the same order on both sides.",
     ),
     "error_codes_only": (
@@ -600,6 +600,12 @@ INT64_TYPES = {
 }
 
 
+# How far a stamp may lie outside the window of the operation that took it (see Stamps.label).
+# Write operations are spaced so that the widened windows never overlap.
+STAMP_SLACK_MS = 3
+WRITE_SPACING_MS = 2 * STAMP_SLACK_MS + 2
+
+
 class Stamps:
     """Each side's write windows: a stamp taken during write operation k becomes '@k'."""
 
@@ -613,18 +619,21 @@ class Stamps:
         return self.windows[-1][1] if self.windows else 0
 
     def label(self, value: int):
-        # Binary search for the last window starting at or before the stamp. The +1 allows for
-        # a stamp moved one millisecond forward to stay strictly increasing.
+        # Binary search for the last window whose widened start is at or before the stamp. The
+        # slack allows for clock skew: on a busy 2-core machine MLMD's stamps (absl::Now(), which
+        # extrapolates the CPU's cycle counter between kernel clock samples) were found just
+        # outside the window Python measured around the call. mlmd-ts's stamps may also be moved
+        # one millisecond forward to stay strictly increasing.
         lo, hi = 0, len(self.windows) - 1
         found = None
         while lo <= hi:
             mid = (lo + hi) // 2
-            if self.windows[mid][0] <= value:
+            if self.windows[mid][0] - STAMP_SLACK_MS <= value:
                 found = self.windows[mid]
                 lo = mid + 1
             else:
                 hi = mid - 1
-        if found is not None and value <= found[1] + 1:
+        if found is not None and value <= found[1] + STAMP_SLACK_MS:
             return f"@{found[2]}"
         return value
 
@@ -2156,12 +2165,12 @@ class Run:
         if op.write:
             # Space write operations so that every stamp identifies its operation.
             for side in ("mlmd", "ours"):
-                while now_ms() < self.stamps[side].last_end() + 2:
+                while now_ms() < self.stamps[side].last_end() + WRITE_SPACING_MS:
                     time.sleep(0.0005)
         m = self.mlmd.call(op.rpc, mlmd_request)
         if op.write:
             self.stamps["mlmd"].add(m.start, m.end, index)
-            while now_ms() < self.stamps["ours"].last_end() + 2:
+            while now_ms() < self.stamps["ours"].last_end() + WRITE_SPACING_MS:
                 time.sleep(0.0005)
         o = self.ours.call(op.rpc, ours_request)
         if op.write:
