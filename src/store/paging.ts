@@ -246,6 +246,7 @@ function* contextPageById(
   contextId: bigint,
   selection: Selection,
   order: PageOrder,
+  base: Conditions,
   position: PagePosition | undefined,
   limit: number,
 ): Op<PageRow[] | undefined> {
@@ -263,6 +264,19 @@ function* contextPageById(
         NO_CONDITIONS,
         limit,
       ),
+    )
+  }
+  // A small context is sorted whole (at most a window of nodes), as in `windowedPage`: its
+  // nodes are usually spread over the store, so the check below would read far.
+  const window = FILTER_WINDOW_PER_ROW * limit
+  const counted = yield* get<{ n: bigint }>(countUpTo(selection.set, window))
+  if ((counted?.n ?? 0n) < BigInt(window)) {
+    return yield* page(
+      tx,
+      kind,
+      order,
+      and(base, amongMatches(selection.set.sql, selection.set.params)),
+      limit,
     )
   }
   const afterPosition = position === undefined ? NO_CONDITIONS : after(d, order, position)
@@ -375,7 +389,7 @@ export function* selectPageIds(
       ? selection === undefined
         ? yield* page(tx, kind, order, base, limit)
         : ((candidates.kind === 'context' && !listedToken
-            ? yield* contextPageById(tx, kind, candidates.contextId, selection, order, position, limit)
+            ? yield* contextPageById(tx, kind, candidates.contextId, selection, order, base, position, limit)
             : undefined) ?? (yield* windowedPage(tx, kind, order, base, selection, limit)))
       : filter.joins === 0
         ? // A condition on the node's own columns: the engine weighs its indices against the order's.
