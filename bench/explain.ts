@@ -2,12 +2,16 @@
  * Shows how SQLite runs the statements behind a scale query on a store file: the plan and the
  * time of mlmd-ts's filtered first page (the compiled filter in the paging query, in both of
  * its forms) and of the floor's hand-written SQL, plus the edge lookups that lineage and
- * by-node context reads use.
+ * by-node context reads use, and the two statements of a large context's page (read along the
+ * link index, then checked with a range of the time index; src/store/paging.ts).
  *
  *   node --import tsx bench/explain.ts FILE.sqlite
  */
 import Database from 'better-sqlite3'
+import { selectContextNodesById, selectPage, upTo } from '../src/access/listing-queries.js'
+import { ARTIFACT } from '../src/access/node-access.js'
 import { compileFilterQuery } from '../src/filter/index.js'
+import { SQLITE_DIALECT } from '../src/storage/dialect.js'
 
 const file = process.argv[2]
 if (!file) throw new Error('usage: explain.ts FILE.sqlite')
@@ -77,4 +81,34 @@ const cases: [string, string, unknown[]][] = [
   ['contexts of one execution', 'SELECT context_id FROM Association WHERE execution_id = ?', [1234n]],
   ['events of one artifact', 'SELECT * FROM Event WHERE artifact_id = ?', [12345n]],
 ]
+// A pipeline's context (a twentieth of all artifacts): its newest 101 by id, then the check of
+// the time range they span.
+const pipeline = (
+  db
+    .prepare(
+      "SELECT c.id AS id FROM Context c JOIN Type t ON t.id = c.type_id WHERE t.name = 'Pipeline' LIMIT 1",
+    )
+    .get() as { id: bigint }
+).id
+const NEWEST: import('../src/access/listing-queries.js').PageOrder = {
+  column: 'create_time_since_epoch',
+  ascending: false,
+}
+const byId = selectContextNodesById(
+  SQLITE_DIALECT,
+  ARTIFACT,
+  pipeline,
+  NEWEST,
+  false,
+  undefined,
+  { sql: [], params: [] },
+  101,
+)
+const candidates = db.prepare(byId.sql).all(...byId.params) as { id: bigint; field: bigint }[]
+cases.push([`ours: context ${pipeline}'s page along the link index`, byId.sql, [...byId.params]])
+const oldest = candidates.reduce((a, b) =>
+  b.field < a.field || (b.field === a.field && b.id < a.id) ? b : a,
+)
+const range = selectPage(SQLITE_DIALECT, ARTIFACT, NEWEST, upTo(SQLITE_DIALECT, NEWEST, oldest), 1, 80 * 101)
+cases.push(['ours: the size of the range that checks it', range.sql, [...range.params]])
 for (const [label, sql, params] of cases) show(label, sql, params)

@@ -50,6 +50,51 @@ describe('listing-queries', () => {
       })
     })
 
+    it('selectContextNodesById: a context page along the link index, below an id, after a position', () => {
+      expect(
+        queries.selectContextNodesById(
+          sqlite,
+          EXECUTION,
+          4n,
+          BY_CREATE_TIME_DESC,
+          false,
+          30n,
+          queries.after(sqlite, BY_CREATE_TIME_DESC, { field: 10n, id: 30n }),
+          21,
+        ),
+      ).toEqual({
+        sql: 'SELECT table_0.id AS id, table_0.`create_time_since_epoch` AS field FROM `Association` AS link JOIN `Execution` AS table_0 ON table_0.id = link.`execution_id` WHERE link.context_id = ? AND link.`execution_id` < ? AND (table_0.`create_time_since_epoch` < ? OR (table_0.`create_time_since_epoch` = ? AND table_0.id < ?)) ORDER BY link.`execution_id` DESC LIMIT ?',
+        params: [4n, 30n, 10n, 10n, 30n, 21n],
+      })
+      expect(
+        queries.selectContextNodesById(
+          sqlite,
+          ARTIFACT,
+          2n,
+          BY_ID,
+          true,
+          undefined,
+          queries.NO_CONDITIONS,
+          5,
+        ),
+      ).toEqual({
+        sql: 'SELECT table_0.id AS id, table_0.`id` AS field FROM `Attribution` AS link JOIN `Artifact` AS table_0 ON table_0.id = link.`artifact_id` WHERE link.context_id = ? ORDER BY link.`artifact_id` ASC LIMIT ?',
+        params: [2n, 5n],
+      })
+      expect(() =>
+        queries.selectContextNodesById(sqlite, CONTEXT, 1n, BY_ID, true, undefined, queries.NO_CONDITIONS, 5),
+      ).toThrow()
+    })
+
+    it.each([
+      { low: 5n, high: 9n, sql: ['(table_0.id < ? OR table_0.id > ?)'], params: [5n, 9n] },
+      { low: 5n, high: undefined, sql: ['(table_0.id < ?)'], params: [5n] },
+      { low: undefined, high: 9n, sql: ['(table_0.id > ?)'], params: [9n] },
+      { low: undefined, high: undefined, sql: ['1 = 0'], params: [] },
+    ])('outsideIds($low, $high)', ({ low, high, sql, params }) => {
+      expect(queries.outsideIds(low, high)).toEqual({ sql, params })
+    })
+
     it('selectPage: a context page in descending create time after a token position', () => {
       const where = queries.and(
         queries.candidateConditions(sqlite, ARTIFACT, { kind: 'context', contextId: 4n }),

@@ -77,6 +77,53 @@ export interface Selection {
 }
 
 /**
+ * Up to `limit` nodes of a context in id order (ascending or not), read along the link's unique
+ * (context, node) index, which holds a context's nodes sorted by id: a page costs its own rows
+ * however large the context. Only ids beyond `beyondId` in that order, and only nodes meeting
+ * `where`. Each row is its id and the column of `order` (`field`).
+ */
+export function selectContextNodesById(
+  d: Dialect,
+  kind: NodeShape,
+  contextId: bigint,
+  order: PageOrder,
+  idAscending: boolean,
+  beyondId: bigint | undefined,
+  where: Conditions,
+  limit: number,
+): Query {
+  const link = CONTEXT_LINKS[kind.name]
+  if (link === undefined) throw new Error(`${kind.name}s are not linked to contexts`)
+  const nodeColumn = `link.${d.id(link.column)}`
+  // The id bound is on the link's column, so that the link index (an equality on its first
+  // column, a range on its second) drives the statement rather than the node table.
+  const conditions = and(
+    { sql: ['link.context_id = ?'], params: [contextId] },
+    and(
+      beyondId === undefined
+        ? NO_CONDITIONS
+        : { sql: [`${nodeColumn} ${idAscending ? '>' : '<'} ?`], params: [beyondId] },
+      where,
+    ),
+  )
+  return q(
+    `SELECT table_0.id AS id, table_0.${d.id(order.column)} AS field FROM ${d.id(link.table)} AS link JOIN ${d.id(kind.tables.node)} AS table_0 ON table_0.id = ${nodeColumn}${whereOf(conditions)} ORDER BY ${nodeColumn} ${idAscending ? 'ASC' : 'DESC'} LIMIT ?`,
+    ...conditions.params,
+    BigInt(limit),
+  )
+}
+
+/** Nodes whose id lies outside [`low`, `high`]; an absent bound is open (no id beyond it). */
+export function outsideIds(low: bigint | undefined, high: bigint | undefined): Conditions {
+  const sides = [
+    ...(low === undefined ? [] : [{ sql: 'table_0.id < ?', param: low }]),
+    ...(high === undefined ? [] : [{ sql: 'table_0.id > ?', param: high }]),
+  ]
+  if (sides.length === 0) return { sql: ['1 = 0'], params: [] }
+  return { sql: [`(${sides.map((s) => s.sql).join(' OR ')})`], params: sides.map((s) => s.param) }
+}
+
+/**
  * The candidates of a type or a context as a {@link Selection}; `undefined` for all nodes or a
  * list of ids, which a page reads directly.
  */

@@ -1181,3 +1181,121 @@ describe('paging: a large context paged by walking the page order', () => {
     expect(seen).toEqual(is_asc ? expected : expected.reverse())
   })
 })
+
+describe('paging: a context paged along its link index, whatever the times say', () => {
+  // A context's page is read from the link index in id order, and checked against the time
+  // order (src/store/paging.ts, contextPageById). Here the times run against the ids in every
+  // way the check must catch: mostly growing with ids, but a few members written "late" with
+  // old times, a few with times far in the future, a reversed block, and runs of equal times;
+  // the store is large enough for some checks to end in the walk of the page order.
+  let dir: string
+  let store: OwnedMetadataStore
+  let artifactContext = 0n
+  let executionContext = 0n
+  const times = new Map<bigint, { create: number; update: number }>()
+  const members = { artifacts: [] as bigint[], executions: [] as bigint[] }
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mlmd-ts-context-pages-'))
+    const filename = path.join(dir, 'pages.sqlite')
+    const writer = createMetadataStore({ filename })
+    const { type_id } = writer.putArtifactType({ artifact_type: { name: 'Out' } })
+    const { type_id: executionType } = writer.putExecutionType({ execution_type: { name: 'Step' } })
+    const { type_id: contextType } = writer.putContextType({ context_type: { name: 'Run' } })
+    const [a, e] = writer.putContexts({
+      contexts: [
+        { type_id: contextType, name: 'artifacts' },
+        { type_id: contextType, name: 'executions' },
+      ],
+    }).context_ids as [bigint, bigint]
+    artifactContext = a
+    executionContext = e
+    const artifacts = writer.putArtifacts({
+      artifacts: Array.from({ length: 3000 }, (_, i) => ({ type_id, uri: `u${i}` })),
+    }).artifact_ids as bigint[]
+    const executions = writer.putExecutions({
+      executions: Array.from({ length: 600 }, () => ({ type_id: executionType })),
+    }).execution_ids as bigint[]
+    // One artifact in 7 and one execution in 3 belong to their context.
+    members.artifacts = artifacts.filter((_, i) => i % 7 === 0 || (i > 2900 && i % 2 === 0))
+    members.executions = executions.filter((_, i) => i % 3 === 0)
+    writer.putAttributionsAndAssociations({
+      attributions: members.artifacts.map((artifact_id) => ({ artifact_id, context_id: a })),
+      associations: members.executions.map((execution_id) => ({ execution_id, context_id: e })),
+    })
+    writer.close()
+    const db = new Database(filename)
+    const update = db.prepare(
+      'UPDATE Artifact SET create_time_since_epoch = ?, last_update_time_since_epoch = ? WHERE id = ?',
+    )
+    const updateExecution = db.prepare(
+      'UPDATE Execution SET create_time_since_epoch = ?, last_update_time_since_epoch = ? WHERE id = ?',
+    )
+    const timeOf = (i: number): number => {
+      if (i % 97 === 5) return BASE - 1_000 * i // written late, with an old time
+      if (i % 89 === 3) return LATER + i // far in the future
+      if (i >= 1200 && i < 1500) return BASE + 10 * (2700 - i) // a block in reverse
+      return BASE + 10 * Math.floor(i / 3) // runs of three equal times
+    }
+    db.transaction(() => {
+      artifacts.forEach((id, i) => {
+        const t = { create: timeOf(i), update: timeOf((i * 7) % 3000) }
+        times.set(id, t)
+        update.run(t.create, t.update, id)
+      })
+      executions.forEach((id, i) => {
+        const t = { create: timeOf(i * 5), update: timeOf(i) }
+        times.set(-id, t)
+        updateExecution.run(t.create, t.update, id)
+      })
+    })()
+    db.close()
+    store = createMetadataStore({ filename })
+  })
+  afterAll(() => {
+    store?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  function expectedOrder(ids: readonly bigint[], key: (id: bigint) => number, field: number, asc: boolean) {
+    const value = (id: bigint) => (field === ID ? Number(id) : key(id))
+    const sorted = [...ids].sort((x, y) => value(x) - value(y) || (x < y ? -1 : 1))
+    return (asc ? sorted : sorted.reverse()).map(String)
+  }
+
+  it.each([
+    [CREATE_TIME, false],
+    [CREATE_TIME, true],
+    [LAST_UPDATE_TIME, false],
+    [LAST_UPDATE_TIME, true],
+    [ID, false],
+    [ID, true],
+  ])('order %i ascending %s: every member once, in order, for pages of 1, 7, 20 and 100', (field, is_asc) => {
+    const cases = [
+      {
+        method: 'GetArtifactsByContext' as const,
+        context_id: artifactContext,
+        ids: members.artifacts,
+        time: (id: bigint) => times.get(id),
+      },
+      {
+        method: 'GetExecutionsByContext' as const,
+        context_id: executionContext,
+        ids: members.executions,
+        time: (id: bigint) => times.get(-id),
+      },
+    ]
+    for (const { method, context_id, ids, time } of cases) {
+      const key = (id: bigint) => {
+        const t = time(id) as { create: number; update: number }
+        return field === CREATE_TIME ? t.create : t.update
+      }
+      const want = expectedOrder(ids, key, field, is_asc)
+      for (const size of [1, 7, 20, 100]) {
+        const options = { max_result_size: size, order_by_field: { field, is_asc } } as m.ListOperationOptions
+        const walk = ourWalk(store, method, { context_id }, options, 3000)
+        expect(walk.truncated, `${method} ${size}`).toBeUndefined()
+        expect(walk.pages.flat(), `${method} ${size}`).toEqual(want)
+      }
+    }
+  })
+})

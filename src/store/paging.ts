@@ -19,9 +19,11 @@ import {
   countUpTo,
   meetingCondition,
   NO_CONDITIONS,
+  outsideIds,
   type PageOrder,
   type PagePosition,
   type Selection,
+  selectContextNodesById,
   selectPage,
   upTo,
   withinBudget,
@@ -207,6 +209,100 @@ function* windowedPage(
 /** How many windows further a page may walk on after its first window (see `windowedPage`). */
 const FURTHER_WINDOWS = 8
 
+/**
+ * How many nodes of the kind, per row of the page, a context page read in id order may examine
+ * to show that it holds the right rows (see `contextPageById`) before the windowed walk takes over.
+ */
+export const CONTEXT_CHECK_PER_ROW = 80
+
+/** Rows in page order: by field, then id, in the order's direction. */
+function sortedForPage(rows: readonly PageRow[], order: PageOrder): PageRow[] {
+  const sign = order.ascending ? 1 : -1
+  return [...rows].sort((x, y) => {
+    if (x.field !== y.field) return x.field < y.field ? -sign : sign
+    return x.id === y.id ? 0 : x.id < y.id ? -sign : sign
+  })
+}
+
+/**
+ * The first `limit` nodes of a context after `position`, in page order, read from the link's
+ * (context, node) index, which lists a context's nodes by id: O(page) however large the
+ * context and however thinly it is spread over the store. `undefined` when the page cannot be
+ * shown right at a bounded cost; the caller then walks the page order instead.
+ *
+ * In id order the index order is the page order. In a time order it is not, but nodes are
+ * written in id order with the clock's time, so the nodes next in id order are usually the
+ * nodes next in time. The page is taken from them (the candidates), then checked: a node that
+ * belongs in the page but is not a candidate lies in time between the position and the last
+ * candidate in page order, with an id the candidate scan did not reach. One range of the time
+ * index, testing ids first (no table read), finds every such node; when nodes are written in
+ * id order it finds none. The range is bounded (`CONTEXT_CHECK_PER_ROW`), so a page whose times
+ * run against its ids costs at most that before the walk takes over. Either way the rows are
+ * exactly those of the page order.
+ */
+function* contextPageById(
+  tx: Tx,
+  kind: NodeKind,
+  contextId: bigint,
+  selection: Selection,
+  order: PageOrder,
+  base: Conditions,
+  position: PagePosition | undefined,
+  limit: number,
+): Op<PageRow[] | undefined> {
+  const d = tx.dialect
+  if (order.column === 'id') {
+    // An id token carries its id in field_offset (see `after`).
+    return yield* all<PageRow>(
+      selectContextNodesById(
+        d,
+        kind,
+        contextId,
+        order,
+        order.ascending,
+        position?.field,
+        NO_CONDITIONS,
+        limit,
+      ),
+    )
+  }
+  // A small context is sorted whole (at most a window of nodes), as in `windowedPage`: its
+  // nodes are usually spread over the store, so the check below would read far.
+  const window = FILTER_WINDOW_PER_ROW * limit
+  const counted = yield* get<{ n: bigint }>(countUpTo(selection.set, window))
+  if ((counted?.n ?? 0n) < BigInt(window)) {
+    return yield* page(
+      tx,
+      kind,
+      order,
+      and(base, amongMatches(selection.set.sql, selection.set.params)),
+      limit,
+    )
+  }
+  const afterPosition = position === undefined ? NO_CONDITIONS : after(d, order, position)
+  const candidates = yield* all<PageRow>(
+    selectContextNodesById(d, kind, contextId, order, order.ascending, position?.id, afterPosition, limit),
+  )
+  const full = candidates.length === limit
+  const sorted = sortedForPage(candidates, order)
+  // Fewer candidates than asked for, with no position: that is every node of the context.
+  if (!full && position === undefined) return sorted
+  // The ids the candidate scan went through: from the position's id (or the end) to the last
+  // candidate in id order (or all the way, when it ran out).
+  const scannedTo = full ? candidates[candidates.length - 1]?.id : undefined
+  const low = order.ascending ? (position === undefined ? undefined : position.id + 1n) : scannedTo
+  const high = order.ascending ? scannedTo : position === undefined ? undefined : position.id - 1n
+  const last = full ? sorted[sorted.length - 1] : undefined
+  const range = and(afterPosition, last === undefined ? NO_CONDITIONS : upTo(d, order, last))
+  const [beyondBound] = yield* page(tx, kind, order, range, 1, CONTEXT_CHECK_PER_ROW * limit)
+  if (beyondBound !== undefined) return undefined
+  const missed = yield* page(tx, kind, order, and(and(range, outsideIds(low, high)), selection.row), limit)
+  if (missed.length === 0) return sorted
+  const byId = new Map<bigint, PageRow>()
+  for (const row of [...sorted, ...missed]) byId.set(row.id, row)
+  return sortedForPage([...byId.values()], order).slice(0, limit)
+}
+
 /** See `listNodeIds`: one page of ids of `kind` among the candidates. */
 export function* listNodeIdsPage(
   tx: Tx,
@@ -262,6 +358,9 @@ export function* selectPageIds(
   // same plan choice as a filter (a large type sorted whole would cost O(type) per page).
   const selection = filter === undefined ? candidateSelection(d, kind, candidates) : undefined
   let base = selection === undefined ? candidateConditions(d, kind, candidates) : NO_CONDITIONS
+  // Where the page starts, when a token gives it as a position in the order.
+  let position: PagePosition | undefined
+  let listedToken = false
   const tokenText = options.next_page_token
   if (tokenText !== undefined && tokenText !== null && tokenText !== '') {
     const token = decodePageToken(tokenText)
@@ -273,7 +372,7 @@ export function* selectPageIds(
     }
     if (field === OrderField.ID || token.id_offset !== undefined || field !== OrderField.LAST_UPDATE_TIME) {
       // MLMD continues an ID page from field_offset (it writes the same id into both fields).
-      const position: PagePosition = { field: token.field_offset ?? 0n, id: token.id_offset ?? 0n }
+      position = { field: token.field_offset ?? 0n, id: token.id_offset ?? 0n }
       base = and(base, after(d, order, position))
     } else {
       // A LAST_UPDATE_TIME token written by MLMD: the ids already listed at the boundary time.
@@ -281,6 +380,7 @@ export function* selectPageIds(
         throw invalidArgument('Invalid next_page_token: listed_ids field should not be empty.')
       }
       base = and(base, afterListed(d, order, token.field_offset ?? 0n, token.listed_ids ?? []))
+      listedToken = true
     }
   }
   const limit = pageSize + 1
@@ -288,7 +388,9 @@ export function* selectPageIds(
     filter === undefined
       ? selection === undefined
         ? yield* page(tx, kind, order, base, limit)
-        : yield* windowedPage(tx, kind, order, base, selection, limit)
+        : ((candidates.kind === 'context' && !listedToken
+            ? yield* contextPageById(tx, kind, candidates.contextId, selection, order, base, position, limit)
+            : undefined) ?? (yield* windowedPage(tx, kind, order, base, selection, limit)))
       : filter.joins === 0
         ? // A condition on the node's own columns: the engine weighs its indices against the order's.
           yield* page(
