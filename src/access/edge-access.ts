@@ -84,17 +84,18 @@ export interface WalkedNode {
 
 /**
  * Every node within `maxHops` hops of `startIds` (artifacts when `startParity` is 0, executions
- * when 1; kinds alternate by hop), following only events of `types` out of each side, by hop
- * then id, in one statement. SQLite only (see `selectLineageWalk`).
+ * when 1; kinds alternate by hop), following the events of `direction` out of each side (every
+ * event both ways for `null`), by hop then id, in one statement. SQLite only (see
+ * `selectLineageWalk`).
  */
 export function walkLineage(
   tx: Tx,
   startIds: readonly bigint[],
   startParity: 0 | 1,
   maxHops: bigint,
-  types: queries.WalkEventTypes,
+  direction: queries.WalkDirection | null,
 ): Op<WalkedNode[]> {
-  return all<WalkedNode>(queries.selectLineageWalk(tx.dialect, startIds, startParity, maxHops, types))
+  return all<WalkedNode>(queries.selectLineageWalk(tx.dialect, startIds, startParity, maxHops, direction))
 }
 
 /** Events between any of these artifacts and any of these executions, without path steps, unordered. */

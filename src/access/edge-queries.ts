@@ -168,54 +168,69 @@ export function selectAssociationsByExecutionIds(d: Dialect, executionIds: Itera
   return q(sql, d.bindIds(executionIds))
 }
 
-/** Event types a lineage walk may follow out of one side of an event; `null` follows every type. */
-export interface WalkEventTypes {
-  readonly fromArtifacts: readonly number[] | null
-  readonly fromExecutions: readonly number[] | null
+/** The event types a directed lineage walk follows out of each side of an event. */
+export interface WalkDirection {
+  readonly fromArtifacts: readonly number[]
+  readonly fromExecutions: readonly number[]
 }
 
 /**
  * The whole breadth-first lineage walk in one statement (SQLite): every node reached from
  * `startIds` within `maxHops` hops as (hop, id), by hop then id; a node's hop is its distance
  * from the nearest starting node. Hop 0 holds the starting nodes, which are artifacts when
- * `startParity` is 0 and executions when it is 1; kinds alternate from there.
+ * `startParity` is 0 and executions when it is 1; kinds alternate from there. `direction`
+ * `null` follows every event both ways.
  *
- * Each row of the recursive table is one hop: its frontier, and the nodes of either kind seen
- * before it, all as JSON arrays, so a node is expanded once, at its first hop, and a hop's
- * events are read with one index lookup per frontier node, as a walk in code would read them.
- * (A recursive table of single nodes cannot remember what it has visited, and would revisit
- * every node at every later hop of its parity.)
+ * Each row of the recursive table is one hop, its frontier a JSON array, so a node is expanded
+ * once, at its first hop, and a hop's events are read with one index lookup per frontier node,
+ * as a walk in code would read them. (A recursive table of single nodes cannot remember what
+ * it has visited, and would revisit every node at every later hop of its parity.) What a hop
+ * reaches, less what was seen before, is the next frontier:
+ * - walking both ways, a node one event away from a node at hop h is at hop h - 1 or h + 1, so
+ *   "seen before" is the previous frontier alone;
+ * - walking one way, an event may lead back to a node of any earlier hop, so the row also
+ *   carries every node seen so far of either kind.
  */
 export function selectLineageWalk(
   d: Dialect,
   startIds: Iterable<bigint>,
   startParity: 0 | 1,
   maxHops: bigint,
-  types: WalkEventTypes,
+  direction: WalkDirection | null,
 ): Query {
-  const sql = textOf(d, 'lineage-walk', () => {
+  const build = (directed: boolean) => {
     const event = d.id('Event')
     // Nodes of the kind `other` reached over events from the frontier's kind `from`.
     const step = (parity: 0 | 1, from: string, other: string) =>
-      `SELECT e.${other} AS id FROM json_each(w.frontier) AS f JOIN ${event} AS e ON e.${from} = f.value WHERE (w.hop + ?) % 2 = ${parity} AND (? IS NULL OR e.type IN (SELECT value FROM json_each(?))) AND ${d.withinBudget('e.id')}`
-    // Reached nodes less those seen before: one set difference per hop.
-    const next = `(SELECT json_group_array(x.id) FROM (${step(0, 'artifact_id', 'execution_id')} UNION ${step(1, 'execution_id', 'artifact_id')} EXCEPT SELECT value FROM json_each(w.seen_other)) AS x)`
-    // The frontier joins the nodes of its kind already seen (disjoint arrays, so concatenated).
+      `SELECT e.${other} AS id FROM json_each(w.frontier) AS f JOIN ${event} AS e ON e.${from} = f.value WHERE (w.hop + ?) % 2 = ${parity}${directed ? ' AND e.type IN (SELECT value FROM json_each(?))' : ''} AND ${d.withinBudget('e.id')}`
+    const reached = `${step(0, 'artifact_id', 'execution_id')} UNION ${step(1, 'execution_id', 'artifact_id')}`
+    if (!directed) {
+      const next = `(SELECT json_group_array(x.id) FROM (${reached} EXCEPT SELECT value FROM json_each(w.previous)) AS x)`
+      return `WITH RECURSIVE walk(hop, frontier, previous) AS (SELECT 0, ?, '[]' UNION ALL SELECT w.hop + 1, ${next}, w.frontier FROM walk AS w WHERE w.hop < ? AND w.frontier <> '[]') SELECT w.hop AS hop, j.value AS id FROM walk AS w, json_each(w.frontier) AS j ORDER BY w.hop, j.value`
+    }
+    // seen_same: the nodes of the frontier's kind seen at earlier hops; seen_other: those of the
+    // other kind. The frontier joins its kind's (disjoint arrays, so concatenated).
+    const next = `(SELECT json_group_array(x.id) FROM (${reached} EXCEPT SELECT value FROM json_each(w.seen_other)) AS x)`
     const seenWithFrontier = `CASE WHEN w.seen_same = '[]' THEN w.frontier ELSE substr(w.seen_same, 1, length(w.seen_same) - 1) || ',' || substr(w.frontier, 2) END`
     return `WITH RECURSIVE walk(hop, frontier, seen_same, seen_other) AS (SELECT 0, ?, '[]', '[]' UNION ALL SELECT w.hop + 1, ${next}, w.seen_other, ${seenWithFrontier} FROM walk AS w WHERE w.hop < ? AND w.frontier <> '[]') SELECT w.hop AS hop, j.value AS id FROM walk AS w, json_each(w.frontier) AS j ORDER BY w.hop, j.value`
-  })
-  const typeList = (list: readonly number[] | null) => (list === null ? null : JSON.stringify(list))
-  const fromArtifacts = typeList(types.fromArtifacts)
-  const fromExecutions = typeList(types.fromExecutions)
+  }
+  const parity = BigInt(startParity)
+  if (direction === null) {
+    return q(
+      textOf(d, 'lineage-walk-both-ways', () => build(false)),
+      d.bindIds(startIds),
+      parity,
+      parity,
+      maxHops,
+    )
+  }
   return q(
-    sql,
+    textOf(d, 'lineage-walk-one-way', () => build(true)),
     d.bindIds(startIds),
-    BigInt(startParity),
-    fromArtifacts,
-    fromArtifacts,
-    BigInt(startParity),
-    fromExecutions,
-    fromExecutions,
+    parity,
+    JSON.stringify(direction.fromArtifacts),
+    parity,
+    JSON.stringify(direction.fromExecutions),
     maxHops,
   )
 }

@@ -277,10 +277,13 @@ function* walkInOneStatement(
   // Upstream from an artifact is the execution that output it; from an execution, its inputs.
   const outOfArtifacts = direction === UPSTREAM ? OUTPUT_EVENTS : INPUT_EVENTS
   const outOfExecutions = direction === UPSTREAM ? INPUT_EVENTS : OUTPUT_EVENTS
-  const nodes = yield* walkLineage(tx, startIds, fromArtifacts ? 0 : 1, maxHops, {
-    fromArtifacts: directed ? [...outOfArtifacts] : null,
-    fromExecutions: directed ? [...outOfExecutions] : null,
-  })
+  const nodes = yield* walkLineage(
+    tx,
+    startIds,
+    fromArtifacts ? 0 : 1,
+    maxHops,
+    directed ? { fromArtifacts: [...outOfArtifacts], fromExecutions: [...outOfExecutions] } : null,
+  )
   const hopOf = { artifact: new Map<bigint, number>(), execution: new Map<bigint, number>() }
   const artifactIds: bigint[] = []
   const executionIds: bigint[] = []
