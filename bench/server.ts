@@ -19,9 +19,13 @@
  * server's cost per node.
  *
  *   node --import tsx bench/server.ts [--rounds 6] [--quick] [--no-mlmd-grpc] [--in-thread] [--keep]
+ *                                     [--lineage-only]
  *
  * `--in-thread` adds a fifth target: a second `mlmd-ts serve` on the same file with
  * `--read_workers 0` (every call on the server's main thread, no hop to a store worker).
+ *
+ * `--lineage-only` measures only the lineage call (after the same fill), and writes
+ * bench/results/server-lineage.*.
  *
  * Writes bench/results/server.json and server.md (server-quick.* with --quick).
  */
@@ -54,6 +58,7 @@ const { values: args } = parseArgs({
     'no-mlmd-grpc': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'in-thread': { type: 'boolean', default: false },
+    'lineage-only': { type: 'boolean', default: false },
   },
   strict: true,
 })
@@ -62,7 +67,8 @@ const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 6))
 const WITH_MLMD_GRPC = args['no-mlmd-grpc'] !== true
 const WITH_IN_THREAD = args['in-thread'] === true
 // A quick run does not replace the results of a full one.
-const RESULTS_NAME = QUICK ? 'server-quick' : 'server'
+const LINEAGE_ONLY = args['lineage-only'] === true
+const RESULTS_NAME = LINEAGE_ONLY ? 'server-lineage' : QUICK ? 'server-quick' : 'server'
 const SERVICE_PATH = '/ml_metadata.MetadataStoreService/'
 
 // -- the data: the same requests fill every store, so ids agree -------------------------------
@@ -247,6 +253,7 @@ const WORKLOADS: readonly Workload[] = [
   },
 ]
 const LINEAGE = WORKLOADS.at(-1) as Workload
+const MEASURED = LINEAGE_ONLY ? [LINEAGE] : WORKLOADS
 
 // -- the replay floor -------------------------------------------------------------------------
 
@@ -555,7 +562,7 @@ try {
     rows.push(rowOf(workload, summaries, replay.answersOf(workload.name), 'mlmd-ts', 'floor'))
   }
 
-  for (const workload of WORKLOADS.filter((w) => w.empty === true)) await measureAndReport(workload)
+  for (const workload of MEASURED.filter((w) => w.empty === true)) await measureAndReport(workload)
 
   log(`filling every store: ${DATASETS} datasets, a run of ${CHAIN_STEPS} steps`)
   for (const step of fillSteps()) {
@@ -573,7 +580,7 @@ try {
     throw new Error(`the stores differ after the fill:\n${prints.map(([n, p]) => `  ${n}: ${p}`).join('\n')}`)
   }
 
-  for (const workload of WORKLOADS.filter((w) => w.empty !== true)) await measureAndReport(workload)
+  for (const workload of MEASURED.filter((w) => w.empty !== true)) await measureAndReport(workload)
 
   // The lineage call again, against a server that answers the first call with whole nodes.
   const whole = await Server.start(files.ts, undefined, undefined, ['--lineage_nodes', 'whole'])
@@ -671,7 +678,7 @@ try {
         rounds: ROUNDS,
         quick: QUICK,
         targets: TARGET_LABELS,
-        workloads: WORKLOADS.map(({ name, op, req, calls, pyPublic }) => ({
+        workloads: MEASURED.map(({ name, op, req, calls, pyPublic }) => ({
           name,
           op,
           req,

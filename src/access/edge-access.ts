@@ -76,6 +76,38 @@ export function* findStoredEventsByArtifactIds(tx: Tx, ids: readonly bigint[]): 
   return yield* all<StoredEvent>(queries.selectEventsByArtifactIds(tx.dialect, ids))
 }
 
+/** A node a lineage walk reached: its hop (distance from the nearest starting node) and id. */
+export interface WalkedNode {
+  hop: bigint
+  id: bigint
+}
+
+/**
+ * Every node within `maxHops` hops of `startIds` (artifacts when `startParity` is 0, executions
+ * when 1; kinds alternate by hop), following the events of `direction` out of each side (every
+ * event both ways for `null`), by hop then id, in one statement. SQLite only (see
+ * `selectLineageWalk`).
+ */
+export function walkLineage(
+  tx: Tx,
+  startIds: readonly bigint[],
+  startParity: 0 | 1,
+  maxHops: bigint,
+  direction: queries.WalkDirection | null,
+): Op<WalkedNode[]> {
+  return all<WalkedNode>(queries.selectLineageWalk(tx.dialect, startIds, startParity, maxHops, direction))
+}
+
+/** Events between any of these artifacts and any of these executions, without path steps, unordered. */
+export function* findStoredEventsBetween(
+  tx: Tx,
+  artifactIds: readonly bigint[],
+  executionIds: readonly bigint[],
+): Op<StoredEvent[]> {
+  if (artifactIds.length === 0 || executionIds.length === 0) return []
+  return yield* all<StoredEvent>(queries.selectEventsBetween(tx.dialect, artifactIds, executionIds))
+}
+
 /**
  * Inserts an event and its path steps (steps with neither index nor key are dropped, as MLMD
  * does). `milliseconds` is the event time to store.

@@ -4,6 +4,22 @@ import * as queries from './edge-queries.js'
 
 const SELECT_EVENT = 'SELECT id, artifact_id, execution_id, type, milliseconds_since_epoch FROM `Event`'
 
+const STEP = (parity: number, from: string, other: string, directed: boolean) =>
+  `SELECT e.${other} AS id FROM json_each(w.frontier) AS f JOIN \`Event\` AS e ON e.${from} = f.value WHERE (w.hop + ?) % 2 = ${parity}${directed ? ' AND e.type IN (SELECT value FROM json_each(?))' : ''} AND mlmd_within_budget(e.id)`
+const REACHED = (directed: boolean) =>
+  `${STEP(0, 'artifact_id', 'execution_id', directed)} UNION ${STEP(1, 'execution_id', 'artifact_id', directed)}`
+const WALK_RESULT =
+  'SELECT w.hop AS hop, j.value AS id FROM walk AS w, json_each(w.frontier) AS j ORDER BY w.hop, j.value'
+const WALK_BOTH_WAYS =
+  "WITH RECURSIVE walk(hop, frontier, previous) AS (SELECT 0, ?, '[]' UNION ALL " +
+  `SELECT w.hop + 1, (SELECT json_group_array(x.id) FROM (${REACHED(false)} EXCEPT SELECT value FROM json_each(w.previous)) AS x), w.frontier ` +
+  `FROM walk AS w WHERE w.hop < ? AND w.frontier <> '[]') ${WALK_RESULT}`
+const WALK_ONE_WAY =
+  "WITH RECURSIVE walk(hop, frontier, seen_same, seen_other) AS (SELECT 0, ?, '[]', '[]' UNION ALL " +
+  `SELECT w.hop + 1, (SELECT json_group_array(x.id) FROM (${REACHED(true)} EXCEPT SELECT value FROM json_each(w.seen_other)) AS x), w.seen_other, ` +
+  "CASE WHEN w.seen_same = '[]' THEN w.frontier ELSE substr(w.seen_same, 1, length(w.seen_same) - 1) || ',' || substr(w.frontier, 2) END " +
+  `FROM walk AS w WHERE w.hop < ? AND w.frontier <> '[]') ${WALK_RESULT}`
+
 describe('edge-queries', () => {
   describe('sqlite', () => {
     it.each([
@@ -102,6 +118,27 @@ describe('edge-queries', () => {
         query: queries.selectAssociationsByExecutionIds(sqlite, [1n]),
         sql: 'SELECT execution_id, context_id FROM `Association` WHERE execution_id IN (SELECT value FROM json_each(?)) ORDER BY execution_id, context_id',
         params: ['[1]'],
+      },
+      {
+        name: 'selectEventsBetween',
+        query: queries.selectEventsBetween(sqlite, [1n, 2n], [3n]),
+        sql: `${SELECT_EVENT} WHERE artifact_id IN (SELECT value FROM json_each(?)) AND +execution_id IN (SELECT value FROM json_each(?))`,
+        params: ['[1,2]', '[3]'],
+      },
+      {
+        name: 'selectLineageWalk, from executions, upstream',
+        query: queries.selectLineageWalk(sqlite, [7n, 8n], 1, 100n, {
+          fromArtifacts: [1, 4, 6, 7],
+          fromExecutions: [2, 3, 5],
+        }),
+        sql: WALK_ONE_WAY,
+        params: ['[7,8]', 1n, '[1,4,6,7]', 1n, '[2,3,5]', 100n],
+      },
+      {
+        name: 'selectLineageWalk, from artifacts, both ways',
+        query: queries.selectLineageWalk(sqlite, [9007199254740993n], 0, 3n, null),
+        sql: WALK_BOTH_WAYS,
+        params: ['[9007199254740993]', 0n, 0n, 3n],
       },
     ])('$name', ({ query, sql, params }) => {
       expect(query).toEqual({ sql, params })

@@ -167,3 +167,88 @@ export function selectAssociationsByExecutionIds(d: Dialect, executionIds: Itera
   )
   return q(sql, d.bindIds(executionIds))
 }
+
+/** The event types a directed lineage walk follows out of each side of an event. */
+export interface WalkDirection {
+  readonly fromArtifacts: readonly number[]
+  readonly fromExecutions: readonly number[]
+}
+
+/**
+ * The whole breadth-first lineage walk in one statement (SQLite): every node reached from
+ * `startIds` within `maxHops` hops as (hop, id), by hop then id; a node's hop is its distance
+ * from the nearest starting node. Hop 0 holds the starting nodes, which are artifacts when
+ * `startParity` is 0 and executions when it is 1; kinds alternate from there. `direction`
+ * `null` follows every event both ways.
+ *
+ * Each row of the recursive table is one hop, its frontier a JSON array, so a node is expanded
+ * once, at its first hop, and a hop's events are read with one index lookup per frontier node,
+ * as a walk in code would read them. (A recursive table of single nodes cannot remember what
+ * it has visited, and would revisit every node at every later hop of its parity.) What a hop
+ * reaches, less what was seen before, is the next frontier:
+ * - walking both ways, a node one event away from a node at hop h is at hop h - 1 or h + 1, so
+ *   "seen before" is the previous frontier alone;
+ * - walking one way, an event may lead back to a node of any earlier hop, so the row also
+ *   carries every node seen so far of either kind.
+ */
+export function selectLineageWalk(
+  d: Dialect,
+  startIds: Iterable<bigint>,
+  startParity: 0 | 1,
+  maxHops: bigint,
+  direction: WalkDirection | null,
+): Query {
+  const build = (directed: boolean) => {
+    const event = d.id('Event')
+    // Nodes of the kind `other` reached over events from the frontier's kind `from`.
+    const step = (parity: 0 | 1, from: string, other: string) =>
+      `SELECT e.${other} AS id FROM json_each(w.frontier) AS f JOIN ${event} AS e ON e.${from} = f.value WHERE (w.hop + ?) % 2 = ${parity}${directed ? ' AND e.type IN (SELECT value FROM json_each(?))' : ''} AND ${d.withinBudget('e.id')}`
+    const reached = `${step(0, 'artifact_id', 'execution_id')} UNION ${step(1, 'execution_id', 'artifact_id')}`
+    if (!directed) {
+      const next = `(SELECT json_group_array(x.id) FROM (${reached} EXCEPT SELECT value FROM json_each(w.previous)) AS x)`
+      return `WITH RECURSIVE walk(hop, frontier, previous) AS (SELECT 0, ?, '[]' UNION ALL SELECT w.hop + 1, ${next}, w.frontier FROM walk AS w WHERE w.hop < ? AND w.frontier <> '[]') SELECT w.hop AS hop, j.value AS id FROM walk AS w, json_each(w.frontier) AS j ORDER BY w.hop, j.value`
+    }
+    // seen_same: the nodes of the frontier's kind seen at earlier hops; seen_other: those of the
+    // other kind. The frontier joins its kind's (disjoint arrays, so concatenated).
+    const next = `(SELECT json_group_array(x.id) FROM (${reached} EXCEPT SELECT value FROM json_each(w.seen_other)) AS x)`
+    const seenWithFrontier = `CASE WHEN w.seen_same = '[]' THEN w.frontier ELSE substr(w.seen_same, 1, length(w.seen_same) - 1) || ',' || substr(w.frontier, 2) END`
+    return `WITH RECURSIVE walk(hop, frontier, seen_same, seen_other) AS (SELECT 0, ?, '[]', '[]' UNION ALL SELECT w.hop + 1, ${next}, w.seen_other, ${seenWithFrontier} FROM walk AS w WHERE w.hop < ? AND w.frontier <> '[]') SELECT w.hop AS hop, j.value AS id FROM walk AS w, json_each(w.frontier) AS j ORDER BY w.hop, j.value`
+  }
+  const parity = BigInt(startParity)
+  if (direction === null) {
+    return q(
+      textOf(d, 'lineage-walk-both-ways', () => build(false)),
+      d.bindIds(startIds),
+      parity,
+      parity,
+      maxHops,
+    )
+  }
+  return q(
+    textOf(d, 'lineage-walk-one-way', () => build(true)),
+    d.bindIds(startIds),
+    parity,
+    JSON.stringify(direction.fromArtifacts),
+    parity,
+    JSON.stringify(direction.fromExecutions),
+    maxHops,
+  )
+}
+
+/**
+ * Events between any of these artifacts and any of these executions, in no particular order.
+ * The events are looked up by artifact and tested for their execution: a lookup of every pair
+ * (the plan SQLite picks by itself) grows with the product of the two lists.
+ */
+export function selectEventsBetween(
+  d: Dialect,
+  artifactIds: Iterable<bigint>,
+  executionIds: Iterable<bigint>,
+): Query {
+  const sql = textOf(
+    d,
+    'events-between',
+    () => `${selectEvent(d)} WHERE ${d.inList('artifact_id')} AND ${d.inList(d.unindexed('execution_id'))}`,
+  )
+  return q(sql, d.bindIds(artifactIds), d.bindIds(executionIds))
+}

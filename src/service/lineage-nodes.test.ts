@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { GetLineageSubgraphResponse } from '../proto/messages.js'
+import type { GetLineageSubgraphRequest } from '../proto/messages.js'
 import {
   answersIdsOnly,
+  idsOnlyRequest,
   lineageNodesFrom,
   REFETCHING_CLIENT_READ_MASK,
-  withIdsOnlyNodes,
 } from './lineage-nodes.js'
 
 const CLIENT_MASK = [...REFETCHING_CLIENT_READ_MASK]
@@ -30,44 +30,43 @@ describe('lineage-nodes', () => {
     })
   })
 
-  describe('withIdsOnlyNodes', () => {
-    it('cuts nodes to their ids and keeps edges and types', () => {
-      const response: GetLineageSubgraphResponse = {
-        lineage_subgraph: {
-          artifact_types: [{ id: 10n, name: 'Dataset', properties: {} }],
-          execution_types: [],
-          context_types: [],
-          artifacts: [
-            {
-              id: 1n,
-              type_id: 10n,
-              uri: 'u',
-              properties: { span: { int_value: 3n } },
-              custom_properties: {},
-            },
-          ],
-          executions: [{ id: 2n, type_id: 11n, last_known_state: 3, properties: {}, custom_properties: {} }],
-          contexts: [{ id: 3n, type_id: 12n, name: 'run', properties: {}, custom_properties: {} }],
-          events: [{ artifact_id: 1n, execution_id: 2n, type: 4 }],
-          attributions: [{ artifact_id: 1n, context_id: 3n }],
-          associations: [{ execution_id: 2n, context_id: 3n }],
-          parent_contexts: [],
-        },
+  describe('idsOnlyRequest', () => {
+    it('asks for the node paths of the mask by their id sub-paths and keeps the others', () => {
+      const request: GetLineageSubgraphRequest = {
+        lineage_subgraph_query_options: { starting_artifacts: { filter_query: 'id = 1' }, max_num_hops: 2n },
+        read_mask: { paths: [...CLIENT_MASK] },
       }
-      const slim = withIdsOnlyNodes(response).lineage_subgraph
-      const bare = (id: bigint) => ({ id, properties: {}, custom_properties: {} })
-      expect(slim?.artifacts).toEqual([bare(1n)])
-      expect(slim?.executions).toEqual([bare(2n)])
-      expect(slim?.contexts).toEqual([bare(3n)])
-      expect(slim?.events).toBe(response.lineage_subgraph?.events)
-      expect(slim?.attributions).toBe(response.lineage_subgraph?.attributions)
-      expect(slim?.associations).toBe(response.lineage_subgraph?.associations)
-      expect(slim?.artifact_types).toBe(response.lineage_subgraph?.artifact_types)
-      expect(response.lineage_subgraph?.artifacts?.[0]?.uri).toBe('u')
+      expect(idsOnlyRequest(request)).toEqual({
+        lineage_subgraph_query_options: request.lineage_subgraph_query_options,
+        read_mask: {
+          paths: [
+            'artifacts.id',
+            'executions.id',
+            'contexts.id',
+            'events',
+            'attributions',
+            'associations',
+            'parent_contexts',
+          ],
+        },
+      })
+      expect(request.read_mask?.paths).toEqual(CLIENT_MASK)
     })
 
-    it('leaves an answer without a graph alone', () => {
-      expect(withIdsOnlyNodes({})).toEqual({})
+    it('asks for every field, nodes by their ids, for an empty mask', () => {
+      expect(idsOnlyRequest({ read_mask: { paths: [] } }).read_mask?.paths).toEqual([
+        'artifact_types',
+        'execution_types',
+        'context_types',
+        'artifacts.id',
+        'executions.id',
+        'contexts.id',
+        'events',
+        'attributions',
+        'associations',
+        'parent_contexts',
+      ])
+      expect(idsOnlyRequest({}).read_mask?.paths).toHaveLength(10)
     })
   })
 

@@ -8,12 +8,8 @@
  * decodes them and throws them away. The ids-only answer saves that work and changes nothing
  * the client returns.
  */
-import type { Int64 } from '../proto/int64.js'
-import type {
-  GetLineageSubgraphRequest,
-  GetLineageSubgraphResponse,
-  LineageGraph,
-} from '../proto/messages.js'
+import type { GetLineageSubgraphRequest } from '../proto/messages.js'
+import { ID_ONLY_PATHS } from '../store/lineage-operations.js'
 
 /**
  * `auto`: ids only for a request that can only have come from a client that fetches the nodes
@@ -53,20 +49,32 @@ export function answersIdsOnly(request: GetLineageSubgraphRequest, mode: Lineage
   )
 }
 
-/** `response` with every artifact, execution and context cut down to its id (edges and types kept). */
-export function withIdsOnlyNodes(response: GetLineageSubgraphResponse): GetLineageSubgraphResponse {
-  const graph = response.lineage_subgraph
-  if (graph === undefined) return response
-  // Empty property maps, as the store gives a node it has no row for.
-  const idOnly = (node: { id?: Int64 }) => ({ id: node.id, properties: {}, custom_properties: {} })
-  const slim: LineageGraph = {
-    ...graph,
-    artifacts: (graph.artifacts ?? []).map(idOnly),
-    executions: (graph.executions ?? []).map(idOnly),
-    contexts: (graph.contexts ?? []).map(idOnly),
-  }
-  return { ...response, lineage_subgraph: slim }
+/**
+ * `request` asking the store for the same graph with ids-only nodes: each node path of its mask
+ * (every path, for an empty mask) becomes the node's `id` sub-path ({@link ID_ONLY_PATHS}), so
+ * the store never reads the nodes it would answer.
+ */
+export function idsOnlyRequest(request: GetLineageSubgraphRequest): GetLineageSubgraphRequest {
+  const asked = request.read_mask?.paths ?? []
+  const paths = (asked.length > 0 ? asked : LINEAGE_GRAPH_PATHS).map((path) =>
+    Object.hasOwn(ID_ONLY_PATHS, path) ? ID_ONLY_PATHS[path as keyof typeof ID_ONLY_PATHS] : path,
+  )
+  return { ...request, read_mask: { paths } }
 }
+
+// Every field of `LineageGraph`: what an empty mask asks for.
+const LINEAGE_GRAPH_PATHS: readonly string[] = [
+  'artifact_types',
+  'execution_types',
+  'context_types',
+  'artifacts',
+  'executions',
+  'contexts',
+  'events',
+  'attributions',
+  'associations',
+  'parent_contexts',
+]
 
 /**
  * Parses a `--lineage_nodes` value.

@@ -3,16 +3,11 @@
  * begin after it, stops a long query at it, and rolls back a write that outlives it. Both ways
  * the server runs operations (in-thread and on worker threads) call through here.
  */
-import type { GetLineageSubgraphRequest, GetLineageSubgraphResponse } from '../proto/messages.js'
+import type { GetLineageSubgraphRequest } from '../proto/messages.js'
 import type { AsyncMetadataStore, CallOptions, MetadataStore } from '../store/metadata-store-api.js'
 import { operationName } from '../store/metadata-store-api.js'
 import type { RpcName } from '../wire/service-definition.js'
-import {
-  answersIdsOnly,
-  DEFAULT_LINEAGE_NODES,
-  type LineageNodes,
-  withIdsOnlyNodes,
-} from './lineage-nodes.js'
+import { answersIdsOnly, DEFAULT_LINEAGE_NODES, idsOnlyRequest, type LineageNodes } from './lineage-nodes.js'
 
 // Any one operation, with its request and response types erased (the table is keyed by name).
 type AnyOperation = (request: object, options?: CallOptions) => object | Promise<object>
@@ -36,9 +31,7 @@ export function storeOperation(
   if (rpc !== 'GetLineageSubgraph') return call
   const mode = answers.lineageNodes ?? DEFAULT_LINEAGE_NODES
   return (request, deadline) => {
-    const response = call(request, deadline)
-    if (!answersIdsOnly(request as GetLineageSubgraphRequest, mode)) return response
-    const slim = (whole: object) => withIdsOnlyNodes(whole as GetLineageSubgraphResponse)
-    return response instanceof Promise ? response.then(slim) : slim(response)
+    const lineage = request as GetLineageSubgraphRequest
+    return call(answersIdsOnly(lineage, mode) ? idsOnlyRequest(lineage) : lineage, deadline)
   }
 }

@@ -4,15 +4,19 @@
  * clients still send it).
  *
  * Both walk the artifact–execution graph breadth-first, one hop per round, with one statement
- * per hop (the events of the whole frontier at once), never one per node. The walk reads events
- * without their path steps; the steps of the events it keeps are read once at the end.
+ * per hop (the events of the whole frontier at once), never one per node. On SQLite a
+ * `GetLineageSubgraph` without ending filters walks in one recursive statement instead (see
+ * `walkInOneStatement`). Walks read events without their path steps; the steps of the events
+ * kept are read once at the end.
  */
 import {
   findAssociationsByExecutions,
   findAttributionsByArtifacts,
+  findStoredEventsBetween,
   findStoredEventsByArtifactIds,
   findStoredEventsByExecutionIds,
   type StoredEvent,
+  walkLineage,
   withPaths,
 } from '../access/edge-access.js'
 import { ARTIFACT, CONTEXT, EXECUTION, findNodesByIds, type NodeKind } from '../access/node-access.js'
@@ -58,6 +62,18 @@ const LINEAGE_PATHS = [
   'associations',
   'parent_contexts',
 ] as const
+
+/**
+ * Read-mask paths that ask for the nodes with their ids only, as MLMD's own server answers every
+ * node: the field-mask path of the node's `id` field. MLMD ignores these paths (it answers no
+ * nodes for them); `mlmd-ts serve` sends them to the store for a client that fetches the nodes
+ * again itself, so that no node is read only to be thrown away.
+ */
+export const ID_ONLY_PATHS = {
+  artifacts: 'artifacts.id',
+  executions: 'executions.id',
+  contexts: 'contexts.id',
+} as const
 
 const byId = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0)
 
@@ -110,6 +126,76 @@ export function* getLineageSubgraph(
   const startIds = yield* filterNodeIds(tx, startKind, starting.filter_query, undefined, MAX_STARTING_NODES)
   if (startIds.length === 0) throw notFound('Cannot find qualified nodes to start the traversal.')
 
+  const endingFilters = hasFilter(options.ending_artifacts) || hasFilter(options.ending_executions)
+  // Without ending filters the walk is one statement on SQLite; ending filters are evaluated
+  // hop by hop on the nodes each hop reaches, and other engines walk hop by hop too.
+  const walked =
+    tx.dialect.engine === 'sqlite' && !endingFilters
+      ? yield* walkInOneStatement(tx, startIds, fromArtifacts, maxHops, direction)
+      : yield* walkHopByHop(tx, startIds, fromArtifacts, maxHops, direction, options)
+  const { artifactIds, executionIds, events } = walked
+
+  const graph: m.LineageGraph = {
+    artifact_types: [],
+    execution_types: [],
+    context_types: [],
+    artifacts: [],
+    executions: [],
+    contexts: [],
+    events: [],
+    attributions: [],
+    associations: [],
+    parent_contexts: [],
+  }
+  // MLMD answers id-only nodes, which its Python client then fetches again; we answer whole nodes,
+  // or only their ids for the sub-path `<nodes>.id` (see ID_ONLY_PATHS).
+  if (paths.has('artifacts')) graph.artifacts = yield* wholeOrIdOnly<m.Artifact>(tx, ARTIFACT, artifactIds)
+  else if (paths.has(ID_ONLY_PATHS.artifacts)) graph.artifacts = artifactIds.map(idOnly)
+  if (paths.has('executions')) {
+    graph.executions = yield* wholeOrIdOnly<m.Execution>(tx, EXECUTION, executionIds)
+  } else if (paths.has(ID_ONLY_PATHS.executions)) graph.executions = executionIds.map(idOnly)
+  const attributions = yield* findAttributionsByArtifacts(tx, artifactIds)
+  const associations = yield* findAssociationsByExecutions(tx, executionIds)
+  const contextIds = () => [...new Set([...attributions, ...associations].map((l) => l.context_id as bigint))]
+  if (paths.has('contexts')) graph.contexts = yield* wholeOrIdOnly<m.Context>(tx, CONTEXT, contextIds())
+  else if (paths.has(ID_ONLY_PATHS.contexts)) graph.contexts = contextIds().map(idOnly)
+  if (paths.has('events')) graph.events = yield* withPaths(tx, events)
+  if (paths.has('attributions')) graph.attributions = attributions
+  if (paths.has('associations')) graph.associations = associations
+  if (paths.has('artifact_types')) {
+    graph.artifact_types = yield* typeMessages<m.ArtifactType>(tx, TypeKind.ARTIFACT, true)
+  }
+  if (paths.has('execution_types')) {
+    graph.execution_types = yield* typeMessages<m.ExecutionType>(tx, TypeKind.EXECUTION, true)
+  }
+  if (paths.has('context_types')) {
+    graph.context_types = yield* typeMessages<m.ContextType>(tx, TypeKind.CONTEXT, true)
+  }
+  return { lineage_subgraph: graph }
+}
+
+/** What a lineage walk reached: node ids ascending, and the events it kept, in walk order. */
+interface Walked {
+  readonly artifactIds: bigint[]
+  readonly executionIds: bigint[]
+  readonly events: StoredEvent[]
+}
+
+// An ending filter that is present, even empty, makes some nodes ending nodes (see endingNodeIds).
+const hasFilter = (ending: m.LineageSubgraphQueryOptions_EndingNodes | undefined | null): boolean =>
+  ending?.filter_query !== undefined && ending.filter_query !== null
+
+// The breadth-first walk, one statement per hop (the events of the whole frontier at once),
+// with ending nodes. The reference for walkInOneStatement.
+function* walkHopByHop(
+  tx: Tx,
+  startIds: bigint[],
+  fromArtifacts: boolean,
+  maxHops: bigint,
+  direction: number,
+  options: m.LineageSubgraphQueryOptions,
+): Op<Walked> {
+  const startKind = fromArtifacts ? ARTIFACT : EXECUTION
   const visited = { artifact: new Set<bigint>(), execution: new Set<bigint>() }
   const ending = { artifact: new Set<bigint>(), execution: new Set<bigint>() }
   const startEnding = yield* endingNodeIds(
@@ -167,44 +253,85 @@ export function* getLineageSubgraph(
   if (options.ending_executions?.include_ending_nodes === true) executionIds.push(...ending.execution)
   artifactIds.sort(byId)
   executionIds.sort(byId)
-
-  const graph: m.LineageGraph = {
-    artifact_types: [],
-    execution_types: [],
-    context_types: [],
-    artifacts: [],
-    executions: [],
-    contexts: [],
-    events: [],
-    attributions: [],
-    associations: [],
-    parent_contexts: [],
-  }
-  // MLMD answers id-only nodes, which its Python client then fetches again; we answer whole nodes.
-  if (paths.has('artifacts')) graph.artifacts = yield* wholeOrIdOnly<m.Artifact>(tx, ARTIFACT, artifactIds)
-  if (paths.has('executions')) {
-    graph.executions = yield* wholeOrIdOnly<m.Execution>(tx, EXECUTION, executionIds)
-  }
-  const attributions = yield* findAttributionsByArtifacts(tx, artifactIds)
-  const associations = yield* findAssociationsByExecutions(tx, executionIds)
-  if (paths.has('contexts')) {
-    const contextIds = [...new Set([...attributions, ...associations].map((l) => l.context_id as bigint))]
-    graph.contexts = yield* wholeOrIdOnly<m.Context>(tx, CONTEXT, contextIds)
-  }
-  if (paths.has('events')) graph.events = yield* withPaths(tx, events)
-  if (paths.has('attributions')) graph.attributions = attributions
-  if (paths.has('associations')) graph.associations = associations
-  if (paths.has('artifact_types')) {
-    graph.artifact_types = yield* typeMessages<m.ArtifactType>(tx, TypeKind.ARTIFACT, true)
-  }
-  if (paths.has('execution_types')) {
-    graph.execution_types = yield* typeMessages<m.ExecutionType>(tx, TypeKind.EXECUTION, true)
-  }
-  if (paths.has('context_types')) {
-    graph.context_types = yield* typeMessages<m.ContextType>(tx, TypeKind.CONTEXT, true)
-  }
-  return { lineage_subgraph: graph }
+  return { artifactIds, executionIds, events }
 }
+
+// The walk without ending filters in two statements: the nodes with their hops (the walk itself,
+// see walkLineage), then the events between the nodes reached, of which it keeps what
+// walkHopByHop keeps, in its order. Every node is reached at its distance from the starting
+// nodes, so walkHopByHop keeps:
+// - without a direction, every event between two nodes reached (their hops differ by one, and
+//   the walk crosses it from the nearer one, to a node not yet seen);
+// - with one, every event leading that way out of a node reached before the last hop (whatever
+//   it leads to), which is then reached too.
+// Its order is by the hop it was crossed from, then as that hop's events statement sorts them.
+function* walkInOneStatement(
+  tx: Tx,
+  startIds: bigint[],
+  fromArtifacts: boolean,
+  maxHops: bigint,
+  direction: number,
+): Op<Walked> {
+  const directed = direction === UPSTREAM || direction === DOWNSTREAM
+  const lastHop = Number(maxHops)
+  // Upstream from an artifact is the execution that output it; from an execution, its inputs.
+  const outOfArtifacts = direction === UPSTREAM ? OUTPUT_EVENTS : INPUT_EVENTS
+  const outOfExecutions = direction === UPSTREAM ? INPUT_EVENTS : OUTPUT_EVENTS
+  const nodes = yield* walkLineage(
+    tx,
+    startIds,
+    fromArtifacts ? 0 : 1,
+    maxHops,
+    directed ? { fromArtifacts: [...outOfArtifacts], fromExecutions: [...outOfExecutions] } : null,
+  )
+  const hopOf = { artifact: new Map<bigint, number>(), execution: new Map<bigint, number>() }
+  const artifactIds: bigint[] = []
+  const executionIds: bigint[] = []
+  for (const { hop, id } of nodes) {
+    if ((hop % 2n === 0n) === fromArtifacts) {
+      hopOf.artifact.set(id, Number(hop))
+      artifactIds.push(id)
+    } else {
+      hopOf.execution.set(id, Number(hop))
+      executionIds.push(id)
+    }
+  }
+  artifactIds.sort(byId)
+  executionIds.sort(byId)
+
+  const kept: { event: StoredEvent; hop: number; fromArtifact: boolean }[] = []
+  for (const event of yield* findStoredEventsBetween(tx, artifactIds, executionIds)) {
+    const artifactHop = hopOf.artifact.get(event.artifact_id) as number
+    const executionHop = hopOf.execution.get(event.execution_id) as number
+    let fromArtifact = artifactHop < executionHop
+    if (directed) {
+      const type = Number(event.type)
+      if (outOfArtifacts.has(type)) fromArtifact = true
+      else if (outOfExecutions.has(type)) fromArtifact = false
+      else continue
+    }
+    const hop = fromArtifact ? artifactHop : executionHop
+    if (hop < lastHop) kept.push({ event, hop, fromArtifact })
+  }
+  kept.sort((x, y) => {
+    if (x.hop !== y.hop) return x.hop - y.hop
+    const a = x.event
+    const b = y.event
+    // walkHopByHop's statements: by artifact, execution and type out of artifacts; by
+    // execution and insertion (id) out of executions.
+    if (x.fromArtifact)
+      return (
+        byId(a.artifact_id, b.artifact_id) || byId(a.execution_id, b.execution_id) || byId(a.type, b.type)
+      )
+    return byId(a.execution_id, b.execution_id) || byId(a.id, b.id)
+  })
+  return { artifactIds, executionIds, events: kept.map((k) => k.event) }
+}
+
+// A node of an id-only answer, as MLMD's server gives every node (and as the store gives a node
+// an event names but no row holds).
+const idOnly = <N extends m.Artifact | m.Execution | m.Context>(id: bigint): N =>
+  ({ id, properties: {}, custom_properties: {} }) as N
 
 /** See `MetadataStore.getLineageGraph`: MLMD 1.14's traversal from query artifacts. */
 export function* getLineageGraph(tx: Tx, request: m.GetLineageGraphRequest): Op<m.GetLineageGraphResponse> {
@@ -282,7 +409,7 @@ function* wholeOrIdOnly<N extends m.Artifact | m.Execution | m.Context>(
   ids: bigint[],
 ): Op<N[]> {
   const found = new Map((yield* findNodesByIds<N>(tx, kind, ids)).map((n) => [n.id as bigint, n]))
-  return ids.map((id) => found.get(id) ?? ({ id, properties: {}, custom_properties: {} } as N))
+  return ids.map((id) => found.get(id) ?? idOnly<N>(id))
 }
 
 function* typeMessages<T>(tx: Tx, kind: TypeKind, withSimpleTypes: boolean): Op<T[]> {

@@ -287,7 +287,14 @@ export interface MetadataStore {
   ): m.GetExecutionsByContextResponse
   /** MLMD ≤ 1.14's lineage query (deprecated upstream). */
   getLineageGraph(request: m.GetLineageGraphRequest, options?: CallOptions): m.GetLineageGraphResponse
-  /** The lineage subgraph around starting artifacts or executions. */
+  /**
+   * The lineage subgraph around starting artifacts or executions, with the fields of
+   * `read_mask` (every field when empty). Nodes come whole, or with their ids only for the
+   * mask paths `artifacts.id`, `executions.id` and `contexts.id` (MLMD answers ids only).
+   * @throws InvalidArgument if no starting nodes or filter are given, a filter is invalid, or
+   *   `max_num_hops` is negative.
+   * @throws NotFound if the starting filter matches no node.
+   */
   getLineageSubgraph(
     request: m.GetLineageSubgraphRequest,
     options?: CallOptions,
