@@ -5,7 +5,8 @@
  * `mlmd-ts serve` on one file, several ways in one run, interleaved round by round:
  *
  *   in-thread   `--read_workers 0`: every call runs on the server's main thread (the old server)
- *   workers     the default: one process, reads on reader threads, writes on one writer thread
+ *   workers     the default: one process, reads on reader threads (point reads, such as these
+ *               small reads by id, on the main thread), writes on one writer thread
  *   processes   `--processes P`: P serving processes on the port, each with the default workers
  *   processes-in-thread  `--processes P --read_workers 0`: P processes, each in-thread
  *
