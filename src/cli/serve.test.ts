@@ -153,6 +153,12 @@ describe('serve', () => {
       expect(parse([]).readWorkers).toBeUndefined()
     })
 
+    it('takes --point_reads', () => {
+      expect(parse(['--point_reads', 'workers']).pointReads).toBe('workers')
+      expect(parse(['--point_reads=main']).pointReads).toBe('main')
+      expect(parse([]).pointReads).toBeUndefined()
+    })
+
     it('takes --processes (1, the default, serves in this process alone)', () => {
       expect(parse(['--processes', '4']).processes).toBe(4)
       expect(parse(['--processes', '1']).processes).toBeUndefined()
@@ -226,6 +232,7 @@ describe('serve', () => {
       [['--read_workers', 'many'], /--read_workers must be a number from 0 to 256/],
       [['--read_workers', '-1'], /--read_workers/],
       [['--lineage_nodes', 'some'], /--lineage_nodes must be one of auto, whole, ids, not "some"/],
+      [['--point_reads', 'here'], /--point_reads must be one of main, workers, not "here"/],
       [['--processes', '0'], /--processes must be a number from 1 to 64, not "0"/],
       [['--processes', '65'], /--processes must be a number from 1 to 64/],
       [['--processes', 'all'], /--processes must be a number/],

@@ -27,6 +27,7 @@ import {
   postgresqlSettings,
   settingsFromServerConfig,
 } from '../service/server-config.js'
+import { POINT_READS_CHOICES, type PointReads } from '../service/worker-pool.js'
 import type { MigrationEvent } from '../storage/schema/mlmd-env.js'
 import { SCHEMA_VERSION } from '../storage/schema/v10.js'
 import type { OwnedMetadataStore } from '../store/metadata-store.js'
@@ -69,6 +70,11 @@ Options:
   --read_workers N       threads serving reads, beside one thread for writes
                          (default: the number of cores); 0 runs every call on
                          the server's own thread (always so for :memory:)
+  --point_reads main|workers
+                         where reads of up to 100 ids or names (…ByID, …ByExternalIds,
+                         …ByTypeAndName, types) run beside the read workers: on the
+                         server's own thread (main, the default), sparing them the
+                         hop to a worker, or on the workers like every other read
   --processes N          serving processes sharing the port and the database
                          (default 1), each with its own store and read workers,
                          so that gRPC work uses more than one core; one more
@@ -115,6 +121,11 @@ MLMD server flags (metadata_store_server):
 
 --db, --port and --tls-* override the config file.`
 
+// Point reads on the server's own thread: measured with bench/call-cost.ts and
+// bench/concurrent-reads.ts (bench/README.md), the hop to a worker cost a small read more CPU
+// than the read, and a long read still runs on a worker.
+const DEFAULT_POINT_READS: PointReads = 'main'
+
 /** The settings of one `serve` run, after flags and config file are combined. */
 export interface ServeSettings {
   readonly host: string
@@ -144,6 +155,8 @@ export interface ServeSettings {
   readonly maxResponseBytes?: number | undefined
   /** Reader threads (`--read_workers`); undefined picks the number of cores, 0 runs in-thread. */
   readonly readWorkers?: number | undefined
+  /** `--point_reads`: where point reads run beside read workers; undefined for the default. */
+  readonly pointReads?: PointReads | undefined
   /** The store is in this server database (PostgreSQL), not in `filename`. */
   readonly server?: ServerDatabase | undefined
   /** `--lineage_nodes`: how `GetLineageSubgraph` answers nodes; undefined for the default. */
@@ -334,6 +347,7 @@ function parseFlags(args: string[]) {
         'tls-ca': { type: 'string' },
         'auth-token-file': { type: 'string' },
         read_workers: { type: 'string' },
+        point_reads: { type: 'string' },
         processes: { type: 'string' },
         log_level: { type: 'string' },
         metrics_port: { type: 'string' },
@@ -518,6 +532,11 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
     throw usageError(`--read_workers must be a number from 0 to 256, not "${workersText}"`)
   }
 
+  const pointReads = values.point_reads as PointReads | undefined
+  if (pointReads !== undefined && !POINT_READS_CHOICES.includes(pointReads)) {
+    throw usageError(`--point_reads must be one of ${POINT_READS_CHOICES.join(', ')}, not "${pointReads}"`)
+  }
+
   const lineageNodes = values.lineage_nodes === undefined ? undefined : lineageNodesFrom(values.lineage_nodes)
   if (values.lineage_nodes !== undefined && lineageNodes === undefined) {
     throw usageError(
@@ -571,6 +590,7 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeSetti
       ? {}
       : { grpcWeb: { port: grpcWebPort, allowedOrigins: origins.filter((o) => o !== '') } }),
     ...(workersText === undefined ? {} : { readWorkers: Number(workersText) }),
+    ...(pointReads === undefined ? {} : { pointReads }),
     ...(lineageNodes === undefined ? {} : { lineageNodes }),
     ...(processes === 1 ? {} : { processes }),
     ...(capText === undefined
@@ -780,6 +800,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
                 maxResponseBytes: settings.maxResponseBytes,
               },
               readWorkers: settings.readWorkers,
+              pointReads: settings.pointReads ?? DEFAULT_POINT_READS,
               onWorkerTrouble: (message: string) => io.err(`mlmd-ts: ${message}`),
             },
           },

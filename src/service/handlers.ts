@@ -280,7 +280,20 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/
 function requestIdOf(call: ServerUnaryCall<unknown, unknown>): string {
   // Tests call handlers with bare `{ request }` objects; real calls carry metadata.
   const sent = typeof call.metadata?.get === 'function' ? call.metadata.get('x-request-id')[0] : undefined
-  return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomBytes(8).toString('hex')
+  return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : madeUpRequestId()
+}
+
+// Random request ids, 8 bytes each, cut from a block drawn 512 ids at a time: one call to the
+// system's random source per id cost a small read ~10 µs of the server's thread.
+let randomBlock = Buffer.alloc(0)
+let randomOffset = 0
+function madeUpRequestId(): string {
+  if (randomOffset + 8 > randomBlock.length) {
+    randomBlock = randomBytes(8 * 512)
+    randomOffset = 0
+  }
+  randomOffset += 8
+  return randomBlock.toString('hex', randomOffset - 8, randomOffset)
 }
 
 /**

@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { MlmdError } from '../errors.js'
 import { createMetadataStore, type OwnedMetadataStore } from '../store/metadata-store.js'
-import { responseCodec } from '../wire/service-definition.js'
+import { type RpcName, responseCodec } from '../wire/service-definition.js'
 import { storeOperation } from './store-call.js'
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-pool.js'
 
@@ -43,11 +43,27 @@ function errorReply(id: number, error: unknown): WorkerReply {
   return { kind: 'unexpected', id, message, detail }
 }
 
+// Each RPC's operation on this worker's store, encoding included, built on its first call.
+const operations = new Map<RpcName, (request: object, deadline: number | undefined) => Uint8Array>()
+
+function operationOf(
+  store: OwnedMetadataStore,
+  rpc: RpcName,
+): (request: object, deadline: number | undefined) => Uint8Array {
+  let operation = operations.get(rpc)
+  if (operation === undefined) {
+    const call = storeOperation(store, rpc, init.answers)
+    const { encode } = responseCodec(rpc)
+    operation = (request, deadline) => encode(call(request, deadline) as object)
+    operations.set(rpc, operation)
+  }
+  return operation
+}
+
 function run(store: OwnedMetadataStore, job: Extract<WorkerRequest, { kind: 'run' }>): void {
   let bytes: Uint8Array
   try {
-    const response = storeOperation(store, job.rpc, init.answers)(job.request, job.deadline)
-    bytes = responseCodec(job.rpc).encode(response)
+    bytes = operationOf(store, job.rpc)(job.request, job.deadline)
   } catch (error) {
     post(errorReply(job.id, error))
     return

@@ -154,3 +154,85 @@ describe('WorkerPool', () => {
     ).rejects.toBeInstanceOf(MlmdError)
   }, 60_000)
 })
+
+describe('WorkerPool with point reads on the calling thread', () => {
+  let pointPool: WorkerPool
+
+  beforeAll(async () => {
+    pointPool = await WorkerPool.start({
+      store: { filename: file, busyTimeoutMs: 10 },
+      readWorkers: 1,
+      pointReads: 'main',
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await pointPool?.close(0)
+  })
+
+  it('answers a point read while the only reader is busy with a long scan', async () => {
+    const scan = pointPool.run(
+      'GetArtifacts',
+      { options: { filter_query: STUCK_FILTER } },
+      { deadline: Date.now() + 1500 },
+    )
+    let scanDone = false
+    void scan
+      .catch(() => {})
+      .finally(() => {
+        scanDone = true
+      })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const bytes = await pointPool.run('GetArtifactByTypeAndName', {
+      type_name: 'Blob',
+      artifact_name: 'stuck',
+    })
+    expect(scanDone).toBe(false)
+    const expected = direct.getArtifactByTypeAndName({ type_name: 'Blob', artifact_name: 'stuck' })
+    expect(expected.artifact?.uri).toBe(STUCK_URI)
+    expect(Buffer.from(bytes)).toEqual(
+      Buffer.from(responseCodec('GetArtifactByTypeAndName').encode(expected)),
+    )
+    await expect(scan).rejects.toMatchObject({ code: Code.DeadlineExceeded })
+  }, 60_000)
+
+  it('sees what the writer thread committed just before', async () => {
+    const { artifact_ids } = decode(
+      'PutArtifacts',
+      await pointPool.run('PutArtifacts', { artifacts: [{ type_id: typeIdOf('Blob'), name: 'fresh' }] }),
+    ) as { artifact_ids: bigint[] }
+    const { artifacts } = decode(
+      'GetArtifactsByID',
+      await pointPool.run('GetArtifactsByID', { artifact_ids }),
+    ) as { artifacts: { name: string }[] }
+    expect(artifacts.map((a) => a.name)).toEqual(['fresh'])
+  })
+
+  it("passes the store's errors on, and refuses a point read that is already late", async () => {
+    await expect(pointPool.run('GetArtifactType', { type_name: 'NoSuchType' })).rejects.toMatchObject({
+      code: Code.NotFound,
+    })
+    await expect(
+      pointPool.run(
+        'GetArtifactTypes',
+        {},
+        { lateError: () => new MlmdError(Code.Cancelled, 'cancelled before it ran') },
+      ),
+    ).rejects.toMatchObject({ code: Code.Cancelled })
+    await expect(pointPool.run('GetArtifactsByID', { artifact_idz: [1n] })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    })
+  })
+
+  it('refuses point reads once closing', async () => {
+    const other = await WorkerPool.start({ store: { filename: file }, readWorkers: 1, pointReads: 'main' })
+    expect(await other.close(1000)).toEqual({ stuckWorkers: 0 })
+    await expect(other.run('GetArtifactTypes', {})).rejects.toMatchObject({ code: Code.Unavailable })
+  }, 60_000)
+})
+
+function typeIdOf(name: string): bigint {
+  const id = direct.getArtifactType({ type_name: name }).artifact_type?.id
+  if (id === undefined) throw new Error(`no type ${name}`)
+  return id
+}

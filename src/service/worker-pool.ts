@@ -15,6 +15,10 @@
  *   call within a grace period, and reports the workers it could not stop, for the process to
  *   decide (a thread stuck in native code also holds up `process.exit()`).
  *
+ * - With `pointReads: 'main'`, reads whose cost the request bounds (see `point-reads.ts`) run
+ *   on the calling thread, on a read-only connection of its own, instead of on a worker: for
+ *   them the hop to a worker and back costs more than the read.
+ *
  * `:memory:` stores cannot be shared between connections; they run in-thread instead.
  */
 import { createRequire } from 'node:module'
@@ -23,10 +27,15 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Code, MlmdError } from '../errors.js'
 import { checkRequestFields } from '../store/limits.js'
-import type { MetadataStoreOptions } from '../store/metadata-store.js'
+import {
+  createMetadataStore,
+  type MetadataStoreOptions,
+  type OwnedMetadataStore,
+} from '../store/metadata-store.js'
 import { operationName } from '../store/metadata-store-api.js'
-import { isDecodedRequest, type RpcName } from '../wire/service-definition.js'
-import type { AnswerOptions } from './store-call.js'
+import { isDecodedRequest, type RpcName, responseCodec } from '../wire/service-definition.js'
+import { isPointRead } from './point-reads.js'
+import { type AnswerOptions, storeOperation } from './store-call.js'
 
 /** Which worker an RPC runs on. */
 export type Access = 'read' | 'write'
@@ -61,7 +70,19 @@ export interface WorkerPoolOptions {
   readonly lockSharing?: LockSharing | undefined
   /** How the workers shape answers beyond the store's (see `store-call.ts`). */
   readonly answers?: AnswerOptions | undefined
+  /**
+   * Where point reads run (see `point-reads.ts`): `main`, on the thread that calls
+   * {@link WorkerPool.run}, on a read-only connection the pool opens there; or `workers`
+   * (the default), like every other read.
+   */
+  readonly pointReads?: PointReads | undefined
 }
+
+/** Where a {@link WorkerPool} runs point reads. */
+export type PointReads = 'main' | 'workers'
+
+/** The choices of {@link PointReads}, for flags. */
+export const POINT_READS_CHOICES: readonly PointReads[] = ['main', 'workers']
 
 /**
  * Sharing the write lock with other writers of the file. SQLite has no queue for its lock: a
@@ -198,7 +219,9 @@ function startWorker(workerData: WorkerInit): Worker {
   const require = createRequire(import.meta.url)
   const entry = fileURLToPath(new URL('./store-worker.ts', import.meta.url))
   const boot = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)})`
-  return new Worker(boot, { eval: true, workerData, execArgv: [] })
+  // Profiling flags carry over (`--cpu-prof` writes one profile per thread); `--import tsx` must not.
+  const execArgv = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'))
+  return new Worker(boot, { eval: true, workerData, execArgv })
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
@@ -216,6 +239,13 @@ export class WorkerPool {
   #writeResumeAt = 0
   #resumeTimer: NodeJS.Timeout | undefined
   #writeStartedAt = 0
+  // The connection point reads run on, on this thread (pointReads 'main'), and each point-read
+  // RPC's operation on it, encoding included.
+  #pointStore: OwnedMetadataStore | undefined
+  readonly #pointOperations = new Map<
+    RpcName,
+    (request: object, deadline: number | undefined) => Uint8Array
+  >()
 
   private constructor(options: WorkerPoolOptions) {
     this.#options = options
@@ -227,6 +257,16 @@ export class WorkerPool {
    */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options)
+    if (options.pointReads === 'main') {
+      // Opened first and here: a file the workers cannot open fails the same way, sooner.
+      // Requests reach it decoded from protobuf or checked by run(), like the workers' requests.
+      pool.#pointStore = createMetadataStore({
+        ...options.store,
+        readonly: true,
+        mustExist: true,
+        checkRequestFields: false,
+      })
+    }
     const readers = Math.max(1, options.readWorkers ?? availableParallelism())
     const starting = [pool.#spawn('write'), ...Array.from({ length: readers }, () => pool.#spawn('read'))]
     const results = await Promise.allSettled(starting)
@@ -273,6 +313,7 @@ export class WorkerPool {
         return Promise.reject(error)
       }
     }
+    if (this.#pointStore !== undefined && isPointRead(rpc, request)) return this.#runHere(rpc, request, call)
     return new Promise<Uint8Array>((resolve, reject) => {
       this.#queues[accessOf(rpc)].push({
         id: this.#nextId++,
@@ -285,6 +326,31 @@ export class WorkerPool {
       })
       this.#pump(accessOf(rpc))
     })
+  }
+
+  // A point read, on this thread's connection: nothing to queue for, so only a call that is
+  // already late is refused.
+  #runHere(rpc: RpcName, request: object, call: PoolCall): Promise<Uint8Array> {
+    try {
+      const late = call.lateError?.()
+      if (late !== undefined) throw late
+      return Promise.resolve(this.#pointOperation(rpc)(request, call.deadline))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #pointOperation(rpc: RpcName): (request: object, deadline: number | undefined) => Uint8Array {
+    let operation = this.#pointOperations.get(rpc)
+    if (operation === undefined) {
+      const store = this.#pointStore
+      if (store === undefined) throw new Error('point reads run on the workers')
+      const run = storeOperation(store, rpc, this.#options.answers)
+      const { encode } = responseCodec(rpc)
+      operation = (request, deadline) => encode(run(request, deadline) as object)
+      this.#pointOperations.set(rpc, operation)
+    }
+    return operation
   }
 
   /**
@@ -306,6 +372,8 @@ export class WorkerPool {
     }
     const slots = this.#slots.splice(0)
     const stopped = await Promise.all(slots.map((slot) => this.#stop(slot)))
+    this.#pointStore?.close()
+    this.#pointStore = undefined
     return { stuckWorkers: stopped.filter((ok) => !ok).length }
   }
 
