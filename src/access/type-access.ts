@@ -8,6 +8,7 @@ import type { ArtifactStructType } from '../proto/messages.js'
 import { fromProto3Json, toProto3Json } from '../storage/proto-json.js'
 import { SIMPLE_TYPES, type TypeKind } from '../storage/schema/v10.js'
 import { all, get, type Op, run, type Tx } from '../storage/transaction-executor.js'
+import { MAX_ROWS_PER_STATEMENT } from './query-builder.js'
 import * as queries from './type-queries.js'
 
 /** A type as stored, independent of its kind. `base_type` is the enum number, when linked. */
@@ -185,10 +186,25 @@ export function* insertType(tx: Tx, type: NewType): Op<bigint> {
       external_id: type.external_id ?? null,
     }),
   )
-  for (const [name, dataType] of Object.entries(type.properties)) {
-    yield* insertTypeProperty(tx, id, name, dataType)
-  }
+  yield* insertTypeProperties(tx, id, Object.entries(type.properties))
   return id
+}
+
+/**
+ * Adds property declarations to a type (distinct names), in one statement per
+ * {@link MAX_ROWS_PER_STATEMENT} of them rather than one per property.
+ */
+export function* insertTypeProperties(
+  tx: Tx,
+  typeId: bigint,
+  properties: readonly (readonly [string, number])[],
+): Op<void> {
+  if (properties.length === 0) return
+  tx.forgetMemo()
+  for (let start = 0; start < properties.length; start += MAX_ROWS_PER_STATEMENT) {
+    const rows = properties.slice(start, start + MAX_ROWS_PER_STATEMENT)
+    yield* run(queries.insertTypeProperties(tx.dialect, typeId, rows))
+  }
 }
 
 /** Adds one property declaration to a type. */
