@@ -427,14 +427,24 @@ export class MetadataSource implements OperationExecutor {
     return statement
   }
 
+  // Every statement of every operation passes here: one call and one handler, not a call into
+  // the plain handle's method and its own handler.
   readonly #runStatement = (statement: Statement): unknown => {
-    switch (statement.kind) {
-      case 'all':
-        return this.#tx.all(statement.query)
-      case 'get':
-        return this.#tx.get(statement.query)
-      case 'run':
-        return this.#tx.run(statement.query)
+    const { sql, params } = statement.query
+    try {
+      const prepared = this.#prepare(sql)
+      switch (statement.kind) {
+        case 'all':
+          return prepared.all(...params)
+        case 'get':
+          return prepared.get(...params)
+        case 'run': {
+          const result = prepared.run(...params)
+          return { changes: result.changes, lastInsertRowid: BigInt(result.lastInsertRowid) }
+        }
+      }
+    } catch (error) {
+      throw fromSqliteError(error, sql)
     }
   }
 
