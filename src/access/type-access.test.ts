@@ -86,6 +86,26 @@ describe('type-access', () => {
     expect(after?.external_id).toBe('x')
   })
 
+  it('memoises by name and version without mixing up names and versions that share their text', () => {
+    const pairs: [string, string | undefined][] = [
+      ['a', '1:b'],
+      ['1:b:a', undefined],
+      ['b:a', '1'],
+      ['a', undefined],
+      ['-:a', undefined],
+    ]
+    const ids = pairs.map(([name, version]) =>
+      db.run((tx) => insertType(tx, { name, version, kind: TypeKind.CONTEXT, properties: {} })),
+    )
+    for (let round = 0; round < 2; round++) {
+      const found = pairs.map(
+        ([name, version]) =>
+          db.run((tx) => findTypeByNameAndVersion(tx, TypeKind.CONTEXT, name, version), 'read')?.id,
+      )
+      expect(found).toEqual(ids)
+    }
+  })
+
   it('declares any number of properties in statements of up to 16 rows, and keeps the memo for none', () => {
     const id = db.run((tx) => insertType(tx, { name: 'Wide', kind: TypeKind.ARTIFACT, properties: {} }))
     const before = db.run((tx) => findTypesByIds(tx, TypeKind.ARTIFACT, [id]), 'read')[0]

@@ -79,8 +79,10 @@ function* hydrate(tx: Tx, rows: TypeRow[]): Op<TypeRecord[]> {
 // against their types, and types change rarely. Records in the memo are frozen; the writers
 // below forget the memo.
 const byIdKey = (id: bigint): string => `type:${id}`
+// Unambiguous without JSON (read on every type put and by-name read): the version is written
+// with its length, or as `-` when there is none, and the name takes the rest.
 const byNameKey = (kind: TypeKind, name: string, version: string | undefined): string =>
-  `type-name:${JSON.stringify([kind, name, version ?? null])}`
+  `type-name:${kind}:${version === undefined ? '-' : `${version.length}:${version}`}:${name}`
 const byKindKey = (kind: TypeKind): string => `types-of-kind:${kind}`
 
 function remember(tx: Tx, records: TypeRecord[]): void {

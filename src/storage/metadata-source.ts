@@ -152,6 +152,7 @@ export class MetadataSource implements OperationExecutor {
   #stopError: () => MlmdError = deadlineError
   #corruption: MlmdError | undefined
   #onCorruption: ((error: MlmdError) => void) | undefined
+  #closed = false
 
   private constructor(db: Database.Database, filename: string, readonly: boolean, options: OpenOptions) {
     this.#db = db
@@ -237,7 +238,8 @@ export class MetadataSource implements OperationExecutor {
    * @throws ResourceExhausted when a statement outlives the connection's statement budget.
    */
   perform<T>(mode: TransactionMode, body: (tx: Tx) => Op<T>, options?: CallOptions): T {
-    if (!this.#db.open) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
+    // A field of ours, not the driver's `open` (a call into native code on every operation).
+    if (this.#closed) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
     // Said before anything runs, in words, rather than SQLite's "attempt to write a readonly
     // database" half way through the body.
     if (mode === 'write' && this.readonly) throw readOnlyError()
@@ -408,6 +410,7 @@ export class MetadataSource implements OperationExecutor {
 
   /** Closes the connection. Further calls fail. */
   close(): void {
+    this.#closed = true
     this.#statements.clear()
     this.#memo.clear()
     if (this.#db.open) this.#db.close()
