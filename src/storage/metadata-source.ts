@@ -153,6 +153,9 @@ export class MetadataSource implements OperationExecutor {
   #corruption: MlmdError | undefined
   #onCorruption: ((error: MlmdError) => void) | undefined
   #closed = false
+  // Where a read of #performRead stands: not begun yet (and whether the memo was checked
+  // meanwhile), or begun; `none` outside such a read.
+  #lazyRead: LazyRead = 'none'
 
   private constructor(db: Database.Database, filename: string, readonly: boolean, options: OpenOptions) {
     this.#db = db
@@ -249,6 +252,7 @@ export class MetadataSource implements OperationExecutor {
     this.#deadline = deadline ?? Infinity
     this.#stopAt = Number.NaN
     try {
+      if (mode === 'read') return this.#performRead(body, deadline)
       return this.execute(mode, () => {
         const result = driveSync(body(this.#opTx), this.#runStatement)
         // The client has been told the call failed: applying it now would contradict that.
@@ -259,6 +263,76 @@ export class MetadataSource implements OperationExecutor {
       this.#stopAt = Infinity
       this.#deadline = Infinity
     }
+  }
+
+  // A read begins its transaction with its first statement, so that a read answered from the
+  // memo alone (types, which every client reads on every call) costs one PRAGMA instead of a
+  // BEGIN, the PRAGMA and a COMMIT. The memo is checked where it is first used: inside the
+  // transaction as for writes, or, when the body uses it before any statement, outside; then
+  // the transaction's snapshot is checked at its begin to be the one the memo was checked
+  // against, and when another connection has committed in between, the body runs again from
+  // its start inside the transaction, so that nothing it read mixes two states of the data.
+  #performRead<T>(body: (tx: Tx) => Op<T>, deadline: number | undefined): T {
+    if (this.#inTransaction) throw new Error('MetadataSource.perform: transactions do not nest')
+    this.#inTransaction = true
+    this.#memoChecked = false
+    this.#lazyRead = 'pending'
+    let op = body(this.#opTx)
+    try {
+      let step = op.next()
+      while (step.done !== true) {
+        // (The body's statements and memo use move the state on: read it as the field's type.)
+        if ((this.#lazyRead as LazyRead) !== 'begun' && this.#beginLazyRead()) {
+          // Another connection committed after the memo was checked: start again, in the
+          // snapshot the transaction now holds.
+          op.return(undefined as T)
+          op = body(this.#opTx)
+          step = op.next()
+          continue
+        }
+        let result: unknown
+        try {
+          result = this.#runStatement(step.value)
+        } catch (error) {
+          step = op.throw(error)
+          continue
+        }
+        step = op.next(result)
+      }
+      // The client has been told the call failed: answering now would contradict that.
+      if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
+      if ((this.#lazyRead as LazyRead) === 'begun') this.#commit.run()
+      return step.value
+    } catch (error) {
+      this.#memo.clear()
+      if (this.#db.inTransaction) this.#rollback.run()
+      const mapped = fromSqliteError(error)
+      if (isCorruption(mapped)) this.#noteCorruption(mapped)
+      throw mapped
+    } finally {
+      this.#lazyRead = 'none'
+      this.#inTransaction = false
+    }
+  }
+
+  // Begins the read transaction of #performRead; true when the memo the body already used was
+  // checked outside it against data another connection has changed since.
+  #beginLazyRead(): boolean {
+    const checkedOutside = this.#lazyRead === 'memo-checked'
+    try {
+      this.#begin.read.run()
+    } catch (error) {
+      throw fromSqliteError(error, 'BEGIN')
+    }
+    this.#lazyRead = 'begun'
+    if (!checkedOutside) return false
+    // The transaction's first read: it fixes the snapshot, and says whether it is the state the
+    // memo was checked against.
+    const version = this.#dataVersion.get() as bigint
+    if (version === this.#memoVersion) return false
+    this.#memo.clear()
+    this.#memoVersion = version
+    return true
   }
 
   /**
@@ -330,10 +404,12 @@ export class MetadataSource implements OperationExecutor {
 
   #checkedMemo(): Map<string, unknown> {
     if (!this.#memoChecked) {
+      // Before a lazy read's first statement this runs on its own, outside any transaction.
       const version = this.#dataVersion.get() as bigint
       if (version !== this.#memoVersion) this.#memo.clear()
       this.#memoVersion = version
       this.#memoChecked = true
+      if (this.#lazyRead === 'pending') this.#lazyRead = 'memo-checked'
     }
     return this.#memo
   }
@@ -485,6 +561,8 @@ export class MetadataSource implements OperationExecutor {
     forgetMemo: () => this.#memo.clear(),
   }
 }
+
+type LazyRead = 'none' | 'pending' | 'memo-checked' | 'begun'
 
 /** Whether an error says the database file itself is damaged (SQLITE_CORRUPT*). */
 export function isCorruption(error: MlmdError): boolean {
