@@ -235,7 +235,8 @@ export class MetadataSource implements OperationExecutor {
 
   /**
    * Runs an operation body in one transaction, driving its statements synchronously. See
-   * {@link OperationExecutor.perform}.
+   * {@link OperationExecutor.perform}. A read begins its transaction with its first statement
+   * (one answered from the memo alone needs none; see `#performRead`).
    * @throws DeadlineExceeded when `options.deadline` has passed before the begin, during a long
    *   statement, or before the commit (then rolled back).
    * @throws ResourceExhausted when a statement outlives the connection's statement budget.
