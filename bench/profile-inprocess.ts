@@ -196,7 +196,66 @@ const OPS: Record<string, (s: Store) => unknown> = {
   PUT_ARTIFACT_NEW: (s) =>
     s.putArtifacts({ artifacts: [{ type_id: 10n, uri: `s3://new/${counter}`, properties: props(counter) }] }),
   PUT_CONTEXT_TYPE: (s) => s.putContextType({ context_type: { name: 'CT1', properties: PROPS } }),
+  // mlmd_bench's FillTypes: a new type with 1–10 string properties, then the same type with
+  // properties added (can_add_fields), as its UPDATE variant.
+  PUT_TYPE_NEW: (s) =>
+    s.putArtifactType({ artifact_type: { name: `new-${counter}`, properties: stringProps('p', counter) } }),
+  PUT_TYPE_ADD_PROPERTIES: (s) =>
+    s.putArtifactType({
+      artifact_type: {
+        name: `new-${counter}`,
+        properties: { ...stringProps('p', counter), ...stringProps('add', counter + 3) },
+      },
+      can_add_fields: true,
+    }),
+  // mlmd_bench's FillNodes: 1–10 new nodes with 1–10 string properties, custom ones included.
+  PUT_ARTIFACTS_NEW_BATCH: (s) =>
+    s.putArtifacts({
+      artifacts: Array.from({ length: (counter % 10) + 1 }, (_, i) => ({
+        type_id: 10n,
+        name: `batch-${counter}-${i}`,
+        uri: `s3://batch/${counter}/${i}`,
+        state: 0,
+        properties: { p2: { string_value: '*'.repeat(i + 1) }, p4: { string_value: 'x' } },
+        custom_properties: { c0: { string_value: 'y' }, c1: { string_value: 'zz' } },
+      })),
+    }),
+  PUT_CONTEXT_NEW: (s) =>
+    s.putContexts({
+      contexts: [{ type_id: CONTEXT_TYPE_ID, name: `ctx-${counter}`, properties: props(counter) }],
+    }),
+  PUT_EXECUTION: (s) =>
+    s.putExecution({
+      execution: { type_id: EXECUTION_TYPE_ID, last_known_state: 3 },
+      artifact_event_pairs: [
+        { artifact: { id: BigInt((counter % 300) + 1) }, event: { type: 3 } },
+        { artifact: { type_id: 10n, uri: `s3://out/${counter}` }, event: { type: 4 } },
+      ],
+      contexts: [
+        {
+          id: BigInt((counter % 10) + 1),
+          type_id: CONTEXT_TYPE_ID,
+          name: `c${counter % 10}`,
+          properties: props(counter % 10),
+        },
+      ],
+    }),
+  PUT_ATTRIBUTIONS: (s) =>
+    s.putAttributionsAndAssociations({
+      attributions: [{ artifact_id: BigInt((counter % 300) + 1), context_id: BigInt((counter % 7) + 1) }],
+      associations: [],
+    }),
 }
+
+function stringProps(prefix: string, n: number): Record<string, number> {
+  const properties: Record<string, number> = {}
+  for (let p = 0; p < (n % 10) + 1; p++) properties[`${prefix}-${p}`] = 3
+  return properties
+}
+
+// The execution and context types of the fill (ET0, CT0): the 6th and 7th user types.
+const EXECUTION_TYPE_ID = 11n
+const CONTEXT_TYPE_ID = 12n
 
 const targets: Target[] = []
 for (const root of roots) targets.push(await open(root))

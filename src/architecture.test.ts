@@ -35,8 +35,10 @@ function sourceFiles(dir: string): string[] {
 
 const files = sourceFiles(SRC).map((file) => ({
   file: path.relative(SRC, file),
+  // Static imports and re-exports, and modules loaded on first use (`await import('…')`).
   imports: [
     ...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'([^']+)'/g),
+    ...readFileSync(file, 'utf8').matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
   ].map((m) => m[1] as string),
 }))
 

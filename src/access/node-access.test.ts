@@ -12,6 +12,7 @@ import {
   findNodesByIds,
   insertNode,
   updateNode,
+  upsertProperties,
   upsertProperty,
 } from './node-access.js'
 import { insertType } from './type-access.js'
@@ -104,6 +105,23 @@ describe('node-access', () => {
         properties: { k: { double_value: 0.5 } },
         custom_properties: {},
       })
+    })
+
+    it('writes many values of both maps in statements of up to 16 rows, replacing stored ones', () => {
+      const id = artifact('wide', 'u')
+      db.run((tx) => upsertProperty(tx, ARTIFACT, id, 'p3', false, { int_value: 0n }))
+      const values = Array.from({ length: 20 }, (_, i) => ({
+        name: `p${i}`,
+        isCustom: i % 2 === 1,
+        value: i % 4 === 0 ? { string_value: `s${i}` } : { int_value: BigInt(i) },
+      }))
+      db.run((tx) => upsertProperties(tx, ARTIFACT, id, values))
+      const [node] = db.run((tx) => findNodesByIds(tx, ARTIFACT, [id]), 'read')
+      const of = (custom: boolean) =>
+        Object.fromEntries(values.filter((v) => v.isCustom === custom).map((v) => [v.name, v.value]))
+      // p3 is custom in the batch: the declared p3 stays as it was.
+      expect(node?.properties).toEqual({ ...of(false), p3: { int_value: 0n } })
+      expect(node?.custom_properties).toEqual(of(true))
     })
 
     it('surfaces a unique-key collision as ALREADY_EXISTS, thrown into the body', () => {

@@ -18,6 +18,7 @@ import {
 import { decodeValue, encodeValue, STRUCT_PREFIX } from '../storage/value-codec.js'
 import type { NodeShape } from './node-queries.js'
 import * as queries from './node-queries.js'
+import { MAX_ROWS_PER_STATEMENT } from './query-builder.js'
 
 /** Any of the three node messages; they share their common fields. */
 export type Node = Artifact | Execution | Context
@@ -332,6 +333,34 @@ export function* upsertProperty(
   value: Value,
 ): Op<void> {
   yield* run(queries.upsertProperty(tx.dialect, kind, nodeId, name, isCustom, encodeValue(value)))
+}
+
+/** One property value of a node to write with {@link upsertProperties}. */
+export interface NodePropertyValue {
+  readonly name: string
+  readonly isCustom: boolean
+  readonly value: Value
+}
+
+/**
+ * Inserts or replaces property values of one node (no two with the same name in the same map),
+ * in one statement per {@link MAX_ROWS_PER_STATEMENT} values rather than one per value.
+ */
+export function* upsertProperties(
+  tx: Tx,
+  kind: NodeKind,
+  nodeId: bigint,
+  values: readonly NodePropertyValue[],
+): Op<void> {
+  for (let start = 0; start < values.length; start += MAX_ROWS_PER_STATEMENT) {
+    const writes: queries.PropertyWrite[] = []
+    const end = Math.min(values.length, start + MAX_ROWS_PER_STATEMENT)
+    for (let i = start; i < end; i++) {
+      const { name, isCustom, value } = values[i] as NodePropertyValue
+      writes.push({ nodeId, name, isCustom, value: encodeValue(value) })
+    }
+    yield* run(queries.upsertProperties(tx.dialect, kind, writes))
+  }
 }
 
 /** Deletes one property value of a node, in its own map only (see `deleteProperty` in node-queries). */

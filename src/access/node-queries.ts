@@ -7,7 +7,7 @@ import type { Dialect } from '../storage/dialect.js'
 import type { NodeTables } from '../storage/schema/v10.js'
 import type { Query, SqlValue } from '../storage/transaction-executor.js'
 import type { PropertyColumns } from '../storage/value-codec.js'
-import { q, textOf, textOfKind } from './query-builder.js'
+import { MAX_ROWS_PER_STATEMENT, q, rowCountKeys, textOf, textOfKind } from './query-builder.js'
 
 /** The columns only some node kinds have, named as their proto fields. */
 export type KindColumn = 'uri' | 'state' | 'last_known_state'
@@ -295,6 +295,52 @@ export function upsertProperty(
     value.proto_value,
     value.bool_value,
   )
+}
+
+/** One property value to write: its node, name, map and stored columns. */
+export interface PropertyWrite {
+  readonly nodeId: bigint
+  readonly name: string
+  readonly isCustom: boolean
+  readonly value: PropertyColumns
+}
+
+const UPSERT_PROPERTIES_KEYS = rowCountKeys('upsert-properties')
+
+/**
+ * As {@link upsertProperty}, for 1 to {@link MAX_ROWS_PER_STATEMENT} values in one statement (no
+ * two for the same node, name and map): one statement per node write instead of one per value.
+ */
+export function upsertProperties(d: Dialect, kind: NodeShape, writes: readonly PropertyWrite[]): Query {
+  const rows = writes.length
+  if (rows < 1 || rows > MAX_ROWS_PER_STATEMENT) {
+    throw new Error(`upsertProperties: ${rows} rows, not 1 to ${MAX_ROWS_PER_STATEMENT}`)
+  }
+  const sql = textOfKind(d, UPSERT_PROPERTIES_KEYS[rows] as string, kind, () => {
+    const owner = kind.tables.propertyNodeColumn
+    return d.upsert(
+      kind.tables.property,
+      [owner, 'name', 'is_custom_property', ...VALUE_COLUMNS],
+      [owner, 'name', 'is_custom_property'],
+      VALUE_COLUMNS,
+      rows,
+    )
+  })
+  const params: SqlValue[] = []
+  for (const { nodeId, name, isCustom, value } of writes) {
+    params.push(
+      nodeId,
+      name,
+      isCustom ? 1n : 0n,
+      value.int_value,
+      value.double_value,
+      value.string_value,
+      value.byte_value,
+      value.proto_value,
+      value.bool_value,
+    )
+  }
+  return { sql, params }
 }
 
 /**

@@ -64,6 +64,18 @@ export function textOfKind<K extends object>(
   return text
 }
 
+/**
+ * The most rows one multi-row statement writes (property values, property declarations): a
+ * longer list is written in statements of this many rows, so that a table has at most this many
+ * statement texts and a statement at most a few hundred parameters.
+ */
+export const MAX_ROWS_PER_STATEMENT = 16
+
+/** `base` suffixed with each row count up to {@link MAX_ROWS_PER_STATEMENT}: text keys built once. */
+export function rowCountKeys(base: string): readonly string[] {
+  return Array.from({ length: MAX_ROWS_PER_STATEMENT + 1 }, (_, rows) => `${base}:${rows}`)
+}
+
 /** Builds a {@link Query}. */
 export function q(sql: string, ...params: SqlValue[]): Query {
   return { sql, params }

@@ -9,6 +9,7 @@ import {
   findTypesByKind,
   insertParentType,
   insertType,
+  insertTypeProperties,
   insertTypeProperty,
   updateTypeExternalId,
 } from './type-access.js'
@@ -83,5 +84,36 @@ describe('type-access', () => {
     const after = db.run((tx) => findTypesByIds(tx, TypeKind.ARTIFACT, [id]), 'read')[0]
     expect(after).not.toBe(first)
     expect(after?.external_id).toBe('x')
+  })
+
+  it('memoises by name and version without mixing up names and versions that share their text', () => {
+    const pairs: [string, string | undefined][] = [
+      ['a', '1:b'],
+      ['1:b:a', undefined],
+      ['b:a', '1'],
+      ['a', undefined],
+      ['-:a', undefined],
+    ]
+    const ids = pairs.map(([name, version]) =>
+      db.run((tx) => insertType(tx, { name, version, kind: TypeKind.CONTEXT, properties: {} })),
+    )
+    for (let round = 0; round < 2; round++) {
+      const found = pairs.map(
+        ([name, version]) =>
+          db.run((tx) => findTypeByNameAndVersion(tx, TypeKind.CONTEXT, name, version), 'read')?.id,
+      )
+      expect(found).toEqual(ids)
+    }
+  })
+
+  it('declares any number of properties in statements of up to 16 rows, and keeps the memo for none', () => {
+    const id = db.run((tx) => insertType(tx, { name: 'Wide', kind: TypeKind.ARTIFACT, properties: {} }))
+    const before = db.run((tx) => findTypesByIds(tx, TypeKind.ARTIFACT, [id]), 'read')[0]
+    db.run((tx) => insertTypeProperties(tx, id, []))
+    expect(db.run((tx) => findTypesByIds(tx, TypeKind.ARTIFACT, [id]), 'read')[0]).toBe(before)
+    const declared = Array.from({ length: 37 }, (_, i) => [`p${i}`, (i % 3) + 1] as const)
+    db.run((tx) => insertTypeProperties(tx, id, declared))
+    const [after] = db.run((tx) => findTypesByIds(tx, TypeKind.ARTIFACT, [id]), 'read')
+    expect(after?.properties).toEqual(Object.fromEntries(declared))
   })
 })

@@ -8,6 +8,7 @@ import type { ArtifactStructType } from '../proto/messages.js'
 import { fromProto3Json, toProto3Json } from '../storage/proto-json.js'
 import { SIMPLE_TYPES, type TypeKind } from '../storage/schema/v10.js'
 import { all, get, type Op, run, type Tx } from '../storage/transaction-executor.js'
+import { MAX_ROWS_PER_STATEMENT } from './query-builder.js'
 import * as queries from './type-queries.js'
 
 /** A type as stored, independent of its kind. `base_type` is the enum number, when linked. */
@@ -78,8 +79,10 @@ function* hydrate(tx: Tx, rows: TypeRow[]): Op<TypeRecord[]> {
 // against their types, and types change rarely. Records in the memo are frozen; the writers
 // below forget the memo.
 const byIdKey = (id: bigint): string => `type:${id}`
+// Unambiguous without JSON (read on every type put and by-name read): the version is written
+// with its length, or as `-` when there is none, and the name takes the rest.
 const byNameKey = (kind: TypeKind, name: string, version: string | undefined): string =>
-  `type-name:${JSON.stringify([kind, name, version ?? null])}`
+  `type-name:${kind}:${version === undefined ? '-' : `${version.length}:${version}`}:${name}`
 const byKindKey = (kind: TypeKind): string => `types-of-kind:${kind}`
 
 function remember(tx: Tx, records: TypeRecord[]): void {
@@ -185,10 +188,25 @@ export function* insertType(tx: Tx, type: NewType): Op<bigint> {
       external_id: type.external_id ?? null,
     }),
   )
-  for (const [name, dataType] of Object.entries(type.properties)) {
-    yield* insertTypeProperty(tx, id, name, dataType)
-  }
+  yield* insertTypeProperties(tx, id, Object.entries(type.properties))
   return id
+}
+
+/**
+ * Adds property declarations to a type (distinct names), in one statement per
+ * {@link MAX_ROWS_PER_STATEMENT} of them rather than one per property.
+ */
+export function* insertTypeProperties(
+  tx: Tx,
+  typeId: bigint,
+  properties: readonly (readonly [string, number])[],
+): Op<void> {
+  if (properties.length === 0) return
+  tx.forgetMemo()
+  for (let start = 0; start < properties.length; start += MAX_ROWS_PER_STATEMENT) {
+    const rows = properties.slice(start, start + MAX_ROWS_PER_STATEMENT)
+    yield* run(queries.insertTypeProperties(tx.dialect, typeId, rows))
+  }
 }
 
 /** Adds one property declaration to a type. */

@@ -78,6 +78,15 @@ describe('type-queries', () => {
         params: [3n, 'version', 1n],
       },
       {
+        name: 'insertTypeProperties',
+        query: queries.insertTypeProperties(sqlite, 3n, [
+          ['version', 1],
+          ['name', 3],
+        ]),
+        sql: 'INSERT INTO `TypeProperty`(`type_id`, `name`, `data_type`) VALUES(?, ?, ?), (?, ?, ?)',
+        params: [3n, 'version', 1n, 3n, 'name', 3n],
+      },
+      {
         name: 'updateTypeExternalId',
         query: queries.updateTypeExternalId(sqlite, 3n, 'x'),
         sql: 'UPDATE `Type` SET `external_id` = ? WHERE id = ?',

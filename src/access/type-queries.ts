@@ -5,7 +5,7 @@
 import type { Dialect } from '../storage/dialect.js'
 import type { TypeKind } from '../storage/schema/v10.js'
 import type { Query, SqlValue } from '../storage/transaction-executor.js'
-import { q, textOf } from './query-builder.js'
+import { MAX_ROWS_PER_STATEMENT, q, rowCountKeys, textOf } from './query-builder.js'
 
 const selectType = (d: Dialect): string =>
   `SELECT id, name, version, type_kind, description, input_type, output_type, external_id FROM ${d.id('Type')}`
@@ -126,6 +126,29 @@ export function insertTypeProperty(d: Dialect, typeId: bigint, name: string, dat
     d.insert('TypeProperty', ['type_id', 'name', 'data_type']),
   )
   return q(sql, typeId, name, BigInt(dataType))
+}
+
+const INSERT_TYPE_PROPERTIES_KEYS = rowCountKeys('insert-type-properties')
+
+/**
+ * Declares 1 to {@link MAX_ROWS_PER_STATEMENT} properties of a type in one statement (as
+ * {@link insertTypeProperty}, one row per `[name, data type]`, names distinct).
+ */
+export function insertTypeProperties(
+  d: Dialect,
+  typeId: bigint,
+  properties: readonly (readonly [string, number])[],
+): Query {
+  const rows = properties.length
+  if (rows < 1 || rows > MAX_ROWS_PER_STATEMENT) {
+    throw new Error(`insertTypeProperties: ${rows} rows, not 1 to ${MAX_ROWS_PER_STATEMENT}`)
+  }
+  const sql = textOf(d, INSERT_TYPE_PROPERTIES_KEYS[rows] as string, () =>
+    d.insert('TypeProperty', ['type_id', 'name', 'data_type'], rows),
+  )
+  const params: SqlValue[] = []
+  for (const [name, dataType] of properties) params.push(typeId, name, BigInt(dataType))
+  return { sql, params }
 }
 
 /** Sets a type's external id. */

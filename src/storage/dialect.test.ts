@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SQLITE_DIALECT as sqlite } from './dialect.js'
+import { MYSQL_DIALECT, POSTGRESQL_DIALECT, SQLITE_DIALECT as sqlite } from './dialect.js'
 
 describe('dialect', () => {
   describe('SQLITE_DIALECT', () => {
@@ -27,12 +27,36 @@ describe('dialect', () => {
         expected:
           'INSERT INTO `T`(`k`, `v`, `w`) VALUES(?, ?, ?) ON CONFLICT(`k`) DO UPDATE SET `v` = excluded.`v`, `w` = excluded.`w`',
       },
+      {
+        name: 'insert of 3 rows',
+        sql: sqlite.insert('T', ['a', 'b'], 3),
+        expected: 'INSERT INTO `T`(`a`, `b`) VALUES(?, ?), (?, ?), (?, ?)',
+      },
+      {
+        name: 'upsert of 2 rows',
+        sql: sqlite.upsert('T', ['k', 'v'], ['k'], ['v'], 2),
+        expected:
+          'INSERT INTO `T`(`k`, `v`) VALUES(?, ?), (?, ?) ON CONFLICT(`k`) DO UPDATE SET `v` = excluded.`v`',
+      },
       { name: 'begin write', sql: sqlite.begin('write'), expected: 'BEGIN IMMEDIATE' },
       { name: 'begin read', sql: sqlite.begin('read'), expected: 'BEGIN DEFERRED' },
       { name: 'withinBudget', sql: sqlite.withinBudget('t.id'), expected: 'mlmd_within_budget(t.id)' },
       { name: 'unindexed', sql: sqlite.unindexed('t.type_id'), expected: '+t.type_id' },
     ])('$name', ({ sql, expected }) => {
       expect(sql).toBe(expected)
+    })
+
+    it('writes several rows of a server engine in one statement, placeholders repeated per row', () => {
+      const columns = ['node_id', 'name', 'proto_value']
+      expect(POSTGRESQL_DIALECT.upsert('P', columns, ['node_id', 'name'], ['proto_value'], 2)).toBe(
+        `INSERT INTO "p"("node_id", "name", "proto_value") VALUES(?, ?, decode(?, 'base64')), (?, ?, decode(?, 'base64')) ON CONFLICT("node_id", "name") DO UPDATE SET "proto_value" = EXCLUDED."proto_value"`,
+      )
+      expect(MYSQL_DIALECT.upsert('P', columns, ['node_id', 'name'], ['proto_value'], 2)).toBe(
+        'INSERT INTO `P`(`node_id`, `name`, `proto_value`) VALUES(?, ?, ?), (?, ?, ?) ON DUPLICATE KEY UPDATE `proto_value` = VALUES(`proto_value`)',
+      )
+      expect(sqlite.refusedInsertIsFree).toBe(true)
+      expect(POSTGRESQL_DIALECT.refusedInsertIsFree).toBe(false)
+      expect(MYSQL_DIALECT.refusedInsertIsFree).toBe(false)
     })
 
     it('binds int64 ids beyond 2^53 exactly, and any text', () => {

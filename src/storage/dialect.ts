@@ -28,19 +28,35 @@ export interface Dialect {
   bindIds(ids: Iterable<bigint>): SqlValue
   /** Binds strings for {@link inTextList}. */
   bindTexts(values: Iterable<string>): SqlValue
-  /** `INSERT` of one row into a table without an id column of its own. */
-  insert(table: string, columns: readonly string[]): string
+  /**
+   * `INSERT` of one row (or `rows` rows, their values one after another) into a table without
+   * an id column of its own.
+   */
+  insert(table: string, columns: readonly string[], rows?: number): string
   /** `INSERT` of one row that returns the new row's id to the driver (`RunResult.lastInsertRowid`). */
   insertReturningId(table: string, columns: readonly string[]): string
   /** `INSERT` of one row that does nothing when a unique key already holds a row. */
   insertIfAbsent(table: string, columns: readonly string[]): string
   /**
-   * `INSERT` of one row that, when the unique key `key` already holds a row, overwrites that
-   * row's `update` columns with the new values.
+   * `INSERT` of one row (or `rows` rows, none with the key of another) that, when the unique key
+   * `key` already holds a row, overwrites that row's `update` columns with the new values.
    */
-  upsert(table: string, columns: readonly string[], key: readonly string[], update: readonly string[]): string
+  upsert(
+    table: string,
+    columns: readonly string[],
+    key: readonly string[],
+    update: readonly string[],
+    rows?: number,
+  ): string
   /** The statement that begins a transaction of this mode. */
   begin(mode: TransactionMode): string
+  /**
+   * Whether an `INSERT` refused by a unique key costs nothing: no id of the table's sequence is
+   * used up and the transaction goes on (SQLite undoes just the statement). Where it is not
+   * free (PostgreSQL aborts the transaction, and both it and MySQL burn an id), the operations
+   * look a conflicting row up before inserting instead of letting the key refuse the row.
+   */
+  readonly refusedInsertIsFree: boolean
   /**
    * A condition on `rowExpr` (any column of the row a long scan visits) that stops the statement
    * once the call's time is spent, or `undefined` where the engine enforces statement timeouts
@@ -77,6 +93,13 @@ export const WITHIN_BUDGET_FUNCTION = 'mlmd_within_budget'
 
 const backtick = (name: string): string => `\`${name}\``
 
+// `VALUES(?, ?), (?, ?)`: the placeholders of `rows` rows.
+function valuesOf(columns: readonly string[], rows: number, placeholder: (column: string) => string): string {
+  const row = `(${columns.map(placeholder).join(', ')})`
+  return `VALUES${Array.from({ length: rows }, () => row).join(', ')}`
+}
+const plain = (): string => '?'
+
 /** SQLite (3.35+: `RETURNING`, upserts, JSON functions). */
 export const SQLITE_DIALECT: Dialect = {
   engine: 'sqlite',
@@ -86,17 +109,18 @@ export const SQLITE_DIALECT: Dialect = {
   inTextList: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
   bindIds: (ids) => `[${Array.from(ids, String).join(',')}]`,
   bindTexts: (values) => JSON.stringify(Array.from(values)),
-  insert: (table, columns) =>
-    `INSERT INTO ${backtick(table)}(${columns.map(backtick).join(', ')}) VALUES(${columns.map(() => '?').join(', ')})`,
+  insert: (table, columns, rows = 1) =>
+    `INSERT INTO ${backtick(table)}(${columns.map(backtick).join(', ')}) ${valuesOf(columns, rows, plain)}`,
   // better-sqlite3 reports the rowid of an insert, which is the INTEGER PRIMARY KEY id.
   insertReturningId: (table, columns) => SQLITE_DIALECT.insert(table, columns),
   insertIfAbsent: (table, columns) =>
     `INSERT OR IGNORE INTO ${backtick(table)}(${columns.map(backtick).join(', ')}) VALUES(${columns.map(() => '?').join(', ')})`,
-  upsert: (table, columns, key, update) =>
-    `INSERT INTO ${backtick(table)}(${columns.map(backtick).join(', ')}) VALUES(${columns.map(() => '?').join(', ')}) ON CONFLICT(${key.map(backtick).join(', ')}) DO UPDATE SET ${update.map((c) => `${backtick(c)} = excluded.${backtick(c)}`).join(', ')}`,
+  upsert: (table, columns, key, update, rows = 1) =>
+    `${SQLITE_DIALECT.insert(table, columns, rows)} ON CONFLICT(${key.map(backtick).join(', ')}) DO UPDATE SET ${update.map((c) => `${backtick(c)} = excluded.${backtick(c)}`).join(', ')}`,
   // IMMEDIATE takes the write lock at begin; DEFERRED reads one snapshot and, in WAL mode,
   // never blocks a writer.
   begin: (mode) => (mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN DEFERRED'),
+  refusedInsertIsFree: true,
   withinBudget: (rowExpr) => `${WITHIN_BUDGET_FUNCTION}(${rowExpr})`,
   // SQLite uses no index for a term whose column carries a unary plus.
   unindexed: (expr) => `+${expr}`,
@@ -120,8 +144,8 @@ function pgValuePlaceholder(column: string): string {
   return '?'
 }
 
-function pgInsert(table: string, columns: readonly string[]): string {
-  return `INSERT INTO ${pgName(table)}(${columns.map(pgName).join(', ')}) VALUES(${columns.map(pgValuePlaceholder).join(', ')})`
+function pgInsert(table: string, columns: readonly string[], rows = 1): string {
+  return `INSERT INTO ${pgName(table)}(${columns.map(pgName).join(', ')}) ${valuesOf(columns, rows, pgValuePlaceholder)}`
 }
 
 // An element of a PostgreSQL array literal: quoted, with `"` and `\` escaped.
@@ -147,13 +171,14 @@ export const POSTGRESQL_DIALECT: Dialect = {
   insert: pgInsert,
   insertReturningId: (table, columns) => `${pgInsert(table, columns)} RETURNING id`,
   insertIfAbsent: (table, columns) => `${pgInsert(table, columns)} ON CONFLICT DO NOTHING`,
-  upsert: (table, columns, key, update) =>
-    `${pgInsert(table, columns)} ON CONFLICT(${key.map(pgName).join(', ')}) DO UPDATE SET ${update.map((c) => `${pgName(c)} = EXCLUDED.${pgName(c)}`).join(', ')}`,
+  upsert: (table, columns, key, update, rows = 1) =>
+    `${pgInsert(table, columns, rows)} ON CONFLICT(${key.map(pgName).join(', ')}) DO UPDATE SET ${update.map((c) => `${pgName(c)} = EXCLUDED.${pgName(c)}`).join(', ')}`,
   // A read sees one snapshot for all its statements; writers are serialized by the driver.
   begin: (mode) =>
     mode === 'write'
       ? 'BEGIN ISOLATION LEVEL READ COMMITTED'
       : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  refusedInsertIsFree: false,
   // The driver sets `statement_timeout` instead.
   withinBudget: () => undefined,
   unindexed: (expr) => `(${expr} + 0)`,
@@ -179,18 +204,19 @@ export const MYSQL_DIALECT: Dialect = {
   inTextList: jsonList('TEXT'),
   bindIds: (ids) => `[${Array.from(ids, String).join(',')}]`,
   bindTexts: (values) => JSON.stringify(Array.from(values)),
-  insert: (table, columns) => SQLITE_DIALECT.insert(table, columns),
+  insert: (table, columns, rows = 1) => SQLITE_DIALECT.insert(table, columns, rows),
   // The driver reports the statement's insert id.
   insertReturningId: (table, columns) => SQLITE_DIALECT.insert(table, columns),
   // A no-op update rather than INSERT IGNORE, which would also hide errors other than the
   // duplicate key (values out of range, too long).
   insertIfAbsent: (table, columns) =>
     `${SQLITE_DIALECT.insert(table, columns)} ON DUPLICATE KEY UPDATE ${backtick(columns[0] as string)} = ${backtick(columns[0] as string)}`,
-  upsert: (table, columns, _key, update) =>
-    `${SQLITE_DIALECT.insert(table, columns)} ON DUPLICATE KEY UPDATE ${update.map((c) => `${backtick(c)} = VALUES(${backtick(c)})`).join(', ')}`,
+  upsert: (table, columns, _key, update, rows = 1) =>
+    `${SQLITE_DIALECT.insert(table, columns, rows)} ON DUPLICATE KEY UPDATE ${update.map((c) => `${backtick(c)} = VALUES(${backtick(c)})`).join(', ')}`,
   // InnoDB's REPEATABLE READ: one snapshot for the whole body; writers are serialized by the driver.
   begin: (mode) =>
     mode === 'write' ? 'START TRANSACTION' : 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY',
+  refusedInsertIsFree: false,
   // The driver sets the session's statement time limit instead.
   withinBudget: () => undefined,
   unindexed: (expr) => `(${expr} + 0)`,

@@ -7,7 +7,7 @@ import { Code, MlmdError } from '../errors.js'
 import { createMetadataStore } from '../store/metadata-store.js'
 import { fromSqliteError, MetadataSource, type OpenOptions } from './metadata-source.js'
 import { initMetadataStore } from './schema/mlmd-env.js'
-import { type DirectTx, get, run } from './transaction-executor.js'
+import { all, type DirectTx, get, run } from './transaction-executor.js'
 
 function errorOf(body: () => unknown): unknown {
   try {
@@ -280,6 +280,44 @@ describe('metadata-source', () => {
         expect(recall(source, mode)).toBe('b')
       },
     )
+
+    it("answers a read from the memo alone, and still sees another connection's commit", () => {
+      const source = open()
+      const other = open()
+      source.execute('write', createTable)
+      remember(source, 'read', 'a')
+      const fromMemo = () =>
+        source.perform('read', function* (tx) {
+          yield* [] // no statement: the read begins no transaction
+          return tx.memo().get('k')
+        })
+      expect(fromMemo()).toBe('a')
+      other.execute('write', (tx) => insert(tx, 1n))
+      expect(fromMemo()).toBeUndefined()
+    })
+
+    it('runs a read again in its transaction when another connection commits between its memo and its first statement', () => {
+      const source = open()
+      const other = open()
+      source.execute('write', createTable)
+      remember(source, 'read', 'a')
+      const seen: unknown[] = []
+      const rows = source.perform('read', function* (tx) {
+        seen.push(tx.memo().get('k'))
+        if (seen.length === 1) other.execute('write', (otx) => insert(otx, 7n))
+        return yield* all<{ v: bigint }>({ sql: 'SELECT v FROM t', params: [] })
+      })
+      expect(seen).toEqual(['a', undefined])
+      expect(rows).toEqual([{ v: 7n }])
+      // Without a commit in between, the body runs once, with the memo.
+      remember(source, 'read', 'b')
+      seen.length = 0
+      source.perform('read', function* (tx) {
+        seen.push(tx.memo().get('k'))
+        return yield* all({ sql: 'SELECT v FROM t', params: [] })
+      })
+      expect(seen).toEqual(['b'])
+    })
 
     it('empties itself when a transaction rolls back, and on forgetMemo', () => {
       const source = open()

@@ -152,6 +152,10 @@ export class MetadataSource implements OperationExecutor {
   #stopError: () => MlmdError = deadlineError
   #corruption: MlmdError | undefined
   #onCorruption: ((error: MlmdError) => void) | undefined
+  #closed = false
+  // Where a read of #performRead stands: not begun yet (and whether the memo was checked
+  // meanwhile), or begun; `none` outside such a read.
+  #lazyRead: LazyRead = 'none'
 
   private constructor(db: Database.Database, filename: string, readonly: boolean, options: OpenOptions) {
     this.#db = db
@@ -231,13 +235,15 @@ export class MetadataSource implements OperationExecutor {
 
   /**
    * Runs an operation body in one transaction, driving its statements synchronously. See
-   * {@link OperationExecutor.perform}.
+   * {@link OperationExecutor.perform}. A read begins its transaction with its first statement
+   * (one answered from the memo alone needs none; see `#performRead`).
    * @throws DeadlineExceeded when `options.deadline` has passed before the begin, during a long
    *   statement, or before the commit (then rolled back).
    * @throws ResourceExhausted when a statement outlives the connection's statement budget.
    */
   perform<T>(mode: TransactionMode, body: (tx: Tx) => Op<T>, options?: CallOptions): T {
-    if (!this.#db.open) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
+    // A field of ours, not the driver's `open` (a call into native code on every operation).
+    if (this.#closed) throw new MlmdError(Code.FailedPrecondition, 'The metadata store is closed.')
     // Said before anything runs, in words, rather than SQLite's "attempt to write a readonly
     // database" half way through the body.
     if (mode === 'write' && this.readonly) throw readOnlyError()
@@ -247,6 +253,7 @@ export class MetadataSource implements OperationExecutor {
     this.#deadline = deadline ?? Infinity
     this.#stopAt = Number.NaN
     try {
+      if (mode === 'read') return this.#performRead(body, deadline)
       return this.execute(mode, () => {
         const result = driveSync(body(this.#opTx), this.#runStatement)
         // The client has been told the call failed: applying it now would contradict that.
@@ -257,6 +264,76 @@ export class MetadataSource implements OperationExecutor {
       this.#stopAt = Infinity
       this.#deadline = Infinity
     }
+  }
+
+  // A read begins its transaction with its first statement, so that a read answered from the
+  // memo alone (types, which every client reads on every call) costs one PRAGMA instead of a
+  // BEGIN, the PRAGMA and a COMMIT. The memo is checked where it is first used: inside the
+  // transaction as for writes, or, when the body uses it before any statement, outside; then
+  // the transaction's snapshot is checked at its begin to be the one the memo was checked
+  // against, and when another connection has committed in between, the body runs again from
+  // its start inside the transaction, so that nothing it read mixes two states of the data.
+  #performRead<T>(body: (tx: Tx) => Op<T>, deadline: number | undefined): T {
+    if (this.#inTransaction) throw new Error('MetadataSource.perform: transactions do not nest')
+    this.#inTransaction = true
+    this.#memoChecked = false
+    this.#lazyRead = 'pending'
+    let op = body(this.#opTx)
+    try {
+      let step = op.next()
+      while (step.done !== true) {
+        // (The body's statements and memo use move the state on: read it as the field's type.)
+        if ((this.#lazyRead as LazyRead) !== 'begun' && this.#beginLazyRead()) {
+          // Another connection committed after the memo was checked: start again, in the
+          // snapshot the transaction now holds.
+          op.return(undefined as T)
+          op = body(this.#opTx)
+          step = op.next()
+          continue
+        }
+        let result: unknown
+        try {
+          result = this.#runStatement(step.value)
+        } catch (error) {
+          step = op.throw(error)
+          continue
+        }
+        step = op.next(result)
+      }
+      // The client has been told the call failed: answering now would contradict that.
+      if (deadline !== undefined && Date.now() >= deadline) throw deadlineError()
+      if ((this.#lazyRead as LazyRead) === 'begun') this.#commit.run()
+      return step.value
+    } catch (error) {
+      this.#memo.clear()
+      if (this.#db.inTransaction) this.#rollback.run()
+      const mapped = fromSqliteError(error)
+      if (isCorruption(mapped)) this.#noteCorruption(mapped)
+      throw mapped
+    } finally {
+      this.#lazyRead = 'none'
+      this.#inTransaction = false
+    }
+  }
+
+  // Begins the read transaction of #performRead; true when the memo the body already used was
+  // checked outside it against data another connection has changed since.
+  #beginLazyRead(): boolean {
+    const checkedOutside = this.#lazyRead === 'memo-checked'
+    try {
+      this.#begin.read.run()
+    } catch (error) {
+      throw fromSqliteError(error, 'BEGIN')
+    }
+    this.#lazyRead = 'begun'
+    if (!checkedOutside) return false
+    // The transaction's first read: it fixes the snapshot, and says whether it is the state the
+    // memo was checked against.
+    const version = this.#dataVersion.get() as bigint
+    if (version === this.#memoVersion) return false
+    this.#memo.clear()
+    this.#memoVersion = version
+    return true
   }
 
   /**
@@ -328,10 +405,12 @@ export class MetadataSource implements OperationExecutor {
 
   #checkedMemo(): Map<string, unknown> {
     if (!this.#memoChecked) {
+      // Before a lazy read's first statement this runs on its own, outside any transaction.
       const version = this.#dataVersion.get() as bigint
       if (version !== this.#memoVersion) this.#memo.clear()
       this.#memoVersion = version
       this.#memoChecked = true
+      if (this.#lazyRead === 'pending') this.#lazyRead = 'memo-checked'
     }
     return this.#memo
   }
@@ -408,6 +487,7 @@ export class MetadataSource implements OperationExecutor {
 
   /** Closes the connection. Further calls fail. */
   close(): void {
+    this.#closed = true
     this.#statements.clear()
     this.#memo.clear()
     if (this.#db.open) this.#db.close()
@@ -427,14 +507,24 @@ export class MetadataSource implements OperationExecutor {
     return statement
   }
 
+  // Every statement of every operation passes here: one call and one handler, not a call into
+  // the plain handle's method and its own handler.
   readonly #runStatement = (statement: Statement): unknown => {
-    switch (statement.kind) {
-      case 'all':
-        return this.#tx.all(statement.query)
-      case 'get':
-        return this.#tx.get(statement.query)
-      case 'run':
-        return this.#tx.run(statement.query)
+    const { sql, params } = statement.query
+    try {
+      const prepared = this.#prepare(sql)
+      switch (statement.kind) {
+        case 'all':
+          return prepared.all(...params)
+        case 'get':
+          return prepared.get(...params)
+        case 'run': {
+          const result = prepared.run(...params)
+          return { changes: result.changes, lastInsertRowid: BigInt(result.lastInsertRowid) }
+        }
+      }
+    } catch (error) {
+      throw fromSqliteError(error, sql)
     }
   }
 
@@ -472,6 +562,8 @@ export class MetadataSource implements OperationExecutor {
     forgetMemo: () => this.#memo.clear(),
   }
 }
+
+type LazyRead = 'none' | 'pending' | 'memo-checked' | 'begun'
 
 /** Whether an error says the database file itself is damaged (SQLITE_CORRUPT*). */
 export function isCorruption(error: MlmdError): boolean {

@@ -14,8 +14,9 @@ import {
   type Node,
   type NodeColumns,
   type NodeKind,
+  type NodePropertyValue,
   updateNode,
-  upsertProperty,
+  upsertProperties,
 } from '../access/node-access.js'
 import { findTypesByIds, type TypeRecord } from '../access/type-access.js'
 import { Code, invalidArgument, MlmdError, notFound } from '../errors.js'
@@ -193,12 +194,14 @@ function* createNode(tx: Tx, kind: NodeKind, node: Node, validatedType: TypeReco
     validateProperties(node, type)
   }
   const id = yield* insertNode(tx, kind, columnsForInsert(kind, node), nowMillis())
+  const values: NodePropertyValue[] = []
   for (const [name, value] of Object.entries(node.properties ?? {})) {
-    yield* upsertProperty(tx, kind, id, name, false, value)
+    values.push({ name, isCustom: false, value })
   }
   for (const [name, value] of Object.entries(node.custom_properties ?? {})) {
-    yield* upsertProperty(tx, kind, id, name, true, value)
+    values.push({ name, isCustom: true, value })
   }
+  yield* upsertProperties(tx, kind, id, values)
   return id
 }
 
@@ -272,6 +275,8 @@ function* updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNo
   }
 
   let changed = columnsDiffer(before, after)
+  // The changed values of both maps are written together, in one statement.
+  const upserts: NodePropertyValue[] = []
   changed =
     (yield* applyPropertyChanges(
       tx,
@@ -281,6 +286,7 @@ function* updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNo
       node.properties,
       stored.properties,
       scope.properties,
+      upserts,
     )) || changed
   changed =
     (yield* applyPropertyChanges(
@@ -291,7 +297,9 @@ function* updateStoredNode(tx: Tx, kind: NodeKind, node: Node, options: UpsertNo
       node.custom_properties,
       stored.custom_properties,
       scope.customProperties,
+      upserts,
     )) || changed
+  yield* upsertProperties(tx, kind, id, upserts)
   if (changed || options.forceUpdateTime === true) {
     // The update time moves forward on every change, even within one millisecond, so that
     // optimistic concurrency checks and LAST_UPDATE_TIME ordering see every update.
@@ -356,7 +364,8 @@ function sameMessage(a: unknown, b: unknown): boolean {
   return x.length === y.size && x.every(([k, v]) => y.has(k) && sameMessage(v, y.get(k)))
 }
 
-// Writes the property rows an update changes; returns whether anything changed.
+// Deletes the property rows an update removes and adds the values it sets to `upserts`, for the
+// caller to write; returns whether anything changed.
 function* applyPropertyChanges(
   tx: Tx,
   kind: NodeKind,
@@ -365,6 +374,7 @@ function* applyPropertyChanges(
   requested: Record<string, Value> | undefined,
   stored: Record<string, Value> | undefined,
   scope: PropertyScope,
+  upserts: NodePropertyValue[],
 ): Op<boolean> {
   if (scope === 'none') return false
   const want = requested ?? {}
@@ -379,7 +389,7 @@ function* applyPropertyChanges(
       yield* deleteProperty(tx, kind, id, name, isCustom)
     } else {
       if (previous !== undefined && sameValue(previous, next)) continue
-      yield* upsertProperty(tx, kind, id, name, isCustom, next)
+      upserts.push({ name, isCustom, value: next })
     }
     changed = true
   }

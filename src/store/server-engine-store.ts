@@ -11,10 +11,9 @@
  * ```
  */
 import { Code, MlmdError } from '../errors.js'
-import { type MysqlConfig, MysqlSource } from '../storage/mysql-source.js'
-import { type PostgresqlConfig, PostgresqlSource } from '../storage/postgresql-source.js'
-import { initMysqlStore } from '../storage/schema/mysql-env.js'
-import { initPostgresqlStore, type PostgresqlInitOptions } from '../storage/schema/postgresql-env.js'
+import type { MysqlConfig, MysqlSource } from '../storage/mysql-source.js'
+import type { PostgresqlConfig, PostgresqlSource } from '../storage/postgresql-source.js'
+import type { PostgresqlInitOptions } from '../storage/schema/postgresql-env.js'
 import { requestLimits } from './interceptors.js'
 import {
   bindAsyncOperations,
@@ -73,6 +72,12 @@ export interface PostgresqlStoreOptions extends PostgresqlConfig, PostgresqlInit
  * @throws Unavailable when the server cannot be reached.
  */
 export async function openPostgresqlStore(options: PostgresqlStoreOptions): Promise<OwnedAsyncMetadataStore> {
+  // Loaded when first used: the engine's client library and schema code are several MB of heap
+  // that every in-process SQLite user would otherwise carry, and its garbage collections scan.
+  const [{ PostgresqlSource }, { initPostgresqlStore }] = await Promise.all([
+    import('../storage/postgresql-source.js'),
+    import('../storage/schema/postgresql-env.js'),
+  ])
   const source = await PostgresqlSource.open(options)
   return ownedStore(source, 'postgresql', () => initPostgresqlStore(source, options))
 }
@@ -105,6 +110,11 @@ export interface MysqlStoreOptions extends MysqlConfig, PostgresqlInitOptions {}
  * @throws Unavailable when the server cannot be reached.
  */
 export async function openMysqlStore(options: MysqlStoreOptions): Promise<OwnedAsyncMetadataStore> {
+  // Loaded when first used, as for PostgreSQL.
+  const [{ MysqlSource }, { initMysqlStore }] = await Promise.all([
+    import('../storage/mysql-source.js'),
+    import('../storage/schema/mysql-env.js'),
+  ])
   const source = await MysqlSource.open(options)
   return ownedStore(source, 'mysql', () => initMysqlStore(source, options))
 }

@@ -736,9 +736,14 @@ describe('type operations', () => {
     })
 
     it.each(KINDS)('rejects a new $kind type with a taken external_id as ALREADY_EXISTS', (k) => {
-      k.put({ name: 'a', external_id: 'x' })
-      expect(() => k.put({ name: 'b', external_id: 'x' })).toThrow(mlmdError(Code.AlreadyExists))
+      const type_id = k.put({ name: 'a', external_id: 'x' }).type_id as bigint
+      expect(() => k.put({ name: 'b', external_id: 'x', properties: { p: PropertyType.INT } })).toThrow(
+        mlmdError(Code.AlreadyExists, `Type with external_id x already exists: type ${type_id}`),
+      )
       expect(() => k.get('b')).toThrow(mlmdError(Code.NotFound))
+      // Nothing of the refused type stays, not even its id: the next type takes the next one.
+      expect(k.put({ name: 'c', properties: { p: PropertyType.INT } })).toEqual({ type_id: type_id + 1n })
+      expect(k.get('c')).toEqual({ id: type_id + 1n, name: 'c', properties: { p: PropertyType.INT } })
     })
 
     it.each(KINDS)("rejects moving a $kind type's external_id onto a taken one as ALREADY_EXISTS", (k) => {

@@ -9,7 +9,7 @@ import {
   findTypesByKind,
   insertParentType,
   insertType,
-  insertTypeProperty,
+  insertTypeProperties,
   type NewType,
   type TypeRecord,
   updateTypeExternalId,
@@ -88,15 +88,13 @@ export function* upsertType(tx: Tx, kind: TypeKind, type: AnyType, evolution: Ty
   const stored = yield* findTypeByNameAndVersion(tx, kind, type.name, version)
   let id: bigint
   if (stored === undefined) {
-    // Looked up first, as MLMD does, rather than left to the UNIQUE key: on PostgreSQL and MySQL
-    // a refused insert still uses up an id of the sequence.
-    if (typeof type.external_id === 'string' && type.external_id !== '') {
-      const holders = yield* findTypesByExternalIds(tx, kind, [type.external_id])
-      if (holders.length > 0) {
-        throw alreadyExists(
-          `Type with external_id ${type.external_id} already exists: type ${holders[0]?.id}`,
-        )
-      }
+    const externalId =
+      typeof type.external_id === 'string' && type.external_id !== '' ? type.external_id : undefined
+    // Where a refused insert is not free (PostgreSQL, MySQL: it uses up an id of the sequence),
+    // a taken external_id is looked up first, as MLMD does. On SQLite the UNIQUE key answers,
+    // which spares every type put with an external_id three statements.
+    if (externalId !== undefined && !tx.dialect.refusedInsertIsFree) {
+      yield* refuseTakenExternalId(tx, kind, externalId)
     }
     const newType: NewType = {
       name: type.name,
@@ -110,13 +108,36 @@ export function* upsertType(tx: Tx, kind: TypeKind, type: AnyType, evolution: Ty
       newType.input_type = (type as ExecutionType).input_type
       newType.output_type = (type as ExecutionType).output_type
     }
-    id = yield* insertType(tx, newType)
+    try {
+      id = yield* insertType(tx, newType)
+    } catch (error) {
+      // On SQLite the key refused the row (its properties cannot collide: they are a map) and
+      // the transaction goes on: the same answer as the look-up, naming the holder. A type of
+      // another kind holding the external_id leaves the key's own answer, as before.
+      if (
+        externalId !== undefined &&
+        tx.dialect.refusedInsertIsFree &&
+        error instanceof MlmdError &&
+        error.code === Code.AlreadyExists
+      ) {
+        yield* refuseTakenExternalId(tx, kind, externalId)
+      }
+      throw error
+    }
   } else {
     id = stored.id
     yield* evolveType(tx, stored, type, properties, evolution)
   }
   yield* upsertBaseTypeLink(tx, kind, id, type, stored)
   return id
+}
+
+// ALREADY_EXISTS naming the type of `kind` that holds `externalId`, if there is one.
+function* refuseTakenExternalId(tx: Tx, kind: TypeKind, externalId: string): Op<void> {
+  const holders = yield* findTypesByExternalIds(tx, kind, [externalId])
+  if (holders.length > 0) {
+    throw alreadyExists(`Type with external_id ${externalId} already exists: type ${holders[0]?.id}`)
+  }
 }
 
 // MLMD's CheckFieldsConsistent: conflicting property types are never allowed; omitted and added
@@ -148,7 +169,11 @@ function* evolveType(
   if (added.length > 0 && !evolution.canAddFields) {
     throw conflict(`can_add_fields is false while the given type has more properties (${added.join(', ')})`)
   }
-  for (const name of added) yield* insertTypeProperty(tx, stored.id, name, properties[name] as number)
+  yield* insertTypeProperties(
+    tx,
+    stored.id,
+    added.map((name) => [name, properties[name] as number] as const),
+  )
   // A given external id replaces the stored one; an absent one never clears it.
   if (
     type.external_id !== undefined &&
