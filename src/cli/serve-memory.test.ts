@@ -19,8 +19,14 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url))
 const TSX = createRequire(import.meta.url).resolve('tsx')
 const MIB = 1024 * 1024
 
-/** The bound this test states: the server's peak resident set while four clients page. */
-const PEAK_RSS_BOUND_BYTES = 400 * MIB
+/**
+ * The bound this test states: how far the server's resident set may grow above its idle size
+ * while four clients page. Measured: 140-175 MiB with the 4 MB cap. Without the cap, 40 MB
+ * answers, the peak was 588 MiB against 306 MiB with it when the cap was built. The idle size,
+ * 190-250 MiB for a server run from source, varies with garbage collection and with the code
+ * the server loads, so it is left out of the bound.
+ */
+const PAGING_GROWTH_BOUND_BYTES = 250 * MIB
 
 // 120 artifacts of 400 KB each: a 100-row page of them would be a 40 MB answer without the cap.
 const ARTIFACTS = 120
@@ -79,9 +85,12 @@ function residentBytes(pid: number): number {
 }
 
 describe.skipIf(!onLinux)('serve memory under concurrent large pages', () => {
-  it(`stays under ${PEAK_RSS_BOUND_BYTES / MIB} MiB of resident memory while ${CLIENTS} clients page ${ARTIFACTS} artifacts of 400 KB`, async () => {
+  it(`grows by less than ${PAGING_GROWTH_BOUND_BYTES / MIB} MiB of resident memory while ${CLIENTS} clients page ${ARTIFACTS} artifacts of 400 KB`, async () => {
     const pid = server?.pid as number
-    let peak = residentBytes(pid)
+    // The server as it stands before the calls: the runtime, the store's threads and their
+    // connections. What the paging adds on top is what the response-size cap bounds.
+    const idle = residentBytes(pid)
+    let peak = idle
     const sampler = setInterval(() => {
       peak = Math.max(peak, residentBytes(pid))
     }, 20)
@@ -116,7 +125,9 @@ describe.skipIf(!onLinux)('serve memory under concurrent large pages', () => {
       for (const client of clients) client.close()
     }
     peak = Math.max(peak, residentBytes(pid))
-    console.info(`serve-memory: peak resident set ${(peak / MIB).toFixed(0)} MiB`)
-    expect(peak).toBeLessThan(PEAK_RSS_BOUND_BYTES)
+    console.info(
+      `serve-memory: peak resident set ${(peak / MIB).toFixed(0)} MiB, ${((peak - idle) / MIB).toFixed(0)} MiB above idle`,
+    )
+    expect(peak - idle).toBeLessThan(PAGING_GROWTH_BOUND_BYTES)
   }, 120_000)
 })
