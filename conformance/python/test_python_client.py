@@ -606,13 +606,17 @@ def test_client_side_errors(store):
         metadata_store.MetadataStore(client_config(), enable_upgrade_migration=True)
     with pytest.raises(ValueError):
         metadata_store.MetadataStore(mlmd.Artifact())
-    # A deadline too short for any answer.
-    hurried = metadata_store.MetadataStore(client_config(client_timeout_sec=0.000001))
-    with pytest.raises(errors.DeadlineExceededError):
-        hurried.get_artifact_types()
-    # An answer larger than the client accepts.
     artifact_type_id = store.put_artifact_type(mlmd.ArtifactType(name=unique("Big")))
     store.put_artifacts([mlmd.Artifact(type_id=artifact_type_id, uri="x" * 2000) for _ in range(5)])
+    # A deadline too short for the answer. gRPC rounds deadlines to whole milliseconds, so the
+    # server may see up to a millisecond left, and a fast point read can come back OK before
+    # the client's own timer fires; a filter that backtracks over the long URIs (tens of ms)
+    # cannot.
+    hurried = metadata_store.MetadataStore(client_config(client_timeout_sec=0.000001))
+    slow_filter = "uri LIKE '%x" + "_" * 1500 + "y%'"
+    with pytest.raises(errors.DeadlineExceededError):
+        hurried.get_artifacts(list_options=metadata_store.ListOptions(filter_query=slow_filter))
+    # An answer larger than the client accepts.
     small = metadata_store.MetadataStore(client_config(
         channel_arguments=mlmd.GrpcChannelArguments(max_receive_message_length=1000)))
     with pytest.raises(errors.ResourceExhaustedError):

@@ -17,6 +17,7 @@ import { accessOf, WorkerPool } from './worker-pool.js'
 // One row whose LIKE takes seconds inside SQLite (backtracking over the `_` run): a statement
 // that no deadline check can reach until the row is done.
 const STUCK_URI = 'a'.repeat(30_000)
+const STUCK_ROWS = 10
 const STUCK_FILTER = `uri LIKE '%a${'_'.repeat(15_000)}b%'`
 
 let dir: string
@@ -30,7 +31,15 @@ beforeAll(async () => {
   file = path.join(dir, 'pool.sqlite')
   direct = createMetadataStore({ filename: file })
   const { type_id } = direct.putArtifactType({ artifact_type: { name: 'Blob' } })
-  direct.putArtifacts({ artifacts: [{ type_id, name: 'stuck', uri: STUCK_URI }] })
+  // Ten rows make the scan take several seconds even on a fast idle machine (one row takes
+  // 0.8-1.2 s), so it reliably outlives the deadlines below.
+  direct.putArtifacts({
+    artifacts: Array.from({ length: STUCK_ROWS }, (_, i) => ({
+      type_id,
+      name: i === 0 ? 'stuck' : `stuck-${i}`,
+      uri: STUCK_URI,
+    })),
+  })
   pool = await WorkerPool.start({
     store: { filename: file, busyTimeoutMs: 10 },
     readWorkers: 1,
