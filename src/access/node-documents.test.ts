@@ -216,7 +216,8 @@ describe('node documents (SQLite) and node rows read the same nodes', () => {
           const limit = { cap, whole, asked: wanted.length }
           const { documents, rows } = bothWays((tx) => findNodesFitting(tx, ARTIFACT, wanted, limit))
           expect(documents.fits).toBe(rows.fits)
-          if (!documents.fits) expect(documents.bytes).toBe(rows.bytes)
+          // Every measured read reports the same total, whichever statement measured it.
+          if (Number.isFinite(cap) && wanted.length > 1) expect(documents.bytes).toBe(rows.bytes)
           expectSameNodes(ARTIFACT, documents.nodes, rows.nodes)
         }
       }

@@ -41,6 +41,12 @@ describe('node-queries', () => {
         params: ['[3]'],
       },
       {
+        name: 'selectTotalNodeBytesByIds (context)',
+        query: queries.selectTotalNodeBytesByIds(sqlite, CONTEXT, [3n, 4n]),
+        sql: 'SELECT coalesce((SELECT sum(128 + coalesce(octet_length(n.name), 0) + coalesce(octet_length(n.external_id), 0)) FROM `Context` AS n WHERE n.id IN (SELECT value FROM json_each(?))), 0) + coalesce((SELECT sum(32 + coalesce(octet_length(p.name), 0) + coalesce(octet_length(p.string_value), 0) + coalesce(octet_length(p.proto_value), 0) + coalesce(octet_length(p.byte_value), 0)) FROM `Context` AS n JOIN `ContextProperty` AS p ON p.`context_id` = n.id WHERE n.id IN (SELECT value FROM json_each(?))), 0) AS total',
+        params: ['[3,4]', '[3,4]'],
+      },
+      {
         name: 'selectPropertiesByNodeIds',
         query: queries.selectPropertiesByNodeIds(sqlite, CONTEXT, [3n]),
         sql: 'SELECT `context_id` AS node_id, name, is_custom_property, int_value, double_value, string_value, proto_value, bool_value, byte_value FROM `ContextProperty` WHERE `context_id` IN (SELECT value FROM json_each(?))',

@@ -68,12 +68,38 @@ export function selectSizedNodesByIds(d: Dialect, kind: NodeShape, ids: Iterable
 // The size of node `n` in a response, as an SQL expression.
 function nodeBytes(d: Dialect, kind: NodeShape): string {
   const { property, propertyNodeColumn: owner } = kind.tables
-  const bytes = (expr: string) => `coalesce(octet_length(${expr}), 0)`
+  return `${ownBytes(d, kind)} + coalesce((SELECT sum(${propertyBytes()}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id), 0)`
+}
+
+// The size of node `n` without its properties, as an SQL expression.
+function ownBytes(d: Dialect, kind: NodeShape): string {
   const own = ['n.name', 'n.external_id', ...(kind.kindColumns.includes('uri') ? [`n.${d.id('uri')}`] : [])]
-    .map(bytes)
+    .map(octets)
     .join(' + ')
-  const values = ['p.name', 'p.string_value', 'p.proto_value', 'p.byte_value'].map(bytes).join(' + ')
-  return `${NODE_ALLOWANCE_BYTES} + ${own} + coalesce((SELECT sum(${PROPERTY_ALLOWANCE_BYTES} + ${values}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id), 0)`
+  return `${NODE_ALLOWANCE_BYTES} + ${own}`
+}
+
+// The size of property row `p` in a response, as an SQL expression.
+function propertyBytes(): string {
+  const values = ['p.name', 'p.string_value', 'p.proto_value', 'p.byte_value'].map(octets).join(' + ')
+  return `${PROPERTY_ALLOWANCE_BYTES} + ${values}`
+}
+
+const octets = (expr: string): string => `coalesce(octet_length(${expr}), 0)`
+
+/**
+ * The size in a response of all the nodes with these ids together: the sum of
+ * {@link selectNodeSizesByIds} over them, as one row `{ total }`. Two flat sums (the nodes, then
+ * their property rows) instead of a sum per node, so a read can learn cheaply whether
+ * everything fits before it builds anything.
+ */
+export function selectTotalNodeBytesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
+  const sql = textOfKind(d, 'total-node-bytes-by-ids', kind, () => {
+    const { node, property, propertyNodeColumn: owner } = kind.tables
+    return `SELECT coalesce((SELECT sum(${ownBytes(d, kind)}) FROM ${d.id(node)} AS n WHERE ${d.inList('n.id')}), 0) + coalesce((SELECT sum(${propertyBytes()}) FROM ${d.id(node)} AS n JOIN ${d.id(property)} AS p ON p.${d.id(owner)} = n.id WHERE ${d.inList('n.id')}), 0) AS total`
+  })
+  const bound = d.bindIds(ids)
+  return q(sql, bound, bound)
 }
 
 /**
@@ -83,10 +109,9 @@ function nodeBytes(d: Dialect, kind: NodeShape): string {
  * (materialising rows was most of the time of larger reads). Column `doc`; see
  * `nodeFromDocument` in node-access for the layout.
  *
- * With `sized`, the second parameter is a byte cap: rows also carry `total`, the size in a
- * response of all the nodes (see {@link selectNodeSizesByIds}), and stop after the longest run
- * from the first node that fits in the cap (at least one node), so nothing of a node beyond the
- * cap is built.
+ * With `cap`, the second parameter is a byte cap: the rows stop after the longest run from the
+ * first node that fits in it (at least one node; sizes as {@link selectNodeSizesByIds}), so
+ * nothing of a node beyond the cap is built.
  */
 export function selectNodeDocumentsByIds(
   d: Dialect,
@@ -106,7 +131,7 @@ export function selectNodeDocumentsByIds(
   }
   const sql = textOfKind(d, 'sized-node-documents-by-ids', kind, () => {
     const node = d.id(kind.tables.node)
-    return `WITH sized AS (SELECT j.key AS pos, n.id AS id, ${nodeBytes(d, kind)} AS bytes FROM json_each(?) AS j JOIN ${node} AS n ON n.id = j.value), totals AS (SELECT pos, id, sum(bytes) OVER (ORDER BY pos) AS running, sum(bytes) OVER () AS total, row_number() OVER (ORDER BY pos) AS rank FROM sized) SELECT s.total AS total, ${nodeDocument(d, kind)} AS doc FROM totals AS s JOIN ${node} AS n ON n.id = s.id LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE s.rank = 1 OR s.running <= ? ORDER BY s.pos`
+    return `WITH sized AS (SELECT j.key AS pos, n.id AS id, ${nodeBytes(d, kind)} AS bytes FROM json_each(?) AS j JOIN ${node} AS n ON n.id = j.value), totals AS (SELECT pos, id, sum(bytes) OVER (ORDER BY pos) AS running, row_number() OVER (ORDER BY pos) AS rank FROM sized) SELECT ${nodeDocument(d, kind)} AS doc FROM totals AS s JOIN ${node} AS n ON n.id = s.id LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE s.rank = 1 OR s.running <= ? ORDER BY s.pos`
   })
   return q(sql, d.bindIds(ids), cap)
 }
