@@ -6,7 +6,7 @@
  *   node --import tsx bench/profile-server.ts FILE.sqlite [OP] [N]
  *
  * OP is `by-id` (GetArtifactsByID, 5 ids; the default), `empty` (GetContextTypesByID with no
- * ids) or `lineage` (GetLineageSubgraph, 3 hops).
+ * ids), `page` (GetArtifacts, the first page of 100) or `lineage` (GetLineageSubgraph, 3 hops).
  */
 import { mkdtempSync, readdirSync } from 'node:fs'
 import os from 'node:os'
@@ -18,7 +18,7 @@ import { MinStdRand0 } from './lib/rng.js'
 import { summarize } from './lib/stats.js'
 
 const [file, opName = 'by-id', count = '2000'] = process.argv.slice(2)
-if (!file) throw new Error('usage: profile-server.ts FILE.sqlite [by-id|empty|lineage] [N]')
+if (!file) throw new Error('usage: profile-server.ts FILE.sqlite [by-id|empty|page|lineage] [N]')
 const n = Number(count)
 const rng = new MinStdRand0(7)
 const facts = scaleFacts(file)
@@ -28,6 +28,7 @@ const ops: Record<string, { op: string; item: () => WorkItem; pyPublic?: boolean
     item: () => ({ req: { artifact_ids: Array.from({ length: 5 }, () => rng.int(1, facts.maxArtifact)) } }),
   },
   empty: { op: 'GetContextTypesByID', item: () => ({ req: { type_ids: [] } }) },
+  page: { op: 'GetArtifacts', item: () => ({ req: { options: { max_result_size: 100 } } }) },
   lineage: {
     op: 'GetLineageSubgraph',
     pyPublic: true,
