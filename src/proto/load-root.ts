@@ -72,8 +72,8 @@ const typesByName = new Map<string, protobuf.Type>()
 
 /**
  * Looks up a message type by its full name (`ml_metadata.Artifact`, `google.protobuf.Struct`).
- * Remembered per name: protobufjs walks its namespaces on every lookup, which was an eighth of
- * the time of reading a node with a Struct property.
+ * Remembered per name: protobufjs walks its namespaces on every lookup, and the store looks up
+ * the Struct type for every Struct property it reads (3-4% of such a read's profile).
  */
 export function messageType(fullName: string): protobuf.Type {
   let type = typesByName.get(fullName)
