@@ -85,7 +85,8 @@ export interface FittingNodes<N extends Node> {
  * take in a response (see `selectNodeSizesByIds`): with `whole`, all of them or none; otherwise
  * the longest run from the first that fits in `cap` bytes, at least one node. A read that asked
  * for one node (`asked`, the request's count, duplicates included) is always served. Unknown
- * ids are skipped. Sizes come with the node rows, so nothing of a node beyond the cap is loaded.
+ * ids are skipped. Sizes are read with the node rows or before them (SQLite), so nothing of a
+ * node beyond the cap is loaded.
  */
 export function* findNodesFitting<N extends Node>(
   tx: Tx,

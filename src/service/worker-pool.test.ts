@@ -14,8 +14,9 @@ import {
 } from '../wire/service-definition.js'
 import { accessOf, WorkerPool } from './worker-pool.js'
 
-// One row whose LIKE takes seconds inside SQLite (backtracking over the `_` run): a statement
-// that no deadline check can reach until the row is done.
+// Rows whose LIKE takes 0.8-1.2 s each inside SQLite (backtracking over the `_` run): a
+// statement that no deadline check can reach until a row is done. Ten of them make the scan take
+// several seconds even on a fast idle machine, so it reliably outlives the deadlines below.
 const STUCK_URI = 'a'.repeat(30_000)
 const STUCK_ROWS = 10
 const STUCK_FILTER = `uri LIKE '%a${'_'.repeat(15_000)}b%'`
@@ -31,8 +32,6 @@ beforeAll(async () => {
   file = path.join(dir, 'pool.sqlite')
   direct = createMetadataStore({ filename: file })
   const { type_id } = direct.putArtifactType({ artifact_type: { name: 'Blob' } })
-  // Ten rows make the scan take several seconds even on a fast idle machine (one row takes
-  // 0.8-1.2 s), so it reliably outlives the deadlines below.
   direct.putArtifacts({
     artifacts: Array.from({ length: STUCK_ROWS }, (_, i) => ({
       type_id,
