@@ -8,6 +8,7 @@ import type { Artifact, Context, Execution, Value } from '../proto/messages.js'
 import { ARTIFACT_TABLES, CONTEXT_TABLES, EXECUTION_TABLES } from '../storage/schema/v10.js'
 import {
   all,
+  column,
   get,
   type Op,
   type Query,
@@ -57,7 +58,7 @@ interface PropertyRow extends Record<string, SqlValue> {
 export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: readonly bigint[]): Op<N[]> {
   if (ids.length === 0) return []
   if (tx.dialect.engine === 'sqlite') {
-    const docs = yield* all<{ doc: string }>(
+    const docs = yield* column<string>(
       queries.selectNodeDocumentsByIds(tx.dialect, kind, ascendingUnique(ids)),
     )
     return (yield* nodesFromDocuments(tx, kind, docs)) as N[]
@@ -127,7 +128,7 @@ function* findDocumentsFitting<N extends Node>(
   limit: { readonly cap: number; readonly whole: boolean; readonly asked: number },
 ): Op<FittingNodes<N>> {
   if (!Number.isFinite(limit.cap) || limit.asked <= 1) {
-    const docs = yield* all<{ doc: string }>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
+    const docs = yield* column<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
     return { nodes: (yield* nodesFromDocuments(tx, kind, docs)) as N[], fits: true, bytes: 0 }
   }
   // Nearly every read fits: then one flat sum and the plain documents cost less than the
@@ -138,12 +139,12 @@ function* findDocumentsFitting<N extends Node>(
   )
   const bytes = Number(total?.total ?? 0)
   if (bytes <= limit.cap) {
-    const docs = yield* all<{ doc: string }>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
+    const docs = yield* column<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
     return { nodes: (yield* nodesFromDocuments(tx, kind, docs)) as N[], fits: true, bytes }
   }
   if (limit.whole) return { nodes: [], fits: false, bytes }
   // The rows stop where the cap is reached, so nothing past it is built.
-  const docs = yield* all<{ doc: string }>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids, limit.cap))
+  const docs = yield* column<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids, limit.cap))
   return { nodes: (yield* nodesFromDocuments(tx, kind, docs)) as N[], fits: false, bytes }
 }
 
@@ -151,11 +152,11 @@ function* findDocumentsFitting<N extends Node>(
  * Nodes from the documents of `selectNodeDocumentsByIds`, in their order. A node whose document
  * says it holds something the document cannot carry exactly is read the generic way instead.
  */
-function* nodesFromDocuments(tx: Tx, kind: NodeKind, docs: readonly { doc: string }[]): Op<Node[]> {
+function* nodesFromDocuments(tx: Tx, kind: NodeKind, docs: readonly string[]): Op<Node[]> {
   const nodes: (Node | bigint)[] = new Array(docs.length)
   let odd: bigint[] | undefined
   for (let i = 0; i < docs.length; i++) {
-    const fields = JSON.parse((docs[i] as { doc: string }).doc) as unknown[]
+    const fields = JSON.parse(docs[i] as string) as unknown[]
     const node = fields[0] === 1 ? nodeFromDocument(kind, fields) : undefined
     if (node !== undefined) nodes[i] = node
     else {

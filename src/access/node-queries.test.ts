@@ -43,7 +43,7 @@ describe('node-queries', () => {
       {
         name: 'selectTotalNodeBytesByIds (context)',
         query: queries.selectTotalNodeBytesByIds(sqlite, CONTEXT, [3n, 4n]),
-        sql: 'SELECT coalesce((SELECT sum(128 + coalesce(octet_length(n.name), 0) + coalesce(octet_length(n.external_id), 0)) FROM `Context` AS n WHERE n.id IN (SELECT value FROM json_each(?))), 0) + coalesce((SELECT sum(32 + coalesce(octet_length(p.name), 0) + coalesce(octet_length(p.string_value), 0) + coalesce(octet_length(p.proto_value), 0) + coalesce(octet_length(p.byte_value), 0)) FROM `Context` AS n JOIN `ContextProperty` AS p ON p.`context_id` = n.id WHERE n.id IN (SELECT value FROM json_each(?))), 0) AS total',
+        sql: 'SELECT coalesce((SELECT sum(128 + coalesce(octet_length(n.name), 0) + coalesce(octet_length(n.external_id), 0)) FROM json_each(?) AS j JOIN `Context` AS n ON n.id = j.value), 0) + coalesce((SELECT sum(32 + coalesce(octet_length(p.name), 0) + coalesce(octet_length(p.string_value), 0) + coalesce(octet_length(p.proto_value), 0) + coalesce(octet_length(p.byte_value), 0)) FROM json_each(?) AS j JOIN `ContextProperty` AS p ON p.`context_id` = j.value), 0) AS total',
         params: ['[3,4]', '[3,4]'],
       },
       {

@@ -135,6 +135,7 @@ export class MetadataSource implements OperationExecutor {
   readonly dialect: Dialect = SQLITE_DIALECT
   #db: Database.Database
   #statements = new Map<string, Database.Statement>()
+  #columnStatements = new Map<string, Database.Statement>()
   #inTransaction = false
   #begin: { read: Database.Statement; write: Database.Statement }
   #commit: Database.Statement
@@ -489,6 +490,7 @@ export class MetadataSource implements OperationExecutor {
   close(): void {
     this.#closed = true
     this.#statements.clear()
+    this.#columnStatements.clear()
     this.#memo.clear()
     if (this.#db.open) this.#db.close()
   }
@@ -507,6 +509,18 @@ export class MetadataSource implements OperationExecutor {
     return statement
   }
 
+  // The same statement in better-sqlite3's one-value-per-row mode, which is a mode of the
+  // prepared statement itself, so it is prepared (and cached) apart from the plain one.
+  #prepareColumn(sql: string): Database.Statement {
+    let statement = this.#columnStatements.get(sql)
+    if (statement === undefined) {
+      if (this.#columnStatements.size >= STATEMENT_CACHE_LIMIT) this.#columnStatements.clear()
+      statement = this.#db.prepare(sql).pluck()
+      this.#columnStatements.set(sql, statement)
+    }
+    return statement
+  }
+
   // Every statement of every operation passes here: one call and one handler, not a call into
   // the plain handle's method and its own handler.
   readonly #runStatement = (statement: Statement): unknown => {
@@ -518,6 +532,8 @@ export class MetadataSource implements OperationExecutor {
           return prepared.all(...params)
         case 'get':
           return prepared.get(...params)
+        case 'column':
+          return this.#prepareColumn(sql).all(...params)
         case 'run': {
           const result = prepared.run(...params)
           return { changes: result.changes, lastInsertRowid: BigInt(result.lastInsertRowid) }

@@ -433,6 +433,9 @@ async function run(
       return result
     case 'get':
       return (result as unknown[])[0]
+    case 'column':
+      // Rows keep the columns in the statement's order.
+      return (result as Record<string, unknown>[]).map((row) => Object.values(row)[0])
     case 'run': {
       const header = result as mysql.ResultSetHeader
       return {

@@ -435,6 +435,10 @@ async function run(
       return result.rows
     case 'get':
       return result.rows[0]
+    case 'column': {
+      const name = result.fields[0]?.name
+      return name === undefined ? [] : result.rows.map((row) => row[name])
+    }
     case 'run': {
       const id = result.rows[0]?.id
       return {
