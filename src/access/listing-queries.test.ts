@@ -171,6 +171,7 @@ describe('listing-queries', () => {
         set: { sql: 'SELECT id FROM `Artifact` WHERE type_id = ?', params: [2n] },
         row: { sql: ['+table_0.type_id = ?'], params: [2n] },
         rowNeedsBudget: false,
+        walkFirst: true,
       })
       expect(queries.candidateSelection(sqlite, EXECUTION, { kind: 'context', contextId: 5n })).toEqual({
         set: { sql: 'SELECT `execution_id` AS id FROM `Association` WHERE context_id = ?', params: [5n] },
@@ -181,6 +182,7 @@ describe('listing-queries', () => {
           params: [5n],
         },
         rowNeedsBudget: false,
+        walkFirst: false,
       })
       expect(queries.candidateSelection(sqlite, ARTIFACT, { kind: 'all' })).toBeUndefined()
     })

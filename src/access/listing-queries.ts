@@ -74,6 +74,13 @@ export interface Selection {
    * visits a bounded number of rows.
    */
   readonly rowNeedsBudget: boolean
+  /**
+   * Whether a page should walk its first window before counting the set: true where matches
+   * are usually common (a type's nodes are a large share of their kind, as a pipeline writes
+   * few types) and the row test is one column, so the walk fills the page after a few rows and
+   * costs little when it does not.
+   */
+  readonly walkFirst: boolean
 }
 
 /**
@@ -140,6 +147,7 @@ export function candidateSelection(
         set: q(`SELECT id FROM ${d.id(kind.tables.node)} WHERE type_id = ?`, candidates.typeId),
         row: { sql: [`${d.unindexed('table_0.type_id')} = ?`], params: [candidates.typeId] },
         rowNeedsBudget: false,
+        walkFirst: true,
       }
     case 'context': {
       const link = CONTEXT_LINKS[kind.name]
@@ -159,6 +167,7 @@ export function candidateSelection(
           params: [candidates.contextId],
         },
         rowNeedsBudget: false,
+        walkFirst: false,
       }
     }
     default:

@@ -145,7 +145,9 @@ function* page(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limi
  *    that was all of them (a context by name, a property value), and the page is read from
  *    the whole match set, which is small;
  * 2. else many nodes match (a type): walk the first `window` nodes in page order, testing
- *    each, which fills the page after a few steps when matches are common;
+ *    each, which fills the page after a few steps when matches are common (a selection that
+ *    says it should walk first, a type, takes this step before the first: counting a large
+ *    type up to the window and sorting a type just under it cost more than most pages);
  * 3. else, when the window held matches, walk on as far as their density says the page reaches
  *    (a few windows at most);
  * 4. else (the matches lie further on) compute the whole match set and sort it.
@@ -162,8 +164,13 @@ function* windowedPage(
   const d = tx.dialect
   const window = FILTER_WINDOW_PER_ROW * limit
   const inMatches = amongMatches(selection.set.sql, selection.set.params)
-  const counted = yield* get<{ n: bigint }>(countUpTo(selection.set, window))
-  if ((counted?.n ?? 0n) < BigInt(window)) return yield* page(tx, kind, order, and(base, inMatches), limit)
+  // Whether fewer than a window of nodes match: then that is all of them.
+  const fewMatch = function* () {
+    const counted = yield* get<{ n: bigint }>(countUpTo(selection.set, window))
+    return (counted?.n ?? 0n) < BigInt(window)
+  }
+  if (!selection.walkFirst && (yield* fewMatch()))
+    return yield* page(tx, kind, order, and(base, inMatches), limit)
   const budget = selection.rowNeedsBudget ? withinBudget(d) : NO_CONDITIONS
   // The last node of the window (none when fewer nodes remain).
   const [last] = yield* page(tx, kind, order, base, 1, window - 1)
@@ -176,6 +183,9 @@ function* windowedPage(
   )
   // Without a last window row the walk covered every node, so its rows are all there are.
   if (probed.length === limit || last === undefined) return probed
+  // A selection walked first turned out sparse here; a small one is sorted whole after all.
+  if (selection.walkFirst && (yield* fewMatch()))
+    return yield* page(tx, kind, order, and(base, inMatches), limit)
   // The window held some matches but not a page: a set about as dense as one node in
   // FILTER_WINDOW_PER_ROW (a pipeline's context among all artifacts). Walking on costs what the
   // page needs, whatever the set's size; sorting the whole set costs its size. Walk on when the
@@ -409,6 +419,7 @@ export function* selectPageIds(
               set: { sql: filter.sql, params: filter.params },
               row: meetingCondition(filter.condition, filter.conditionParams),
               rowNeedsBudget: true,
+              walkFirst: false,
             },
             limit,
           )
