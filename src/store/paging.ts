@@ -145,12 +145,13 @@ function* page(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limi
  *    that was all of them (a context by name, a property value), and the page is read from
  *    the whole match set, which is small;
  * 2. else many nodes match (a type): walk the first `window` nodes in page order, testing
- *    each, which fills the page after a few steps when matches are common (a selection that
- *    says it should walk first, a type, takes this step before the first: counting a large
- *    type up to the window and sorting a type just under it cost more than most pages);
+ *    each, which fills the page after a few steps when matches are common;
  * 3. else, when the window held matches, walk on as far as their density says the page reaches
  *    (a few windows at most);
  * 4. else (the matches lie further on) compute the whole match set and sort it.
+ * A selection that says it should walk first (a type) first walks a short window
+ * (`FIRST_WALK_PER_ROW`) in id order, which fills the page of a common type at once: counting a large type
+ * up to the window, or sorting a type just under it, cost more than the page.
  * Each step returns exactly the rows the last one would, so the choice affects only the time.
  */
 function* windowedPage(
@@ -164,28 +165,25 @@ function* windowedPage(
   const d = tx.dialect
   const window = FILTER_WINDOW_PER_ROW * limit
   const inMatches = amongMatches(selection.set.sql, selection.set.params)
-  // Whether fewer than a window of nodes match: then that is all of them.
-  const fewMatch = function* () {
-    const counted = yield* get<{ n: bigint }>(countUpTo(selection.set, window))
-    return (counted?.n ?? 0n) < BigInt(window)
-  }
-  if (!selection.walkFirst && (yield* fewMatch()))
-    return yield* page(tx, kind, order, and(base, inMatches), limit)
   const budget = selection.rowNeedsBudget ? withinBudget(d) : NO_CONDITIONS
-  // The last node of the window (none when fewer nodes remain).
-  const [last] = yield* page(tx, kind, order, base, 1, window - 1)
-  const probed = yield* page(
-    tx,
-    kind,
-    order,
-    and(and(and(base, budget), last === undefined ? NO_CONDITIONS : upTo(d, order, last)), selection.row),
-    limit,
-  )
-  // Without a last window row the walk covered every node, so its rows are all there are.
-  if (probed.length === limit || last === undefined) return probed
-  // A selection walked first turned out sparse here; a small one is sorted whole after all.
-  if (selection.walkFirst && (yield* fewMatch()))
-    return yield* page(tx, kind, order, and(base, inMatches), limit)
+  // The matches among the first `size` nodes in page order, and the last of those nodes (none
+  // when fewer nodes remain, and then the walk covered every node: its rows are all there are).
+  const walk = function* (size: number) {
+    const [last] = yield* page(tx, kind, order, base, 1, size - 1)
+    const end = last === undefined ? NO_CONDITIONS : upTo(d, order, last)
+    const rows = yield* page(tx, kind, order, and(and(and(base, budget), end), selection.row), limit)
+    return { rows, last, done: rows.length === limit || last === undefined }
+  }
+  // In id order only: a walk in a time order looks up each node it passes through the time
+  // index, which made a sparse type's page cost more than the count it would save.
+  if (selection.walkFirst && order.column === 'id') {
+    const early = yield* walk(FIRST_WALK_PER_ROW * limit)
+    if (early.done) return early.rows
+  }
+  const counted = yield* get<{ n: bigint }>(countUpTo(selection.set, window))
+  if ((counted?.n ?? 0n) < BigInt(window)) return yield* page(tx, kind, order, and(base, inMatches), limit)
+  const { rows: probed, last, done } = yield* walk(window)
+  if (done || last === undefined) return probed
   // The window held some matches but not a page: a set about as dense as one node in
   // FILTER_WINDOW_PER_ROW (a pipeline's context among all artifacts). Walking on costs what the
   // page needs, whatever the set's size; sorting the whole set costs its size. Walk on when the
@@ -215,6 +213,13 @@ function* windowedPage(
   }
   return yield* page(tx, kind, order, and(base, inMatches), limit)
 }
+
+/**
+ * How many nodes of the kind, per row of the page, the first walk of a selection that walks
+ * first examines (see `windowedPage`): a page fills from it when about a third of the nodes or
+ * more match, and a sparse type pays for a few hundred rows more.
+ */
+const FIRST_WALK_PER_ROW = 4
 
 /** How many windows further a page may walk on after its first window (see `windowedPage`). */
 const FURTHER_WINDOWS = 8
