@@ -6,7 +6,9 @@
  *   node --import tsx bench/profile-server.ts FILE.sqlite [OP] [N]
  *
  * OP is `by-id` (GetArtifactsByID, 5 ids; the default), `empty` (GetContextTypesByID with no
- * ids), `page` (GetArtifacts, the first page of 100) or `lineage` (GetLineageSubgraph, 3 hops).
+ * ids), `page` (GetArtifacts, the first page of 100), `by-type` (GetArtifactsByType of the
+ * type `Dataset`, all of it: 2,000 artifacts in bench/server.ts's store) or `lineage`
+ * (GetLineageSubgraph, 3 hops).
  */
 import { mkdtempSync, readdirSync } from 'node:fs'
 import os from 'node:os'
@@ -18,7 +20,7 @@ import { MinStdRand0 } from './lib/rng.js'
 import { summarize } from './lib/stats.js'
 
 const [file, opName = 'by-id', count = '2000'] = process.argv.slice(2)
-if (!file) throw new Error('usage: profile-server.ts FILE.sqlite [by-id|empty|page|lineage] [N]')
+if (!file) throw new Error('usage: profile-server.ts FILE.sqlite [by-id|empty|page|by-type|lineage] [N]')
 const n = Number(count)
 const rng = new MinStdRand0(7)
 const facts = scaleFacts(file)
@@ -29,6 +31,7 @@ const ops: Record<string, { op: string; item: () => WorkItem; pyPublic?: boolean
   },
   empty: { op: 'GetContextTypesByID', item: () => ({ req: { type_ids: [] } }) },
   page: { op: 'GetArtifacts', item: () => ({ req: { options: { max_result_size: 100 } } }) },
+  'by-type': { op: 'GetArtifactsByType', item: () => ({ req: { type_name: 'Dataset' } }) },
   lineage: {
     op: 'GetLineageSubgraph',
     pyPublic: true,

@@ -9,6 +9,7 @@ import { ARTIFACT_TABLES, CONTEXT_TABLES, EXECUTION_TABLES } from '../storage/sc
 import {
   all,
   column,
+  cursor,
   get,
   type Op,
   type Query,
@@ -61,7 +62,7 @@ export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: rea
     const docs = yield* column<string>(
       queries.selectNodeDocumentsByIds(tx.dialect, kind, ascendingUnique(ids)),
     )
-    return (yield* nodesFromDocuments(tx, kind, docs)) as N[]
+    return (yield* nodesFromDocuments(tx, kind, docs.map(parseDocument), false)) as N[]
   }
   const rows = yield* all<Record<string, SqlValue>>(queries.selectNodesByIds(tx.dialect, kind, ids))
   if (rows.length === 0) return []
@@ -86,8 +87,8 @@ export interface FittingNodes<N extends Node> {
  * take in a response (see `selectNodeSizesByIds`): with `whole`, all of them or none; otherwise
  * the longest run from the first that fits in `cap` bytes, at least one node. A read that asked
  * for one node (`asked`, the request's count, duplicates included) is always served. Unknown
- * ids are skipped. Sizes are read with the node rows or before them (SQLite), so nothing of a
- * node beyond the cap is loaded.
+ * ids are skipped. Sizes are read before the node rows, or with them (SQLite: with each node,
+ * reading one at a time), so nothing of a node beyond the cap is loaded.
  */
 export function* findNodesFitting<N extends Node>(
   tx: Tx,
@@ -120,7 +121,12 @@ export function* findNodesFitting<N extends Node>(
   return { nodes: Array.from(nodes.values()) as N[], fits: !capped, bytes }
 }
 
-// SQLite's lean path for findNodesFitting: the sizes, the cut and the nodes in one statement.
+// SQLite's lean path for findNodesFitting: each node's size comes with its document, and the
+// documents are read one at a time, so reading stops at the first node past the cap and
+// nothing beyond it is built. Against measuring the total in a statement of its own first,
+// this saves that statement (in process: 10 by id about 8% less CPU, a page of 100 about 5%)
+// and costs a little per row on long reads, as rows read one at a time cost more than all at
+// once (2,000 nodes: about 3% more).
 function* findDocumentsFitting<N extends Node>(
   tx: Tx,
   kind: NodeKind,
@@ -129,35 +135,66 @@ function* findDocumentsFitting<N extends Node>(
 ): Op<FittingNodes<N>> {
   if (!Number.isFinite(limit.cap) || limit.asked <= 1) {
     const docs = yield* column<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
-    return { nodes: (yield* nodesFromDocuments(tx, kind, docs)) as N[], fits: true, bytes: 0 }
+    return {
+      nodes: (yield* nodesFromDocuments(tx, kind, docs.map(parseDocument), false)) as N[],
+      fits: true,
+      bytes: 0,
+    }
   }
-  // Nearly every read fits: then one flat sum and the plain documents cost less than the
-  // statement that measures each node and cuts at the cap (its running sums and sorts took
-  // about a third of a page's statements).
-  const total = yield* get<{ total: bigint | number }>(
-    queries.selectTotalNodeBytesByIds(tx.dialect, kind, ids),
-  )
-  const bytes = Number(total?.total ?? 0)
-  if (bytes <= limit.cap) {
-    const docs = yield* column<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
-    return { nodes: (yield* nodesFromDocuments(tx, kind, docs)) as N[], fits: true, bytes }
+  const kept: unknown[][] = []
+  let bytes = 0
+  let fits = true
+  for (const doc of yield* cursor<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids, true))) {
+    const fields = parseDocument(doc)
+    bytes += sizeOfDocument(fields)
+    // Past the cap: none of them when they must come whole; else the run before it (at least
+    // the first node).
+    if (bytes > limit.cap && (limit.whole || kept.length > 0)) {
+      fits = false
+      break
+    }
+    kept.push(fields)
   }
-  if (limit.whole) return { nodes: [], fits: false, bytes }
-  // The rows stop where the cap is reached, so nothing past it is built.
-  const docs = yield* column<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids, limit.cap))
-  return { nodes: (yield* nodesFromDocuments(tx, kind, docs)) as N[], fits: false, bytes }
+  if (!fits) {
+    // What all of them would take, for the caller's message; only ever read past the cap.
+    const total = yield* get<{ total: bigint | number }>(
+      queries.selectTotalNodeBytesByIds(tx.dialect, kind, ids),
+    )
+    bytes = Number(total?.total ?? 0)
+    if (limit.whole) return { nodes: [], fits, bytes }
+  }
+  return { nodes: (yield* nodesFromDocuments(tx, kind, kept, true)) as N[], fits, bytes }
+}
+
+const parseDocument = (doc: string): unknown[] => JSON.parse(doc) as unknown[]
+
+// The size a sized document gives its node (see `nodeDocument` in node-queries).
+function sizeOfDocument(fields: readonly unknown[]): number {
+  return fields[0] === 1
+    ? ((fields[DOC_PROPERTIES] as [number, unknown])[0] as number)
+    : (fields[2] as number)
 }
 
 /**
- * Nodes from the documents of `selectNodeDocumentsByIds`, in their order. A node whose document
- * says it holds something the document cannot carry exactly is read the generic way instead.
+ * Nodes from the documents of `selectNodeDocumentsByIds` (parsed; `sized` as read), in their
+ * order. A node whose document says it holds something the document cannot carry exactly is
+ * read the generic way instead.
  */
-function* nodesFromDocuments(tx: Tx, kind: NodeKind, docs: readonly string[]): Op<Node[]> {
+function* nodesFromDocuments(tx: Tx, kind: NodeKind, docs: readonly unknown[][], sized: boolean): Op<Node[]> {
   const nodes: (Node | bigint)[] = new Array(docs.length)
   let odd: bigint[] | undefined
   for (let i = 0; i < docs.length; i++) {
-    const fields = JSON.parse(docs[i] as string) as unknown[]
-    const node = fields[0] === 1 ? nodeFromDocument(kind, fields) : undefined
+    const fields = docs[i] as unknown[]
+    const node =
+      fields[0] === 1
+        ? nodeFromDocument(
+            kind,
+            fields,
+            (sized
+              ? (fields[DOC_PROPERTIES] as [number, unknown])[1]
+              : fields[DOC_PROPERTIES]) as DocumentProperty[],
+          )
+        : undefined
     if (node !== undefined) nodes[i] = node
     else {
       const id = BigInt(fields[1] as string)
@@ -175,11 +212,20 @@ function* nodesFromDocuments(tx: Tx, kind: NodeKind, docs: readonly string[]): O
 }
 
 // Positions in a node document (see `nodeDocument` in node-queries).
+const DOC_PROPERTIES = 8
 const DOC_KIND_COLUMNS = 9
+
+// A property in a node document: [name, is_custom, tag, value], or null when only the generic
+// read decodes it exactly.
+type DocumentProperty = [string, number, string, unknown] | null
 
 // A node from its document, as nodeFromRow and addProperties build it from rows; `undefined`
 // when a property holds something only the generic decoding reads exactly.
-function nodeFromDocument(kind: NodeKind, fields: readonly unknown[]): Node | undefined {
+function nodeFromDocument(
+  kind: NodeKind,
+  fields: readonly unknown[],
+  documentProperties: readonly DocumentProperty[],
+): Node | undefined {
   const node: Record<string, unknown> = {
     id: BigInt(fields[1] as string),
     type_id: BigInt(fields[2] as string),
@@ -196,7 +242,7 @@ function nodeFromDocument(kind: NodeKind, fields: readonly unknown[]): Node | un
   node.last_update_time_since_epoch = BigInt(fields[6] as string)
   const properties: Record<string, Value> = {}
   const custom: Record<string, Value> = {}
-  for (const p of fields[8] as ([string, number, string, unknown] | null)[]) {
+  for (const p of documentProperties) {
     if (p === null) return undefined
     const value = valueFromDocument(p[2], p[3])
     if (value === undefined) return undefined

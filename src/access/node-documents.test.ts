@@ -186,6 +186,17 @@ describe('node documents (SQLite) and node rows read the same nodes', () => {
       nothing: {},
     })
     expectSameNodes(ARTIFACT, documents, rows)
+    // Measured too: the sizes of nodes read the generic way come with their documents as well.
+    for (const cap of [0, 200, 400, 1000, 100_000]) {
+      for (const whole of [true, false]) {
+        const wanted = [plain, odd, blobName]
+        const limit = { cap, whole, asked: wanted.length }
+        const capped = bothWays((tx) => findNodesFitting(tx, ARTIFACT, wanted, limit))
+        expect(capped.documents.fits).toBe(capped.rows.fits)
+        expect(capped.documents.bytes).toBe(capped.rows.bytes)
+        expectSameNodes(ARTIFACT, capped.documents.nodes, capped.rows.nodes)
+      }
+    }
   })
 
   it('cuts to the response-size cap at the same node, and refuses the same reads', () => {

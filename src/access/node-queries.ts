@@ -107,45 +107,39 @@ export function selectTotalNodeBytesByIds(d: Dialect, kind: NodeShape, ids: Iter
 /**
  * SQLite only: nodes with these ids, in the order of the list (unknown ids skipped), each as
  * one JSON document holding its columns, its type's name and its property rows, so that a read
- * hands one string per node to the driver instead of a row object per node and per property
- * (materialising rows was most of the time of larger reads). Column `doc`; see
- * `nodeFromDocument` in node-access for the layout.
+ * hands one string per node to the driver (read with `column` or `cursor`) instead of a row
+ * object per node and per property (materialising rows was most of the time of larger reads).
+ * See `nodeFromDocument` in node-access for the layout.
  *
- * With `cap`, the second parameter is a byte cap: the rows stop after the longest run from the
- * first node that fits in it (at least one node; sizes as {@link selectNodeSizesByIds}), so
- * nothing of a node beyond the cap is built.
+ * With `sized`, each document also carries the node's size in a response (as
+ * {@link selectNodeSizesByIds}), summed in the same pass over its property rows: a read capped
+ * by size then needs no statement of its own to measure, and can stop reading at the cap.
  */
 export function selectNodeDocumentsByIds(
   d: Dialect,
   kind: NodeShape,
   ids: Iterable<bigint>,
-  cap?: number,
+  sized = false,
 ): Query {
-  if (cap === undefined) {
-    const sql = textOfKind(
-      d,
-      'node-documents-by-ids',
-      kind,
-      () =>
-        `SELECT ${nodeDocument(d, kind)} AS doc FROM json_each(?) AS j JOIN ${d.id(kind.tables.node)} AS n ON n.id = j.value LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id ORDER BY j.key`,
-    )
-    return q(sql, d.bindIds(ids))
-  }
-  const sql = textOfKind(d, 'sized-node-documents-by-ids', kind, () => {
-    const node = d.id(kind.tables.node)
-    return `WITH sized AS (SELECT j.key AS pos, n.id AS id, ${nodeBytes(d, kind)} AS bytes FROM json_each(?) AS j JOIN ${node} AS n ON n.id = j.value), totals AS (SELECT pos, id, sum(bytes) OVER (ORDER BY pos) AS running, row_number() OVER (ORDER BY pos) AS rank FROM sized) SELECT ${nodeDocument(d, kind)} AS doc FROM totals AS s JOIN ${node} AS n ON n.id = s.id LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id WHERE s.rank = 1 OR s.running <= ? ORDER BY s.pos`
-  })
-  return q(sql, d.bindIds(ids), cap)
+  const sql = textOfKind(
+    d,
+    sized ? 'sized-node-documents-by-ids' : 'node-documents-by-ids',
+    kind,
+    () =>
+      `SELECT ${nodeDocument(d, kind, sized)} AS doc FROM json_each(?) AS j JOIN ${d.id(kind.tables.node)} AS n ON n.id = j.value LEFT JOIN ${d.id('Type')} AS t ON t.id = n.type_id ORDER BY j.key`,
+  )
+  return q(sql, d.bindIds(ids))
 }
 
 // Node `n` (its type `t`) as a JSON array: [1, id, type_id, name, external_id, create time,
 // last update time, type name, properties, ...the kind's own columns], ids and times as text
-// (JSON numbers would lose int64 precision in JS). A node with a column of another storage
-// class than our codec writes (JSON cannot hold a BLOB, and a TEXT id would read differently)
-// is only [0, id], and is read the generic way. Each property is [name, is_custom, tag, value]
-// (see propertyDocument) in the order of the property table's key (node, name, is_custom), as
-// the generic read returns them.
-function nodeDocument(d: Dialect, kind: NodeShape): string {
+// (JSON numbers would lose int64 precision in JS); `sized`, the properties are [size, properties].
+// A node with a column of another storage class than our codec writes (JSON cannot hold a
+// BLOB, and a TEXT id would read differently) is only [0, id] ([0, id, size] when sized), and is
+// read the generic way. Each property is [name, is_custom, tag, value] (see propertyDocument)
+// in the order of the property table's key (node, name, is_custom), as the generic read returns
+// them.
+function nodeDocument(d: Dialect, kind: NodeShape, sized: boolean): string {
   const { property, propertyNodeColumn: owner } = kind.tables
   const checks = [
     `typeof(n.type_id) = 'integer'`,
@@ -158,9 +152,17 @@ function nodeDocument(d: Dialect, kind: NodeShape): string {
   ]
   const kindColumns = kind.kindColumns.map((c) => `, n.${d.id(c)}`).join('')
   // The subquery's array keeps its JSON subtype into the outer json_array, which embeds it as
-  // it is; wrapping it in json() parsed it again (about 1 µs per node).
-  const properties = `(SELECT json_group_array(${propertyDocument()}) FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id)`
-  return `iif(${checks.join(' AND ')}, json_array(1, CAST(n.id AS TEXT), CAST(n.type_id AS TEXT), n.name, n.external_id, CAST(n.create_time_since_epoch AS TEXT), CAST(n.last_update_time_since_epoch AS TEXT), t.name, coalesce(${properties}, json_array())${kindColumns}), json_array(0, CAST(n.id AS TEXT)))`
+  // it is; wrapping it in json() parsed it again (about 1 µs per node). An aggregate without
+  // GROUP BY gives its one row even for a node without properties.
+  const rows = `FROM ${d.id(property)} AS p WHERE p.${d.id(owner)} = n.id`
+  const listed = `json_group_array(${propertyDocument()})`
+  const properties = sized
+    ? `(SELECT json_array(${ownBytes(d, kind)} + coalesce(sum(${propertyBytes()}), 0), ${listed}) ${rows})`
+    : `(SELECT ${listed} ${rows})`
+  const odd = sized
+    ? `json_array(0, CAST(n.id AS TEXT), ${nodeBytes(d, kind)})`
+    : 'json_array(0, CAST(n.id AS TEXT))'
+  return `iif(${checks.join(' AND ')}, json_array(1, CAST(n.id AS TEXT), CAST(n.type_id AS TEXT), n.name, n.external_id, CAST(n.create_time_since_epoch AS TEXT), CAST(n.last_update_time_since_epoch AS TEXT), t.name, ${properties}${kindColumns}), ${odd})`
 }
 
 // A property row `p` as [name, is_custom, tag, value]: the first non-null value column in

@@ -434,6 +434,7 @@ async function run(
     case 'get':
       return (result as unknown[])[0]
     case 'column':
+    case 'cursor':
       // Rows keep the columns in the statement's order.
       return (result as Record<string, unknown>[]).map((row) => Object.values(row)[0])
     case 'run': {

@@ -435,7 +435,8 @@ async function run(
       return result.rows
     case 'get':
       return result.rows[0]
-    case 'column': {
+    case 'column':
+    case 'cursor': {
       const name = result.fields[0]?.name
       return name === undefined ? [] : result.rows.map((row) => row[name])
     }

@@ -2,6 +2,7 @@
 // SQLite in process, and real PostgreSQL and MariaDB servers (skipped locally when they cannot
 // be started; CI fails instead).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Code, MlmdError } from '../errors.js'
 import { freshDatabase, type ServerEngine, type TestDatabase } from './engine-servers.test-support.js'
 import { MetadataSource } from './metadata-source.js'
 import { MysqlSource } from './mysql-source.js'
@@ -10,6 +11,7 @@ import {
   type AsyncOperationExecutor,
   all,
   column,
+  cursor,
   get,
   type Op,
   run,
@@ -24,6 +26,7 @@ interface Results {
   readonly names: unknown[]
   readonly ids: unknown[]
   readonly empty: unknown[]
+  readonly cursor: unknown[]
 }
 
 // Plain statements every engine reads alike (integers as bigint); the table is the test's own.
@@ -42,6 +45,9 @@ function* exercise(tx: Tx): Op<Results> {
     names: yield* column({ sql: `SELECT name, id FROM ${table} ORDER BY id DESC`, params: [] }),
     ids: yield* column({ sql: `SELECT id FROM ${table} ORDER BY id`, params: [] }),
     empty: yield* column({ sql: `SELECT name FROM ${table} WHERE id > ?`, params: [9n] }),
+    cursor: [
+      ...(yield* cursor({ sql: `SELECT name FROM ${table} WHERE id >= ? ORDER BY id`, params: [2n] })),
+    ],
   }
 }
 
@@ -57,6 +63,7 @@ const EXPECTED: Results = {
   names: ['c', 'b', 'a'],
   ids: [1n, 2n, 3n],
   empty: [],
+  cursor: ['b', 'c'],
 }
 
 describe('statement kinds on sqlite', () => {
@@ -67,6 +74,40 @@ describe('statement kinds on sqlite', () => {
         yield* run({ sql: 'CREATE TABLE statement_kinds (id INTEGER PRIMARY KEY, name TEXT)', params: [] })
       })
       expect(source.perform('write', exercise)).toEqual(EXPECTED)
+    } finally {
+      source.close()
+    }
+  })
+
+  it('builds a cursor row only when the loop reaches it, and translates an error met in the loop', () => {
+    const source = MetadataSource.open({ filename: ':memory:' })
+    // The third row overflows a 64-bit integer, which SQLite reports only when it builds it.
+    const rows = {
+      sql: 'SELECT iif(value < 3, value, abs(-9223372036854775807 - 1)) FROM json_each(?)',
+      params: ['[1,2,3]'],
+    }
+    try {
+      const firstTwo = source.perform('read', function* () {
+        const read: unknown[] = []
+        for (const value of yield* cursor(rows)) {
+          read.push(value)
+          if (read.length === 2) break
+        }
+        // The statement was left, so the connection takes the next one.
+        return { read, next: yield* get({ sql: 'SELECT 7 AS seven', params: [] }) }
+      })
+      expect(firstTwo).toEqual({ read: [1n, 2n], next: { seven: 7n } })
+      let error: unknown
+      try {
+        source.perform('read', function* () {
+          return [...(yield* cursor(rows))]
+        })
+      } catch (thrown) {
+        error = thrown
+      }
+      expect(error).toBeInstanceOf(MlmdError)
+      expect((error as MlmdError).code).toBe(Code.Internal)
+      expect((error as MlmdError).message).toMatch(/overflow/)
     } finally {
       source.close()
     }

@@ -53,6 +53,7 @@ export type Statement =
   | { readonly kind: 'all'; readonly query: Query }
   | { readonly kind: 'get'; readonly query: Query }
   | { readonly kind: 'column'; readonly query: Query }
+  | { readonly kind: 'cursor'; readonly query: Query }
   | { readonly kind: 'run'; readonly query: Query }
 
 /**
@@ -79,6 +80,16 @@ export function* get<R = Row>(query: Query): Op<R | undefined> {
  */
 export function* column<V = SqlValue>(query: Query): Op<V[]> {
   return (yield { kind: 'column', query }) as V[]
+}
+
+/**
+ * Runs `query` and returns the first column of its rows as a loop reads them. On SQLite a row
+ * is built only when the loop reaches it, so a body that leaves its loop early (a read that
+ * stops at a size cap) never builds the rest. The body must leave the loop before it yields
+ * its next statement. Drivers of server engines read every row first.
+ */
+export function* cursor<V = SqlValue>(query: Query): Op<Iterable<V>> {
+  return (yield { kind: 'cursor', query }) as Iterable<V>
 }
 
 /** Runs a write statement. */

@@ -50,7 +50,8 @@ class TickingSqliteExecutor implements AsyncOperationExecutor {
             const params = statement.query.params
             if (statement.kind === 'all') return prepared.all(...params)
             if (statement.kind === 'get') return prepared.get(...params)
-            if (statement.kind === 'column') return prepared.pluck().all(...params)
+            if (statement.kind === 'column' || statement.kind === 'cursor')
+              return prepared.pluck().all(...params)
             const { changes, lastInsertRowid } = prepared.run(...params)
             return { changes, lastInsertRowid: BigInt(lastInsertRowid) }
           } catch (error) {

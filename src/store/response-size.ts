@@ -1,7 +1,7 @@
 /**
  * The cap on the size of one response. Without it one listing of large nodes (100 per page, each
  * with megabytes of properties) made the server hold hundreds of megabytes per call, several
- * calls at once gigabytes. Sizes are measured in SQL before any node is loaded, so the memory a
+ * calls at once gigabytes. Sizes are measured in SQL before a node is loaded, so the memory a
  * call takes stays near the cap:
  * - a page of a listing with options holds the nodes that fit (at least one) and a
  *   `next_page_token` for the rest, as any page does, so MLMD's clients, which follow tokens
