@@ -3,7 +3,7 @@
  * associations and parent contexts. Statements come from `edge-queries.ts`.
  */
 import type { Association, Attribution, Event, Event_Path_Step } from '../proto/messages.js'
-import { all, get, type Op, run, type Tx } from '../storage/transaction-executor.js'
+import { all, column, get, type Op, run, type Tx } from '../storage/transaction-executor.js'
 import * as queries from './edge-queries.js'
 
 /** An event as its row holds it: its path steps are read separately (`withPaths`). */
@@ -144,14 +144,12 @@ export function* insertAssociationIfNotExists(tx: Tx, contextId: bigint, executi
 
 /** Ids of the contexts an artifact is attributed to, ascending. */
 export function* findContextIdsByArtifact(tx: Tx, artifactId: bigint): Op<bigint[]> {
-  const rows = yield* all<{ id: bigint }>(queries.selectContextIdsByArtifact(tx.dialect, artifactId))
-  return rows.map((r) => r.id)
+  return yield* column<bigint>(queries.selectContextIdsByArtifact(tx.dialect, artifactId))
 }
 
 /** Ids of the contexts an execution is associated with, ascending. */
 export function* findContextIdsByExecution(tx: Tx, executionId: bigint): Op<bigint[]> {
-  const rows = yield* all<{ id: bigint }>(queries.selectContextIdsByExecution(tx.dialect, executionId))
-  return rows.map((r) => r.id)
+  return yield* column<bigint>(queries.selectContextIdsByExecution(tx.dialect, executionId))
 }
 
 /** Inserts a child → parent link. */

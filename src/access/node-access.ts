@@ -329,7 +329,7 @@ export function* findNodeSizes(tx: Tx, kind: NodeKind, ids: readonly bigint[]): 
 }
 
 function* ids(query: Query): Op<bigint[]> {
-  return (yield* all<{ id: bigint }>(query)).map((r) => r.id)
+  return yield* column<bigint>(query)
 }
 
 /** The id of the node with this type and name. */
@@ -358,8 +358,7 @@ export function findArtifactIdsByUris(tx: Tx, uris: readonly string[]): Op<bigin
 
 /** Which of these ids exist. */
 export function* findExistingNodeIds(tx: Tx, kind: NodeKind, ids: Iterable<bigint>): Op<Set<bigint>> {
-  const rows = yield* all<{ id: bigint }>(queries.selectExistingNodeIds(tx.dialect, kind, ids))
-  return new Set(rows.map((r) => r.id))
+  return new Set(yield* column<bigint>(queries.selectExistingNodeIds(tx.dialect, kind, ids)))
 }
 
 function valuesOf(kind: NodeKind, columns: NodeColumns): SqlValue[] {

@@ -38,7 +38,7 @@ import {
   ListOperationOptions_OrderByField_Field as OrderField,
 } from '../proto/messages.js'
 import type { Dialect } from '../storage/dialect.js'
-import { all, get, type Op, type Tx } from '../storage/transaction-executor.js'
+import { all, column, get, type Op, type Tx } from '../storage/transaction-executor.js'
 import type { IdPage } from './list-operation.js'
 import { countFitting } from './response-size.js'
 
@@ -134,7 +134,11 @@ export const FILTER_WINDOW_PER_ROW = 20
 type PageRow = { id: bigint; field: bigint }
 
 function* page(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limit: number, offset = 0) {
-  return yield* all<PageRow>(selectPage(tx.dialect, kind, order, where, limit, offset))
+  const query = selectPage(tx.dialect, kind, order, where, limit, offset)
+  if (order.column !== 'id') return yield* all<PageRow>(query)
+  // In id order the field is the id: read the first column alone, as better-sqlite3 then builds
+  // no object per row (about 0.7 µs a row).
+  return (yield* column<bigint>(query)).map((id): PageRow => ({ id, field: id }))
 }
 
 /**
