@@ -1,6 +1,6 @@
 /**
  * `node --import tsx bench/call-cost.ts [--clients 2] [--calls 3000] [--rounds 5]
- * [--servers in-thread,workers,point-reads-main,default] [--op by-id|empty] [--root DIR …]`:
+ * [--servers in-thread,workers,point-reads-main,default] [--op by-id|empty|page] [--root DIR …]`:
  * the CPU time `mlmd-ts serve` spends per small call, split by thread, read from `/proc` (so it
  * does not depend on how busy the rest of the machine is, unlike latency).
  *
@@ -66,6 +66,15 @@ const OPS: Record<string, { op: string; items: (rng: MinStdRand0, n: number) => 
   empty: {
     op: 'GetContextTypesByID',
     items: (_rng, n) => Array.from({ length: n }, () => ({ req: { type_ids: [] } })),
+  },
+  // The first page of 100 artifacts (5 properties each), in id order: a listing, so it runs on
+  // a store worker unless the server has none.
+  page: {
+    op: 'GetArtifacts',
+    items: (_rng, n) =>
+      Array.from({ length: n }, () => ({
+        req: { options: { max_result_size: 100, order_by_field: { field: 3, is_asc: true } } },
+      })),
   },
 }
 const chosenOp = OPS[args.op ?? '']
