@@ -89,11 +89,11 @@ const octets = (expr: string): string => `coalesce(octet_length(${expr}), 0)`
 
 /**
  * SQLite only: the size in a response of all the nodes with these ids (distinct) together: the
- * sum of {@link selectNodeSizesByIds} over them, as one row `{ total }`. Two flat sums (the
- * nodes, then their property rows) instead of a sum per node, so a read can learn cheaply
- * whether everything fits before it builds anything. The property rows are found from the ids
+ * sum of {@link selectNodeSizesByIds} over them, as one row `{ total }`, for the message of a
+ * read refused past the cap (which stops reading at the cap). Two flat sums (the nodes, then
+ * their property rows) instead of a sum per node; the property rows are found from the ids
  * alone, by their key, and the ids are joined rather than tested with IN (which builds a
- * temporary index of them first): about 10% less than both.
+ * temporary index of them first).
  */
 export function selectTotalNodeBytesByIds(d: Dialect, kind: NodeShape, ids: Iterable<bigint>): Query {
   const sql = textOfKind(d, 'total-node-bytes-by-ids', kind, () => {

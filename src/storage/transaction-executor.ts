@@ -75,8 +75,8 @@ export function* get<R = Row>(query: Query): Op<R | undefined> {
 
 /**
  * Runs `query` and returns the first column of every row. For statements that read one value
- * per row (SQLite's node documents): better-sqlite3 then hands over the values alone, without
- * an object per row, measured at about 0.9 µs per row less on this design's node documents.
+ * per row (ids, SQLite's node documents): better-sqlite3 then hands over the values alone,
+ * without an object per row (about 0.9 µs less per row, measured on node documents).
  */
 export function* column<V = SqlValue>(query: Query): Op<V[]> {
   return (yield { kind: 'column', query }) as V[]

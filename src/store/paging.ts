@@ -154,8 +154,8 @@ function* page(tx: Tx, kind: NodeKind, order: PageOrder, where: Conditions, limi
  *    (a few windows at most);
  * 4. else (the matches lie further on) compute the whole match set and sort it.
  * A selection that says it should walk first (a type) first walks a short window
- * (`FIRST_WALK_PER_ROW`) in id order, which fills the page of a common type at once: counting a large type
- * up to the window, or sorting a type just under it, cost more than the page.
+ * (`FIRST_WALK_PER_ROW`) in id order, which fills the page of a common type at once: counting
+ * a large type up to the window, or sorting a type just under it, cost more than the page.
  * Each step returns exactly the rows the last one would, so the choice affects only the time.
  */
 function* windowedPage(
