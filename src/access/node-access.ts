@@ -59,10 +59,7 @@ interface PropertyRow extends Record<string, SqlValue> {
 export function* findNodesByIds<N extends Node>(tx: Tx, kind: NodeKind, ids: readonly bigint[]): Op<N[]> {
   if (ids.length === 0) return []
   if (tx.dialect.engine === 'sqlite') {
-    const docs = yield* column<string>(
-      queries.selectNodeDocumentsByIds(tx.dialect, kind, ascendingUnique(ids)),
-    )
-    return (yield* nodesFromDocuments(tx, kind, docs.map(parseDocument), false)) as N[]
+    return (yield* documentedNodes(tx, kind, ascendingUnique(ids))) as N[]
   }
   const rows = yield* all<Record<string, SqlValue>>(queries.selectNodesByIds(tx.dialect, kind, ids))
   if (rows.length === 0) return []
@@ -134,12 +131,7 @@ function* findDocumentsFitting<N extends Node>(
   limit: { readonly cap: number; readonly whole: boolean; readonly asked: number },
 ): Op<FittingNodes<N>> {
   if (!Number.isFinite(limit.cap) || limit.asked <= 1) {
-    const docs = yield* column<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
-    return {
-      nodes: (yield* nodesFromDocuments(tx, kind, docs.map(parseDocument), false)) as N[],
-      fits: true,
-      bytes: 0,
-    }
+    return { nodes: (yield* documentedNodes(tx, kind, ids)) as N[], fits: true, bytes: 0 }
   }
   const kept: unknown[][] = []
   let bytes = 0
@@ -167,6 +159,12 @@ function* findDocumentsFitting<N extends Node>(
 }
 
 const parseDocument = (doc: string): unknown[] => JSON.parse(doc) as unknown[]
+
+// Nodes with these ids (distinct), in their order, from their documents without sizes.
+function* documentedNodes(tx: Tx, kind: NodeKind, ids: readonly bigint[]): Op<Node[]> {
+  const docs = yield* column<string>(queries.selectNodeDocumentsByIds(tx.dialect, kind, ids))
+  return yield* nodesFromDocuments(tx, kind, docs.map(parseDocument), false)
+}
 
 // The size a sized document gives its node (see `nodeDocument` in node-queries).
 function sizeOfDocument(fields: readonly unknown[]): number {
