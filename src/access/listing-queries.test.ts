@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { SQLITE_DIALECT as sqlite } from '../storage/dialect.js'
+import { all } from '../storage/transaction-executor.js'
+import { openAccessFixture } from './access.test-support.js'
 import * as queries from './listing-queries.js'
 import { ARTIFACT, CONTEXT, EXECUTION } from './node-access.js'
+import { q } from './query-builder.js'
 
 const BY_CREATE_TIME_DESC: queries.PageOrder = { column: 'create_time_since_epoch', ascending: false }
 const BY_ID: queries.PageOrder = { column: 'id', ascending: true }
@@ -63,7 +66,7 @@ describe('listing-queries', () => {
           21,
         ),
       ).toEqual({
-        sql: 'SELECT table_0.id AS id, table_0.`create_time_since_epoch` AS field FROM `Association` AS link JOIN `Execution` AS table_0 ON table_0.id = link.`execution_id` WHERE link.context_id = ? AND link.`execution_id` < ? AND (table_0.`create_time_since_epoch` < ? OR (table_0.`create_time_since_epoch` = ? AND table_0.id < ?)) ORDER BY link.`execution_id` DESC LIMIT ?',
+        sql: 'SELECT table_0.id AS id, table_0.`create_time_since_epoch` AS field FROM `Association` AS link JOIN `Execution` AS table_0 ON table_0.id = link.`execution_id` WHERE link.context_id = ? AND link.`execution_id` < ? AND table_0.`create_time_since_epoch` <= ? AND (table_0.`create_time_since_epoch` < ? OR table_0.id < ?) ORDER BY link.`execution_id` DESC LIMIT ?',
         params: [4n, 30n, 10n, 10n, 30n, 21n],
       })
       expect(
@@ -101,7 +104,7 @@ describe('listing-queries', () => {
         queries.after(sqlite, BY_CREATE_TIME_DESC, { field: 10n, id: 3n }),
       )
       expect(queries.selectPage(sqlite, ARTIFACT, BY_CREATE_TIME_DESC, where, 21)).toEqual({
-        sql: 'SELECT table_0.id AS id, table_0.`create_time_since_epoch` AS field FROM `Artifact` AS table_0 WHERE table_0.id IN (SELECT `artifact_id` FROM `Attribution` WHERE context_id = ?) AND (table_0.`create_time_since_epoch` < ? OR (table_0.`create_time_since_epoch` = ? AND table_0.id < ?)) ORDER BY table_0.`create_time_since_epoch` DESC, table_0.id DESC LIMIT ? OFFSET ?',
+        sql: 'SELECT table_0.id AS id, table_0.`create_time_since_epoch` AS field FROM `Artifact` AS table_0 WHERE table_0.id IN (SELECT `artifact_id` FROM `Attribution` WHERE context_id = ?) AND table_0.`create_time_since_epoch` <= ? AND (table_0.`create_time_since_epoch` < ? OR table_0.id < ?) ORDER BY table_0.`create_time_since_epoch` DESC, table_0.id DESC LIMIT ? OFFSET ?',
         params: [4n, 10n, 10n, 3n, 21n, 0n],
       })
     })
@@ -196,6 +199,31 @@ describe('listing-queries', () => {
         sql: 'SELECT 1 AS found FROM `Artifact` AS table_0 WHERE table_0.type_id = ? LIMIT 1',
         params: [2n],
       })
+    })
+
+    it('a page after a position in time order seeks to it in the time index instead of scanning from the start', () => {
+      const fixture = openAccessFixture()
+      for (const kind of [ARTIFACT, EXECUTION, CONTEXT]) {
+        for (const column of ['create_time_since_epoch', 'last_update_time_since_epoch'] as const) {
+          for (const ascending of [true, false]) {
+            const order: queries.PageOrder = { column, ascending }
+            const page = queries.selectPage(
+              sqlite,
+              kind,
+              order,
+              queries.after(sqlite, order, { field: 5n, id: 9n }),
+              21,
+            )
+            const plan = fixture.run(
+              () => all<{ detail: string }>(q(`EXPLAIN QUERY PLAN ${page.sql}`, ...page.params)),
+              'read',
+            )
+            expect(plan.map((step) => step.detail)).toEqual([
+              `SEARCH table_0 USING COVERING INDEX idx_${kind.name}_${column} (${column}${ascending ? '>' : '<'}?)`,
+            ])
+          }
+        }
+      }
     })
 
     it('withinBudget calls the function the SQLite driver registers', () => {

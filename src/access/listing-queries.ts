@@ -254,13 +254,19 @@ export interface PagePosition {
   readonly id: bigint
 }
 
-/** Nodes after `position` in page order (written so the engine can range-scan the order's index). */
+/**
+ * Nodes after `position` in page order. The bound on the order's column alone comes first so
+ * the engine seeks to the position in the order's index: SQLite reads the bare disjunction
+ * `c > f OR (c = f AND id > i)` by scanning the index from its start, which made each page of a
+ * time-ordered listing cost in proportion to the rows before it (10 ms near the end of 200k
+ * rows, 70 µs with the bound).
+ */
 export function after(d: Dialect, order: PageOrder, position: PagePosition): Conditions {
   const cmp = order.ascending ? '>' : '<'
   if (order.column === 'id') return { sql: [`table_0.id ${cmp} ?`], params: [position.field] }
   const c = `table_0.${d.id(order.column)}`
   return {
-    sql: [`(${c} ${cmp} ? OR (${c} = ? AND table_0.id ${cmp} ?))`],
+    sql: [`${c} ${cmp}= ? AND (${c} ${cmp} ? OR table_0.id ${cmp} ?)`],
     params: [position.field, position.field, position.id],
   }
 }
