@@ -1,16 +1,18 @@
 /**
- * Does a page cost the same deep in a listing as at its start? Walks every page of an unfiltered
- * artifact listing (GetArtifacts, following next_page_token to the end) in each time order and
- * in id order, in process, for one or more checkouts side by side, and reports the CPU time of
- * the pages near the start, in the middle and near the end, and of the whole walk.
+ * Does a page cost the same deep in a listing as at its start? Walks every page of four artifact
+ * listings (following next_page_token to the end): all of them (GetArtifacts), a type's
+ * (GetArtifactsByType, half of them), a context's (GetArtifactsByContext, half of them, across
+ * both types) and a filter query's (`type = 'Examples'`), each in both time orders and in id
+ * order, in process, for one or more checkouts side by side; reports the CPU time of the pages
+ * near the start, in the middle and near the end, and of the whole walk.
  *
  *   node --import tsx bench/page-depth.ts [--artifacts 50000] [--page 100] [--rounds 3] [ROOT …]
  *
  * Each ROOT is a checkout with its own node_modules (default: this one); each gets its own store
  * on tmpfs, filled the same way (the store's clock gives many artifacts the same create time, as
- * a batch write does in production). Each round walks every order on every checkout, in a
- * rotated order; a page's figure is the least CPU time over rounds. Every walk must return each
- * artifact exactly once, or the run stops. Writes bench/results/page-depth.json and .md.
+ * a batch write does in production). Each round walks every listing in every order on every
+ * checkout, in a rotated order; a page's figure is the least CPU time over rounds. Every walk
+ * must return each artifact of its listing exactly once, or the run stops. Writes bench/results/page-depth.json and .md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -36,7 +38,12 @@ type Call = (request: unknown) => Record<string, unknown>
 interface Store {
   putArtifactType: Call
   putArtifacts: Call
+  putContextType: Call
+  putContexts: Call
+  putAttributionsAndAssociations: Call
   getArtifacts: Call
+  getArtifactsByType: Call
+  getArtifactsByContext: Call
   close(): void
 }
 
@@ -46,26 +53,72 @@ const ORDERS = [
   { name: 'last update time, newest first', field: 2, is_asc: false },
   { name: 'id, ascending', field: 3, is_asc: true },
 ] as const
+type Order = (typeof ORDERS)[number]
 
-function fill(store: Store): void {
-  const { type_id } = store.putArtifactType({
-    artifact_type: { name: 'Examples', properties: { span: 1 } },
-  }) as { type_id: bigint }
+interface Listing {
+  readonly name: string
+  /** How many artifacts a whole walk lists. */
+  readonly size: number
+  page(store: Store, contextId: bigint, options: object): Record<string, unknown>
+}
+const HALF = Math.ceil(ARTIFACTS / 2)
+const LISTINGS: Listing[] = [
+  { name: 'all', size: ARTIFACTS, page: (s, _, options) => s.getArtifacts({ options }) },
+  {
+    name: 'a type',
+    size: HALF,
+    page: (s, _, options) => s.getArtifactsByType({ type_name: 'Examples', options }),
+  },
+  {
+    name: 'a context',
+    size: HALF,
+    page: (s, context_id, options) => s.getArtifactsByContext({ context_id, options }),
+  },
+  {
+    name: 'a filter',
+    size: HALF,
+    page: (s, _, options) => s.getArtifacts({ options: { ...options, filter_query: "type = 'Examples'" } }),
+  },
+]
+
+/**
+ * Artifacts alternating between two types, half of them (of both types) attributed to one
+ * context. Returns the context's id.
+ */
+function fill(store: Store): bigint {
+  const types = ['Examples', 'Model'].map(
+    (name) =>
+      (store.putArtifactType({ artifact_type: { name, properties: { span: 1 } } }) as { type_id: bigint })
+        .type_id,
+  )
+  const contextType = store.putContextType({ context_type: { name: 'run' } }) as { type_id: bigint }
+  const { context_ids } = store.putContexts({
+    contexts: [{ type_id: contextType.type_id, name: 'run-1' }],
+  }) as {
+    context_ids: bigint[]
+  }
+  const contextId = context_ids[0] as bigint
   for (let start = 0; start < ARTIFACTS; start += 1000) {
     const artifacts = []
     for (let i = start; i < Math.min(start + 1000, ARTIFACTS); i++) {
       artifacts.push({
-        type_id,
+        type_id: types[i % 2],
         uri: `s3://bucket/examples/${i}`,
         properties: { span: { int_value: BigInt(i) } },
       })
     }
-    store.putArtifacts({ artifacts })
+    const { artifact_ids } = store.putArtifacts({ artifacts }) as { artifact_ids: bigint[] }
+    // Positions 0, 1, 4, 5, 8, 9, …: half of the artifacts, of both types.
+    const attributions = artifact_ids
+      .filter((_, k) => (start + k) % 4 < 2)
+      .map((artifact_id) => ({ artifact_id, context_id: contextId }))
+    store.putAttributionsAndAssociations({ attributions })
   }
+  return contextId
 }
 
 /** CPU µs of each page of one whole walk, in walk order. */
-function walk(store: Store, order: (typeof ORDERS)[number]): number[] {
+function walk(store: Store, contextId: bigint, listing: Listing, order: Order): number[] {
   const micros: number[] = []
   const seen = new Set<bigint>()
   let token: string | undefined
@@ -76,25 +129,28 @@ function walk(store: Store, order: (typeof ORDERS)[number]): number[] {
       ...(token === undefined ? {} : { next_page_token: token }),
     }
     const start = process.cpuUsage()
-    const answer = store.getArtifacts({ options }) as {
+    const answer = listing.page(store, contextId, options) as {
       artifacts: { id: bigint }[]
       next_page_token?: string
     }
     const used = process.cpuUsage(start)
     micros.push(used.user + used.system)
     for (const a of answer.artifacts) {
-      if (seen.has(a.id)) throw new Error(`${order.name}: artifact ${a.id} listed twice`)
+      if (seen.has(a.id)) throw new Error(`${listing.name}, ${order.name}: artifact ${a.id} listed twice`)
       seen.add(a.id)
     }
     token = answer.next_page_token || undefined
   } while (token !== undefined)
-  if (seen.size !== ARTIFACTS) throw new Error(`${order.name}: the walk listed ${seen.size} of ${ARTIFACTS}`)
+  if (seen.size !== listing.size) {
+    throw new Error(`${listing.name}, ${order.name}: the walk listed ${seen.size} of ${listing.size}`)
+  }
   return micros
 }
 
 interface Target {
   readonly root: string
   readonly store: Store
+  readonly contextId: bigint
   readonly dir: string
 }
 const targets: Target[] = []
@@ -104,18 +160,19 @@ for (const root of roots) {
   }
   const dir = mkdtempSync('/dev/shm/mlmd-page-depth-')
   const store = module.createMetadataStore({ filename: path.join(dir, 'p.sqlite') })
-  fill(store)
-  targets.push({ root, store, dir })
+  targets.push({ root, store, contextId: fill(store), dir })
 }
 
-// best[order][target][page]: the least CPU µs of that page over rounds.
-const best = ORDERS.map(() => targets.map(() => [] as number[]))
+const WALKS = LISTINGS.flatMap((listing) => ORDERS.map((order) => ({ listing, order })))
+// best[walk][target][page]: the least CPU µs of that page over rounds.
+const best = WALKS.map(() => targets.map(() => [] as number[]))
 for (let round = 0; round < ROUNDS; round++) {
-  ORDERS.forEach((order, o) => {
+  WALKS.forEach(({ listing, order }, w) => {
     for (let k = 0; k < targets.length; k++) {
       const index = (k + round) % targets.length
-      const pages = walk((targets[index] as Target).store, order)
-      const kept = best[o]?.[index] as number[]
+      const t = targets[index] as Target
+      const pages = walk(t.store, t.contextId, listing, order)
+      const kept = best[w]?.[index] as number[]
       pages.forEach((us, p) => {
         kept[p] = Math.min(kept[p] ?? Infinity, us)
       })
@@ -137,10 +194,11 @@ function tenth(pages: readonly number[], where: 'first' | 'middle' | 'last'): nu
 }
 
 const label = (root: string) => (root === ROOT ? 'this checkout' : path.basename(root))
-const rows = ORDERS.flatMap((order, o) =>
+const rows = WALKS.flatMap(({ listing, order }, w) =>
   targets.map((t, i) => {
-    const pages = best[o]?.[i] as number[]
+    const pages = best[w]?.[i] as number[]
     return {
+      listing: listing.name,
       order: order.name,
       root: t.root,
       pages: pages.length,
@@ -154,13 +212,13 @@ const rows = ORDERS.flatMap((order, o) =>
 const load = os.loadavg()[0]?.toFixed(2) ?? '?'
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const lines = [
-  `Pages of ${PAGE} over ${ARTIFACTS.toLocaleString('en-US')} artifacts, in process: CPU µs per page (median of the pages in that tenth of the walk, each the least of ${ROUNDS} rounds) and the whole walk.`,
+  `Pages of ${PAGE} of listings over ${ARTIFACTS.toLocaleString('en-US')} artifacts, in process: CPU µs per page (median of the pages in that tenth of the walk, each the least of ${ROUNDS} rounds) and the whole walk.`,
   '',
-  '| order | checkout | pages | first tenth | middle | last tenth | whole walk (ms) |',
-  '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  '| listing | order | checkout | pages | first tenth | middle | last tenth | whole walk (ms) |',
+  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (r) =>
-      `| ${r.order} | ${label(r.root)} | ${r.pages} | ${fmt(r.firstTenthUs)} | ${fmt(r.middleTenthUs)} | ${fmt(r.lastTenthUs)} | ${fmt(r.walkMs)} |`,
+      `| ${r.listing} | ${r.order} | ${label(r.root)} | ${r.pages} | ${fmt(r.firstTenthUs)} | ${fmt(r.middleTenthUs)} | ${fmt(r.lastTenthUs)} | ${fmt(r.walkMs)} |`,
   ),
   '',
   `machine: ${os.cpus().length} cores, load average ${load}; Node ${process.version}`,
