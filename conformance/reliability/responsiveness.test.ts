@@ -21,8 +21,10 @@ import { createMetadataStore } from '../../src/store/metadata-store.js'
 import { integrityCheck, report, type ServeProcess, startServe, stopChild, tempDir } from './support.js'
 
 const SUITE = 'responsiveness'
-// Many rows that each take a while: a scan the store can stop between rows.
-const SLOW_ROWS = 300
+// Many rows that each take a while: a scan the store can stop between rows. About 10 ms a row
+// on a 2024 server core, so a whole scan takes several times the deadlines below (with 300 rows
+// it once took 3 s, and ended before a 4 s deadline).
+const SLOW_ROWS = 1000
 const SLOW_URI = 'a'.repeat(4000)
 const SLOW_FILTER = `uri LIKE '%a${'_'.repeat(2000)}b%'`
 // Two rows that each take tens of seconds inside SQLite: nothing can stop it mid-row.
@@ -127,8 +129,11 @@ describe('a server with store workers', () => {
       ),
     )
     await sleep(300)
-    // A listing, which runs on a reader (a read by id would run on the server's own thread).
-    const queued = timed(client(server.port).getArtifacts({ options: { max_result_size: 1 } }))
+    // A type's page, which runs on a reader (a read by id, or a page of all artifacts, would run
+    // on the server's own thread).
+    const queued = timed(
+      client(server.port).getArtifactsByType({ type_name: 'Blob', options: { max_result_size: 1 } }),
+    )
     const queuedAt = (await queued).ms + 300
     for (const s of slow) expect((await s).error).toMatchObject({ code: Code.DeadlineExceeded })
     expect((await queued).error).toBeUndefined()
@@ -145,10 +150,11 @@ describe('a server with store workers', () => {
     const setup = client(server.port)
     const { artifact_types } = await setup.getArtifactTypes({})
     const type_id = artifact_types.find((t) => t.name === 'Blob')?.id
-    // Six 10,000-artifact writes on their own channels (the writer runs them one after the
+    // Ten 10,000-artifact writes on their own channels (the writer runs them one after the
     // other); the small write is sent once they have arrived (decoding such a request takes the
-    // server a while), so it queues behind them. Six, so that even on an idle machine they
-    // take well past the second it waits plus its deadline.
+    // server a while), so it queues behind them. Ten, so that even on an idle machine they
+    // take well past the second it waits plus its deadline (six once took 1.95 s, while this
+    // process, busy encoding them, saw the small write's deadline pass only at 1.88 s).
     const bigWrite = (tag: string) =>
       timed(
         client(server.port).putArtifacts({
@@ -162,7 +168,7 @@ describe('a server with store workers', () => {
         }),
       )
     const sentAt = performance.now()
-    const bigs = ['a', 'b', 'c', 'd', 'e', 'f'].map(bigWrite)
+    const bigs = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].map(bigWrite)
     await sleep(1000)
     const small = await timed(
       client(server.port, 300).putArtifacts({ artifacts: [{ type_id, name: 'late-small-write' }] }),
@@ -174,7 +180,7 @@ describe('a server with store workers', () => {
     const bigMs = Math.max(...results.map((r) => r.ms))
     report(
       SUITE,
-      `six 10,000-artifact writes took ${Math.round(bigMs)} ms; a small write sent behind them with a 300 ms deadline got DEADLINE_EXCEEDED and was not applied`,
+      `ten 10,000-artifact writes took ${Math.round(bigMs)} ms; a small write sent behind them with a 300 ms deadline got DEADLINE_EXCEEDED and was not applied`,
     )
     // Only meaningful when the small write really had to wait past its deadline.
     expect(bigMs).toBeGreaterThan(smallDeadlineAt + 200)

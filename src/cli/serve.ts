@@ -74,7 +74,9 @@ Options:
                          where reads of up to 100 ids or names (…ByID, …ByExternalIds,
                          …ByTypeAndName, types) run beside the read workers: on the
                          server's own thread (main, the default), sparing them the
-                         hop to a worker, or on the workers like every other read
+                         hop to a worker, or on the workers like every other read;
+                         with main, an unfiltered page of all artifacts, executions
+                         or contexts runs there too while the server is not busy
   --processes N          serving processes sharing the port and the database
                          (default 1), each with its own store and read workers,
                          so that gRPC work uses more than one core; one more

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { RPC_NAMES } from '../proto/messages.js'
-import { isPointRead, MAX_POINT_READ_KEYS } from './point-reads.js'
+import { isBoundedPage, isPointRead, MAX_POINT_READ_KEYS, MAX_POINT_READ_TOKEN_CHARS } from './point-reads.js'
 import { accessOf } from './worker-pool.js'
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => BigInt(i + 1))
@@ -22,7 +22,7 @@ describe('isPointRead', () => {
   it.each([
     ['GetArtifactsByID', { artifact_ids: ids(MAX_POINT_READ_KEYS + 1) }],
     ['GetContextsByExternalIds', { external_ids: Array.from({ length: MAX_POINT_READ_KEYS + 1 }, String) }],
-    ['GetArtifacts', {}],
+    ['GetArtifacts', { options: {} }],
     ['GetArtifactsByType', { type_name: 'Model' }],
     ['GetArtifactsByURI', { uris: ['s3://a'] }],
     ['GetEventsByArtifactIDs', { artifact_ids: [1n] }],
@@ -36,5 +36,33 @@ describe('isPointRead', () => {
   it('never takes a write for a point read', () => {
     for (const rpc of RPC_NAMES.filter((r) => accessOf(r) === 'write'))
       expect(isPointRead(rpc, {})).toBe(false)
+  })
+})
+
+describe('isBoundedPage', () => {
+  it.each([
+    ['GetArtifacts', { options: {} }],
+    ['GetExecutions', { options: { max_result_size: 100, order_by_field: { field: 1, is_asc: false } } }],
+    [
+      'GetContexts',
+      { options: { next_page_token: 'x'.repeat(MAX_POINT_READ_TOKEN_CHARS), filter_query: '' } },
+    ],
+    ['GetArtifacts', { options: { filter_query: null, next_page_token: null } }],
+  ] as const)('%s (case %#) is a bounded page', (rpc, request) => {
+    expect(isBoundedPage(rpc, request)).toBe(true)
+    expect(isPointRead(rpc, request)).toBe(false)
+  })
+
+  it.each([
+    ['GetArtifacts', {}],
+    ['GetArtifacts', { options: null }],
+    ['GetExecutions', { options: { filter_query: "name = 'a'" } }],
+    ['GetContexts', { options: { next_page_token: 'x'.repeat(MAX_POINT_READ_TOKEN_CHARS + 1) } }],
+    ['GetArtifactsByType', { type_name: 'Model' }],
+    ['GetArtifactsByType', { type_name: 'Model', options: {} }],
+    ['GetExecutionsByContext', { context_id: 1n, options: {} }],
+    ['GetArtifactsByID', { artifact_ids: [1n], options: {} }],
+  ] as const)('%s (case %#) is not a bounded page', (rpc, request) => {
+    expect(isBoundedPage(rpc, request)).toBe(false)
   })
 })

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Code, MlmdError } from '../errors.js'
-import type { PutArtifactTypeRequest } from '../proto/messages.js'
-import { RPC_NAMES } from '../proto/messages.js'
+import {
+  ListOperationOptions_OrderByField_Field,
+  type PutArtifactTypeRequest,
+  RPC_NAMES,
+} from '../proto/messages.js'
 import { MAX_IDS_PER_REQUEST } from '../store/limits.js'
 import { createMetadataStore, type OwnedMetadataStore } from '../store/metadata-store.js'
 import {
@@ -202,6 +205,47 @@ describe('WorkerPool with point reads on the calling thread', () => {
       Buffer.from(responseCodec('GetArtifactByTypeAndName').encode(expected)),
     )
     await expect(scan).rejects.toMatchObject({ code: Code.DeadlineExceeded })
+  }, 60_000)
+
+  it('runs an unfiltered page on this thread while the reader is idle, and queues it for a busy one', async () => {
+    const order = { field: ListOperationOptions_OrderByField_Field.CREATE_TIME, is_asc: false }
+    const first = { options: { max_result_size: 1, order_by_field: order } }
+    const firstAnswer = pointPool.run('GetArtifacts', first)
+    // Answered on this thread before run() returned: no reader took it.
+    expect(pointPool.stats().busy.read).toBe(0)
+    const expectedFirst = direct.getArtifacts(first)
+    expect(Buffer.from(await firstAnswer)).toEqual(
+      Buffer.from(responseCodec('GetArtifacts').encode(expectedFirst)),
+    )
+    expect(expectedFirst.next_page_token).toBeTruthy()
+
+    const scan = pointPool.run(
+      'GetArtifacts',
+      { options: { filter_query: STUCK_FILTER } },
+      { deadline: Date.now() + 1000 },
+    )
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const second = { options: { ...first.options, next_page_token: expectedFirst.next_page_token } }
+    const secondAnswer = pointPool.run('GetArtifacts', second)
+    expect(pointPool.stats().queued.read).toBe(1)
+    await expect(scan).rejects.toMatchObject({ code: Code.DeadlineExceeded })
+    expect(Buffer.from(await secondAnswer)).toEqual(
+      Buffer.from(responseCodec('GetArtifacts').encode(direct.getArtifacts(second))),
+    )
+  }, 60_000)
+
+  it('sends an unfiltered page to a reader while this thread has been busy', async () => {
+    const page = { options: { max_result_size: 1 } }
+    await pointPool.run('GetArtifacts', page) // closes the load window that began at start
+    const busyUntil = performance.now() + 40
+    while (performance.now() < busyUntil) {
+      // This thread busy for a whole load window, as under many clients' calls.
+    }
+    const answer = pointPool.run('GetArtifacts', page)
+    expect(pointPool.stats().busy.read).toBe(1)
+    expect(Buffer.from(await answer)).toEqual(
+      Buffer.from(responseCodec('GetArtifacts').encode(direct.getArtifacts(page))),
+    )
   }, 60_000)
 
   it('sees what the writer thread committed just before', async () => {
