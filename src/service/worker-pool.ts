@@ -339,8 +339,8 @@ export class WorkerPool {
   }
 
   // A bounded page, while no reader is busy or queued for and this thread has time to spare. On
-  // a server that is mostly idle the hop to a reader and back costs such a page some 10-25% of
-  // its CPU time and latency (bench/call-cost.ts --op page). When this thread is busy, pages go
+  // a server that is mostly idle the hop to a reader and back costs such a page about an eighth
+  // of its CPU time (bench/call-cost.ts --op page, one client). When this thread is busy, pages go
   // to the readers and run side by side, instead of one after another here: the readers never
   // look busy while every page runs on this thread, so its own load is what tells.
   #idlePage(rpc: RpcName, request: object): boolean {
@@ -355,8 +355,8 @@ export class WorkerPool {
     return this.#mainBusyShare < MAIN_BUSY_SHARE
   }
 
-  // A point read, on this thread's connection: nothing to queue for, so only a call that is
-  // already late is refused.
+  // A point read (or a bounded page), on this thread's connection: nothing to queue for, so
+  // only a call that is already late is refused.
   #runHere(rpc: RpcName, request: object, call: PoolCall): Promise<Uint8Array> {
     try {
       const late = call.lateError?.()
